@@ -1,0 +1,60 @@
+"""What every action needs: the content, the reply language and a way to send messages."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.knowledge import KnowledgeBase, cached_knowledge
+from bot.language import choose_language
+from bot.text_guard import TRUNCATED_KEY
+from bot.replies import BotMessage, UiText, cached_ui_text
+from bot.settings import get_settings
+
+LANGUAGE_SLOT = "language"
+LAST_ANSWER_SLOT = "last_answer"
+SUGGESTED_ANSWER_SLOT = "suggested_answer"
+
+
+def knowledge() -> KnowledgeBase:
+    return cached_knowledge(str(get_settings().content_dir / "knowledge"))
+
+
+def ui_text() -> UiText:
+    return cached_ui_text(str(get_settings().content_dir / "ui.yml"))
+
+
+def latest_text(tracker: Tracker) -> str:
+    text = tracker.latest_message.get("text") or ""
+    # Button presses arrive as "/intent" payloads: they say nothing about the user's language.
+    return "" if text.startswith("/") else text
+
+
+def reply_language(tracker: Tracker) -> str:
+    return choose_language(latest_text(tracker), tracker.get_slot(LANGUAGE_SLOT), get_settings().default_language)
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def send(dispatcher: CollectingDispatcher, tracker: Tracker, messages: Sequence[BotMessage], language: str) -> None:
+    """Send one reply; warn first when the user's message was too long to read in full."""
+    if tracker.latest_message.get(TRUNCATED_KEY):
+        dispatcher.utter_message(text=ui_text().get("too_long", language))
+    for message in messages:
+        kwargs: Dict[str, Any] = {"text": message.text}
+        if message.buttons:
+            kwargs["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
+        if message.custom is not None:
+            kwargs["json_message"] = dict(message.custom)
+        dispatcher.utter_message(**kwargs)
+
+
+def language_events(tracker: Tracker, language: str) -> List[Dict[str, Any]]:
+    """Remember the reply language only when it changed (keeps the tracker small)."""
+    if tracker.get_slot(LANGUAGE_SLOT) == language:
+        return []
+    return [SlotSet(LANGUAGE_SLOT, language)]

@@ -1,0 +1,1 @@
+"""The legal-migration guidance assistant: app wiring, shared logic and channel adapters."""

@@ -1,0 +1,103 @@
+"""Start everything `make run` serves, stop everything on Ctrl-C.
+
+Each server is its own process (Rasa and the action server do not share an event loop well);
+this module only starts them, waits, and tears them all down when one of them exits.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Sequence
+
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger("bot.serve")
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    command: Sequence[str]
+
+
+def services(settings: Settings) -> List[Service]:
+    python = sys.executable
+    return [
+        Service("actions", [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)]),
+        Service(
+            "rasa",
+            [
+                python, "-m", "rasa", "run",
+                "--model", str(settings.model_path),
+                "--port", str(settings.rasa_port),
+                "--endpoints", "endpoints.yml",
+                "--credentials", "credentials.yml",
+                "--enable-api",
+            ],
+        ),
+    ]
+
+
+def child_environment() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(get_settings().project_root), env.get("PYTHONPATH")]))
+    return env
+
+
+def run(selected: Sequence[Service]) -> int:
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    processes: Dict[str, subprocess.Popen] = {}
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for service in selected:
+            logger.info("starting %s: %s", service.name, " ".join(service.command))
+            processes[service.name] = subprocess.Popen(
+                service.command, cwd=settings.project_root, env=child_environment(), start_new_session=True
+            )
+        logger.info(
+            "The assistant starts in about a minute (loading the model). Then try:\n"
+            "  curl -s localhost:%s/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"magang jepang brp thn?\"}'\n"
+            "Press Ctrl-C to stop.",
+            settings.rasa_port,
+        )
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    logger.error("%s stopped with exit code %s; stopping the others", name, process.returncode)
+                    return process.returncode or 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def main() -> int:
+    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return run(services(get_settings()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Start the real action server and Rasa server on free loopback ports, for tests and benchmarks."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+from bot.serve import child_environment
+from bot.settings import get_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float = 60.0) -> Any:
+    data = None if payload is None else json.dumps(payload).encode("utf-8")
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode} before answering {url}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except (urllib.error.URLError, ConnectionError, socket.timeout):
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def action_server(log_dir: Path) -> Iterator[str]:
+    """The real rasa_sdk action server; yields its webhook URL."""
+    port = free_port()
+    log = (log_dir / "actions.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        cwd=get_settings().project_root, env=child_environment(), stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, timeout=120)
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        _stop(process)
+        log.close()
+
+
+@dataclass
+class RasaServer:
+    base_url: str
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        return http_json(f"{self.base_url}/model/parse", {"text": text})
+
+    def send(self, sender: str, text: str) -> List[Dict[str, Any]]:
+        return http_json(f"{self.base_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+
+
+@contextlib.contextmanager
+def rasa_server(model_path: Path, action_url: str, log_dir: Path) -> Iterator[RasaServer]:
+    """The real Rasa server with the REST channel and an in-memory tracker store."""
+    port = free_port()
+    endpoints = log_dir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
+    log = (log_dir / "rasa.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rasa", "run", "--model", str(model_path), "--port", str(port),
+         "--endpoints", str(endpoints), "--credentials", "credentials.yml", "--enable-api"],
+        cwd=get_settings().project_root, env=child_environment(), stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        # Loading the model takes tens of seconds.
+        wait_until_up(f"http://127.0.0.1:{port}/status", process, timeout=300)
+        yield RasaServer(f"http://127.0.0.1:{port}")
+    finally:
+        _stop(process)
+        log.close()
+
+
+@contextlib.contextmanager
+def assistant(model_path: Path) -> Iterator[RasaServer]:
+    """Both servers, logs in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="assistant-") as folder:
+        log_dir = Path(folder)
+        with action_server(log_dir) as action_url, rasa_server(model_path, action_url, log_dir) as server:
+            yield server
