@@ -22,8 +22,8 @@ _INDONESIAN_MARKERS = frozenset(
     mana masih mau mas mba mbak min minta mohon nggak ngga nih nya orang pake pakai para perlu pt
     punya sama saja saya sbg sdh sebagai sekarang sy sudah syarat tahun taun tdk tau tentang terima
     tersebut thn tidak tolong tp tapi udah untuk utk wajib ya yang yg brp bgmn dgn krn blm gk apa2
-    makasih mksh trims halo hallo selamat pagi siang sore malam terimakasih kah kah? sih deh dong
-    lho loh nanya tanya info gimana2 gmna brapa berapakah bnyk banyak pakai bahasanya indonesia
+    makasih mksh trims halo hallo selamat pagi siang sore malam terimakasih kah
+    lho loh nanya tanya info gmna brapa berapakah bnyk banyak bahasanya indonesia
     """.split()
 )
 
@@ -46,7 +46,8 @@ _MIN_MARGIN = 2
 
 def detect_language(text: Optional[str]) -> Optional[str]:
     """Return "id" or "en" when the text clearly is that language, else None."""
-    if not text:
+    if not text or text.startswith("/"):
+        # "/intent" payloads come from buttons, not from the user's own words.
         return None
     words = _WORD.findall(text.lower())
     if not words:

@@ -88,6 +88,11 @@ def evaluate(server: RasaServer, questions: List[Dict[str, Any]]) -> Dict[str, A
             misses.append(
                 {"text": question["text"], "intent": question["intent"], "predicted": predicted,
                  "confidence": round((parsed.get("intent") or {}).get("confidence") or 0.0, 3),
+                 "runner_up": [
+                     (item["name"], round(item["confidence"], 3))
+                     for item in (parsed.get("intent_ranking") or [])
+                     if item["name"] != "nlu_fallback"
+                 ][:2],
                  "fact_found": fact_ok, "expect": expected, "reply": reply[:300]}
             )
     labels = sorted(set(truths))

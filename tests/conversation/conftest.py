@@ -1,0 +1,54 @@
+"""One trained assistant per test run: loading the model takes tens of seconds and over 1 GB.
+
+The Rasa agent runs in-process; the custom actions run in the real action server over HTTP.
+"""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+from bot.settings import get_settings
+from tests.servers import action_server
+
+
+class Conversation:
+    """A user talking to the assistant: ``say`` returns the bot's messages for one turn."""
+
+    def __init__(self, agent: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._agent = agent
+        self._loop = loop
+        self.sender = f"test-{uuid.uuid4().hex[:12]}"
+
+    def say(self, text: str) -> List[Dict[str, Any]]:
+        return self._loop.run_until_complete(self._agent.handle_text(text, sender_id=self.sender)) or []
+
+    def say_text(self, text: str) -> str:
+        return "\n".join(message.get("text") or "" for message in self.say(text))
+
+
+@pytest.fixture(scope="session")
+def assistant_agent() -> Iterator[tuple]:
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.endpoints import EndpointConfig
+
+    model = get_settings().model_path
+    if not model.exists():
+        pytest.fail(f"{model} is missing: run `make train` (make test does it for you)")
+    loop = asyncio.new_event_loop()
+    with tempfile.TemporaryDirectory(prefix="actions-") as folder, action_server(Path(folder)) as url:
+        endpoints = AvailableEndpoints(action=EndpointConfig(url=url))
+        agent = loop.run_until_complete(load_agent(model_path=str(model), endpoints=endpoints, loop=loop))
+        yield agent, loop
+    loop.close()
+
+
+@pytest.fixture
+def chat(assistant_agent) -> Conversation:
+    agent, loop = assistant_agent
+    return Conversation(agent, loop)
