@@ -44,8 +44,11 @@ class _Stateless(GraphComponent):
 class LongTextGuard(_Stateless):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(TEXT) or ""
-            if len(text) > MAX_READ_CHARS:
+            text = message.get(TEXT)
+            if not isinstance(text, str):
+                # A channel that sends no text at all (None) must not break the extractors.
+                message.set(TEXT, "")
+            elif len(text) > MAX_READ_CHARS:
                 message.set(TEXT, cut_long_text(text))
                 message.set(TRUNCATED_KEY, True, add_to_output=True)
         return messages

@@ -1,0 +1,1 @@
+"""Channel adapters: how messages get from a platform into Rasa and back."""
