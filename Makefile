@@ -21,7 +21,7 @@ TRAINING_DATA := config.yml domain.yml $(shell find nlu stories -name '*.yml' 2>
 help:
 	@echo "make run    set up, train when the data changed, start the assistant (REST on :5005, actions on :5055)"
 	@echo "make test   set up, then rasa data validate, pytest and Rasa's story tests"
-	@echo "make eval   benchmark: intent F1, answers with the right fact, latency"
+	@echo "make eval   benchmarks: offer-check flags and levels; intent F1, right facts, latency"
 
 $(PY):
 	@python=$$(scripts/find-python310) || exit 1; \
@@ -59,6 +59,7 @@ test: train validate
 	$(RASA) test core --model $(MODEL) --stories tests/stories --out reports/story-tests --fail-on-prediction-errors
 
 eval: train
+	$(PY) -m tests.eval.evaluate_offers
 	$(PY) -m tests.eval.evaluate_guidance
 
 clean:

@@ -54,6 +54,11 @@ def child_environment() -> Dict[str, str]:
 def run(selected: Sequence[Service]) -> int:
     settings = get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    # The schema and the registry must exist before the first report arrives.
+    from bot.manage import ensure_registry, migrate
+
+    migrate()
+    ensure_registry()
     processes: Dict[str, subprocess.Popen] = {}
     stopping = False
 

@@ -39,6 +39,15 @@ class Settings:
     action_port: int = field(default_factory=lambda: _env_int("ACTION_PORT", 5055))
     # Language used before we know anything about the user: the audience is Indonesian.
     default_language: str = field(default_factory=lambda: _env("DEFAULT_LANGUAGE", "id"))
+    database_url: str = field(
+        default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'app.db'}")
+    )
+    registry_csv: Path = field(
+        default_factory=lambda: Path(_env("REGISTRY_CSV", str(PROJECT_ROOT / "content" / "registry" / "sample_registry.csv")))
+    )
+    # Wrong PINs allowed per report before the status check locks for a while.
+    max_pin_failures: int = field(default_factory=lambda: _env_int("MAX_PIN_FAILURES", 5))
+    pin_lock_minutes: int = field(default_factory=lambda: _env_int("PIN_LOCK_MINUTES", 15))
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
 
 

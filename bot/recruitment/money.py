@@ -74,6 +74,10 @@ _SCALES: Dict[str, _Scale] = {
         for word in ("miliar", "miliaran", "milyar", "milyaran", "milyard", "miliyar")
     },
     "m": _Scale(_BILLION, "IDR", needs_rupiah_marker=True),
+    # English scale words name no currency; a marker ("Rp", "yen") says which one.
+    **{word: _Scale(_MILLION, None) for word in ("million", "millions", "mio")},
+    **{word: _Scale(_THOUSAND, None) for word in ("thousand",)},
+    **{word: _Scale(_BILLION, None) for word in ("billion",)},
     # Japanese counts large sums in 万 (man = 10,000); "55 man" is ¥550,000.
     "man": _Scale(_MAN, "JPY"),
     "万": _Scale(_MAN, "JPY"),
@@ -354,7 +358,8 @@ def _currency_for(atom: _Atom) -> Optional[str]:
     if atom.prefix or atom.suffix:
         return atom.prefix or atom.suffix
     if atom.scale is not None:
-        return _SCALES[atom.scale].currency
+        # "65 million" with no currency: these users mean rupiah (yen and dollars are always marked).
+        return _SCALES[atom.scale].currency or ("IDR" if _SCALES[atom.scale].multiplier >= _MILLION else None)
     # "15.000.000" on its own: in these chats a big grouped number is a rupiah amount.
     if atom.grouped and atom.number is not None and atom.number >= _BARE_IDR_MINIMUM:
         return "IDR"

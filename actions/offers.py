@@ -1,0 +1,95 @@
+"""Checking a job offer the user describes: red flags, level, and an offer to report."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import language_events, latest_text, reply_language, send
+from bot.recruitment.extract import extract_offer_facts
+from bot.recruitment.risk import RiskAssessment, assess_offer
+from bot.replies import BotMessage
+from bot.reports.answers import clean_text
+from bot.reports.texts import load_report_texts, offer_result
+from bot.settings import get_settings
+from bot.storage.db import transaction
+from bot.storage.registry import load_registry
+
+logger = logging.getLogger(__name__)
+OFFER_SLOT = "offer_text"
+# A message this long, or one in which any fact was found, is a description, not just a request.
+MIN_DESCRIPTION_WORDS = 8
+
+
+def report_texts():
+    return load_report_texts(str(get_settings().content_dir))
+
+
+def is_description(text: str) -> bool:
+    facts = extract_offer_facts(text)
+    return len(text.split()) >= MIN_DESCRIPTION_WORDS or bool(facts.matched or facts.fees or facts.agencies)
+
+
+def assess_text(text: str) -> RiskAssessment:
+    with transaction() as session:
+        registry = load_registry(session)
+    return assess_offer(extract_offer_facts(text), registry, dt.date.today())
+
+
+class ActionPrefillOffer(Action):
+    """"Is this offer safe? <description>": take the description from the same message."""
+
+    def name(self) -> Text:
+        return "action_prefill_offer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        text = clean_text(latest_text(tracker))
+        return [SlotSet(OFFER_SLOT, text if is_description(text) else None)]
+
+
+class ActionAskOfferText(Action):
+    def name(self) -> Text:
+        return "action_ask_offer_text"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        send(dispatcher, tracker, [BotMessage(report_texts().text("offer_prompt", language))], language)
+        return language_events(tracker, language)
+
+
+class ValidateOfferForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_offer_form"
+
+    def validate_offer_text(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = clean_text(str(slot_value or ""))
+        if len(text) < 10:
+            language = reply_language(tracker)
+            dispatcher.utter_message(text=report_texts().text("offer_prompt", language))
+            return {OFFER_SLOT: None}
+        return {OFFER_SLOT: text}
+
+
+class ActionCheckOffer(Action):
+    """Red flags with the rule each breaks, the level, the risk_assessment payload, and (when
+    the level is high or urgent) an offer to report."""
+
+    def name(self) -> Text:
+        return "action_check_offer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        text = tracker.get_slot(OFFER_SLOT) or ""
+        assessment = assess_text(text)
+        send(dispatcher, tracker, offer_result(report_texts(), assessment, language), language)
+        events: List[Dict[Text, Any]] = [*language_events(tracker, language), SlotSet("offer_level", assessment.level)]
+        if assessment.level == "urgent":
+            events.append(SlotSet("report_urgent", True))
+        return events

@@ -1,0 +1,404 @@
+"""The report form (collect, confirm, save) and the status check with case code and PIN."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import knowledge, language_events, latest_text, reply_language, send
+from actions.offers import OFFER_SLOT, assess_text, report_texts
+from bot.recruitment.extract import extract_offer_facts
+from bot.recruitment.risk import FLAG_CODES, risk_level
+from bot.replies import BotMessage, Button, answer_reply
+from bot.reports import answers
+from bot.reports.codes import find_case_code, find_pin
+from bot.reports.draft import FORM_SLOTS, OPTIONAL_SLOTS, ReportDraft, required_slots
+from bot.reports.texts import edit_target, question, status_label, summary
+from bot.settings import get_settings
+from bot.storage.db import transaction
+from bot.storage.models import utcnow
+from bot.storage.reports import check_status, save_report
+
+logger = logging.getLogger(__name__)
+CONFIRM_SLOT = "report_confirm"
+URGENT_SLOT = "report_urgent"
+MONEY_IDR_SLOT = "report_money_idr"
+EMERGENCY_SENT_SLOT = "emergency_sent"
+ALL_REPORT_SLOTS = (*FORM_SLOTS, CONFIRM_SLOT, URGENT_SLOT, MONEY_IDR_SLOT, EMERGENCY_SENT_SLOT, OFFER_SLOT, "offer_level")
+
+
+def _emergency_messages(tracker: Tracker, language: str) -> List[BotMessage]:
+    return [BotMessage(report_texts().text("emergency", language))]
+
+
+class ActionEmergency(Action):
+    """Danger now: the emergency contacts at once, and any report from this conversation is urgent."""
+
+    def name(self) -> Text:
+        return "action_emergency"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        messages = _emergency_messages(tracker, language)
+        if tracker.active_loop.get("name") != "report_form":
+            # Outside a report: also the full help answer, with a button to report.
+            messages = [*messages, *answer_reply(knowledge(), "emergency_help", language)]
+            texts = report_texts()
+            messages.append(BotMessage(texts.text("offer_report_question", language), buttons=(
+                Button(texts.text("button_report", language), "/report_recruiter"),
+                Button(texts.text("button_no_thanks", language), "/deny"),
+            )))
+        send(dispatcher, tracker, messages, language)
+        return [*language_events(tracker, language), SlotSet(URGENT_SLOT, True), SlotSet(EMERGENCY_SENT_SLOT, True),
+                SlotSet("last_answer", "emergency_help")]
+
+
+class ActionStartReport(Action):
+    """Before the form: take what the user already told us (an offer they had checked) so it is
+    not asked again."""
+
+    def name(self) -> Text:
+        return "action_start_report"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        send(dispatcher, tracker, [BotMessage(report_texts().text("report_intro", language))], language)
+        events: List[Dict[Text, Any]] = list(language_events(tracker, language))
+        offer = tracker.get_slot(OFFER_SLOT)
+        if offer and not tracker.get_slot("report_what_happened"):
+            facts = extract_offer_facts(offer)
+            events.append(SlotSet("report_what_happened", offer))
+            if facts.agencies:
+                events.append(SlotSet("report_recruiter_name", facts.agencies[0].name))
+                events.append(SlotSet("report_recruiter_kind", "lpk" if facts.agencies[0].kind in ("lpk", "so") else "company"))
+            elif facts.individual_recruiter:
+                events.append(SlotSet("report_recruiter_kind", "individual"))
+            if facts.phones:
+                events.append(SlotSet("report_recruiter_phone", facts.phones[0]))
+            if facts.fees:
+                parsed = answers.parse_money_answer(offer)
+                if parsed:
+                    events.append(SlotSet("report_money", offer[facts.fees[0].start: facts.fees[-1].end][:300]))
+                    events.append(SlotSet(MONEY_IDR_SLOT, float(parsed[1])))
+            if facts.trafficking:
+                events.append(SlotSet(URGENT_SLOT, True))
+        return events
+
+
+def _make_ask_action(slot: str) -> type:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        texts = report_texts()
+        message = summary(texts, tracker.current_slot_values(), language) if slot == CONFIRM_SLOT else question(texts, slot, language)
+        send(dispatcher, tracker, [message], language)
+        return language_events(tracker, language)
+
+    return type(f"ActionAsk_{slot}", (Action,), {"name": lambda self: f"action_ask_{slot}", "run": run,
+                                                   "__doc__": f"Asks for {slot} in the user's language."})
+
+
+ASK_ACTIONS = [_make_ask_action(slot) for slot in (*FORM_SLOTS, CONFIRM_SLOT)]
+
+
+class ValidateReportForm(FormValidationAction):
+    """Checks each answer, re-asks helpfully, lets the user skip, correct and edit before saving."""
+
+    def name(self) -> Text:
+        return "validate_report_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        return [*required_slots(tracker.current_slot_values()), CONFIRM_SLOT]
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        # Signs of danger in any answer: emergency contacts now, and the report becomes urgent.
+        text = latest_text(tracker)
+        if text and extract_offer_facts(text).trafficking and not tracker.get_slot(EMERGENCY_SENT_SLOT):
+            language = reply_language(tracker)
+            send(dispatcher, tracker, _emergency_messages(tracker, language), language)
+            events += [SlotSet(URGENT_SLOT, True), SlotSet(EMERGENCY_SENT_SLOT, True)]
+        return events
+
+    # --- shared steps -------------------------------------------------------------------------
+    def _reask(self, dispatcher: CollectingDispatcher, tracker: Tracker, key: str) -> None:
+        dispatcher.utter_message(text=report_texts().reports["reasks"][key][reply_language(tracker)])
+
+    def _common(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Dict[Text, Any]]:
+        """Skip and correction work the same for every question; None means "validate normally"."""
+        text = str(value or "")
+        if answers.is_correction(text):
+            order = [s for s in required_slots(tracker.current_slot_values()) if s != slot]
+            filled_before = [s for s in FORM_SLOTS[: FORM_SLOTS.index(slot)] if s in order]
+            dispatcher.utter_message(text=report_texts().text("correction_previous", reply_language(tracker)))
+            return {slot: None, **({filled_before[-1]: None} if filled_before else {})}
+        if answers.is_skip(text):
+            if slot in OPTIONAL_SLOTS:
+                return {slot: answers.SKIPPED}
+            self._reask(dispatcher, tracker, "required")
+            return {slot: None}
+        return None
+
+    # --- one validator per question ------------------------------------------------------------
+    def validate_report_what_happened(self, value, dispatcher, tracker, domain):
+        common = self._common("report_what_happened", value, dispatcher, tracker)
+        if common is not None:
+            return common
+        story = answers.parse_story(value)
+        if story is None:
+            self._reask(dispatcher, tracker, "report_what_happened")
+        return {"report_what_happened": story}
+
+    def validate_report_recruiter_name(self, value, dispatcher, tracker, domain):
+        common = self._common("report_recruiter_name", value, dispatcher, tracker)
+        if common is not None:
+            return common
+        name = answers.clean_text(value)[:200]
+        return {"report_recruiter_name": name or None}
+
+    def validate_report_recruiter_kind(self, value, dispatcher, tracker, domain):
+        common = self._common("report_recruiter_kind", value, dispatcher, tracker)
+        if common is not None:
+            return common
+        kind = answers.parse_recruiter_kind(value)
+        if kind is None:
+            self._reask(dispatcher, tracker, "report_recruiter_kind")
+        return {"report_recruiter_kind": kind}
+
+    def validate_report_recruiter_phone(self, value, dispatcher, tracker, domain):
+        common = self._common("report_recruiter_phone", value, dispatcher, tracker)
+        if common is not None:
+            return common
+        phone = answers.parse_phone_answer(value)
+        if phone is None:
+            self._reask(dispatcher, tracker, "report_recruiter_phone")
+        return {"report_recruiter_phone": phone}
+
+    def validate_report_location(self, value, dispatcher, tracker, domain):
+        common = self._common("report_location", value, dispatcher, tracker)
+        if common is not None:
+            return common
+        place = answers.parse_place_name(value)
+        if place is None:
+            self._reask(dispatcher, tracker, "report_location")
+        return {"report_location": place}
+
+    def validate_report_money(self, value, dispatcher, tracker, domain):
+        common = self._common("report_money", value, dispatcher, tracker)
+        if common is not None:
+            return common
+        parsed = answers.parse_money_answer(value)
+        if parsed is None:
+            self._reask(dispatcher, tracker, "report_money")
+            return {"report_money": None}
+        return {"report_money": parsed[0], MONEY_IDR_SLOT: float(parsed[1]) if parsed[1] is not None else None}
+
+    def validate_report_documents(self, value, dispatcher, tracker, domain):
+        common = self._common("report_documents", value, dispatcher, tracker)
+        if common is not None:
+            return common
+        if answers.parse_yes_no(value) is False:
+            return {"report_documents": answers.SKIPPED}
+        return {"report_documents": answers.clean_text(value)[:300] or None}
+
+    def _yes_no(self, slot: str, value, dispatcher, tracker) -> Dict[Text, Any]:
+        common = self._common(slot, value, dispatcher, tracker)
+        if common is not None:
+            return common
+        answer = answers.parse_yes_no(value)
+        if answer is None:
+            self._reask(dispatcher, tracker, "yes_no")
+        return {slot: answer}
+
+    def validate_report_reporter_safe(self, value, dispatcher, tracker, domain):
+        result = self._yes_no("report_reporter_safe", value, dispatcher, tracker)
+        if result.get("report_reporter_safe") is False:
+            result[URGENT_SLOT] = True
+            if not tracker.get_slot(EMERGENCY_SENT_SLOT):
+                language = reply_language(tracker)
+                send(dispatcher, tracker, _emergency_messages(tracker, language), language)
+                result[EMERGENCY_SENT_SLOT] = True
+        return result
+
+    def validate_report_reporter_location(self, value, dispatcher, tracker, domain):
+        common = self._common("report_reporter_location", value, dispatcher, tracker)
+        if common is not None:
+            return common
+        place = answers.parse_reporter_location(value)
+        if place is None:
+            self._reask(dispatcher, tracker, "report_reporter_location")
+        return {"report_reporter_location": place}
+
+    def validate_report_consent_contact(self, value, dispatcher, tracker, domain):
+        return self._yes_no("report_consent_contact", value, dispatcher, tracker)
+
+    def validate_report_anonymous(self, value, dispatcher, tracker, domain):
+        return self._yes_no("report_anonymous", value, dispatcher, tracker)
+
+    def validate_report_contact(self, value, dispatcher, tracker, domain):
+        common = self._common("report_contact", value, dispatcher, tracker)
+        if common is not None:
+            return common
+        phone = answers.parse_phone_answer(value)
+        if phone is None:
+            self._reask(dispatcher, tracker, "report_contact")
+        return {"report_contact": phone}
+
+    def validate_report_confirm(self, value, dispatcher, tracker, domain):
+        text = str(value or "")
+        target = edit_target(text, FORM_SLOTS)
+        if target:
+            return {target: None, CONFIRM_SLOT: None}
+        if text.strip().lower() in ("send", "kirim") or answers.parse_yes_no(text) is True:
+            return {CONFIRM_SLOT: "send"}
+        if answers.is_correction(text):
+            # Which part? The summary's buttons say; show it again.
+            return {CONFIRM_SLOT: None}
+        self._reask(dispatcher, tracker, "yes_no")
+        return {CONFIRM_SLOT: None}
+
+
+def _clear_report_slots() -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in ALL_REPORT_SLOTS]
+
+
+class ActionSubmitReport(Action):
+    """Saves the report in one transaction, and only then tells the user it is saved."""
+
+    def name(self) -> Text:
+        return "action_submit_report"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        texts = report_texts()
+        slots = tracker.current_slot_values()
+        draft = ReportDraft.from_slots(slots)
+        try:
+            assessment = assess_text(draft.assessment_text())
+            flags = set(assessment.flags)
+            if draft.urgent:
+                flags.add("trafficking_signs")
+            if draft.recruiter_kind == "individual":
+                flags.add("unlicensed_agency")
+            ordered = [code for code in FLAG_CODES if code in flags]
+            level = risk_level(ordered)
+            channel = (tracker.get_latest_input_channel() or "rest")[:30]
+            with transaction() as session:
+                report, pin = save_report(session, draft, level, ordered, channel, tracker.sender_id, language)
+                code = report.case_code
+        except (SQLAlchemyError, OSError):
+            # Nothing personal in the log; the answers stay in the slots so the user can retry.
+            logger.exception("report: saving failed; the reporter was asked to retry")
+            send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language), buttons=(
+                Button(texts.text("button_retry", language), "/report_recruiter"),
+                Button(texts.text("button_cancel", language), "/cancel"),
+            ))], language)
+            return [*language_events(tracker, language), SlotSet(CONFIRM_SLOT, None)]
+        logger.info("report: saved a %s report", level)
+        payload = {"type": "risk_assessment", "level": level, "flags": ordered, "case_code": code}
+        send(dispatcher, tracker, [BotMessage(texts.text("saved", language, code=code, pin=pin), custom=payload)], language)
+        return [*language_events(tracker, language), *_clear_report_slots()]
+
+
+class ActionReportCancelled(Action):
+    def name(self) -> Text:
+        return "action_report_cancelled"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        send(dispatcher, tracker, [BotMessage(report_texts().text("cancelled", language))], language)
+        return [*language_events(tracker, language), *_clear_report_slots(), SlotSet("status_case_code", None),
+                SlotSet("status_pin", None)]
+
+
+# --- status check -------------------------------------------------------------------------------
+class ActionPrefillStatus(Action):
+    """"cek status laporan K7QX-4M2P 482913": take the code (and PIN) from the same message."""
+
+    def name(self) -> Text:
+        return "action_prefill_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        text = latest_text(tracker)
+        return [SlotSet("status_case_code", find_case_code(text)), SlotSet("status_pin", find_pin(text))]
+
+
+class ActionAskStatusCaseCode(Action):
+    def name(self) -> Text:
+        return "action_ask_status_case_code"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        send(dispatcher, tracker, [BotMessage(report_texts().text("status_ask_code", language))], language)
+        return language_events(tracker, language)
+
+
+class ActionAskStatusPin(Action):
+    def name(self) -> Text:
+        return "action_ask_status_pin"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        send(dispatcher, tracker, [BotMessage(report_texts().text("status_ask_pin", language))], language)
+        return language_events(tracker, language)
+
+
+class ValidateStatusForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_status_form"
+
+    def validate_status_case_code(self, value, dispatcher, tracker, domain):
+        code = find_case_code(str(value or ""))
+        if code is None:
+            dispatcher.utter_message(text=report_texts().text("status_bad_code", reply_language(tracker)))
+        return {"status_case_code": code}
+
+    def validate_status_pin(self, value, dispatcher, tracker, domain):
+        pin = find_pin(str(value or ""))
+        if pin is None:
+            dispatcher.utter_message(text=report_texts().text("status_bad_pin", reply_language(tracker)))
+        return {"status_pin": pin}
+
+
+class ActionShowStatus(Action):
+    """The status and staff messages, only with the right PIN; a wrong PIN shows nothing."""
+
+    def name(self) -> Text:
+        return "action_show_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        texts = report_texts()
+        settings = get_settings()
+        code, pin = tracker.get_slot("status_case_code"), tracker.get_slot("status_pin")
+        clear = [SlotSet("status_case_code", None), SlotSet("status_pin", None)]
+        try:
+            with transaction() as session:
+                result = check_status(session, code or "", pin or "", utcnow(), settings.max_pin_failures,
+                                      settings.pin_lock_minutes)
+        except SQLAlchemyError:
+            logger.exception("status: lookup failed")
+            send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language))], language)
+            return [*language_events(tracker, language), *clear]
+        if result.outcome == "locked":
+            message = texts.text("status_locked", language, minutes=result.locked_minutes)
+        elif result.outcome != "ok" or result.view is None:
+            message = texts.text("status_no_match", language)
+        else:
+            view = result.view
+            lines = [texts.text("status_line", language, code=view.case_code,
+                                status=status_label(texts, view.status, view.escalated_to, language))]
+            if view.messages:
+                lines.append(texts.text("status_messages_header", language))
+                lines.extend(f"• {body}" for body in view.messages[-3:])
+            else:
+                lines.append(texts.text("status_no_messages", language))
+            message = "\n".join(lines)
+        send(dispatcher, tracker, [BotMessage(message)], language)
+        return [*language_events(tracker, language), *clear]

@@ -1,0 +1,127 @@
+"""Risk rules: which red flags an offer shows and how serious it is overall.
+
+Flag codes and level rules are a public contract (the staff console and its API use them):
+urgent when there are signs of trafficking; high when any flag that alone means nonprocedural
+recruitment is present, or two or more flags; medium for one other flag; low for none.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from bot.recruitment.extract import OfferFacts, fee_is_excessive, salary_is_unrealistic
+from bot.recruitment.registry import RegistryEntry, find_licensed
+
+FLAG_CODES: Tuple[str, ...] = (
+    "trafficking_signs",
+    "wrong_visa",
+    "unlicensed_agency",
+    "document_retention",
+    "language_test_waived",
+    "deposit_or_penalty",
+    "upfront_fee",
+    "excessive_fee",
+    "unrealistic_salary",
+    "no_written_contract",
+    "informal_contact_only",
+    "fast_departure",
+)
+# Any one of these alone makes an offer high risk.
+HIGH_RISK_FLAGS = frozenset(
+    {"wrong_visa", "unlicensed_agency", "document_retention", "language_test_waived", "deposit_or_penalty", "upfront_fee"}
+)
+LEVELS: Tuple[str, ...] = ("low", "medium", "high", "urgent")
+
+
+@dataclass(frozen=True)
+class AgencyCheck:
+    """What the registry says about an agency named in the offer."""
+
+    name: str
+    status: str  # "licensed", "expired" (expired or revoked licence) or "not_found"
+    registry_name: Optional[str] = None
+    licence_number: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    level: str
+    flags: Tuple[str, ...]
+    agencies: Tuple[AgencyCheck, ...] = ()
+
+    def payload(self) -> Dict[str, object]:
+        """The machine-readable result sent with every offer check (a Rasa custom message)."""
+        return {
+            "type": "risk_assessment",
+            "level": self.level,
+            "flags": list(self.flags),
+            "agencies": [{"name": a.name, "status": a.status} for a in self.agencies],
+        }
+
+
+def risk_level(flags: Sequence[str]) -> str:
+    flags = set(flags)
+    if "trafficking_signs" in flags:
+        return "urgent"
+    if flags & HIGH_RISK_FLAGS or len(flags) >= 2:
+        return "high"
+    if flags:
+        return "medium"
+    return "low"
+
+
+def check_agencies(facts: OfferFacts, registry: Sequence[RegistryEntry], today: dt.date) -> Tuple[AgencyCheck, ...]:
+    checks: List[AgencyCheck] = []
+    for agency in facts.agencies:
+        match = find_licensed(agency.name, registry)
+        if match is None:
+            checks.append(AgencyCheck(name=agency.name, status="not_found"))
+        else:
+            status = "licensed" if match.entry.is_valid_on(today) else "expired"
+            checks.append(AgencyCheck(agency.name, status, match.entry.name, match.entry.licence_number))
+    return tuple(checks)
+
+
+def offer_flags(facts: OfferFacts, agencies: Sequence[AgencyCheck]) -> Tuple[str, ...]:
+    """The red flags in an offer, in order of seriousness."""
+    found = set()
+    if facts.trafficking:
+        found.add("trafficking_signs")
+    if facts.wrong_visa:
+        found.add("wrong_visa")
+    # A name missing from our copy of the registry counts unless the user says they checked the
+    # official registry themselves (our copy can be stale); an expired or revoked licence always counts.
+    registry_problem = any(agency.status == "expired" for agency in agencies) or (
+        not facts.claims_licensed and any(agency.status == "not_found" for agency in agencies)
+    )
+    if facts.individual_recruiter or facts.explicitly_unlicensed or registry_problem:
+        found.add("unlicensed_agency")
+    if facts.documents_held:
+        found.add("document_retention")
+    if facts.test_waived:
+        found.add("language_test_waived")
+    if facts.deposit_or_penalty:
+        found.add("deposit_or_penalty")
+    # Money before any contract, or money to a person: the legal routes never work this way.
+    if facts.upfront_payment or (facts.fees and facts.individual_recruiter):
+        found.add("upfront_fee")
+    if fee_is_excessive(facts):
+        found.add("excessive_fee")
+    if salary_is_unrealistic(facts):
+        found.add("unrealistic_salary")
+    if facts.no_written_contract:
+        found.add("no_written_contract")
+    if facts.informal_contact_only:
+        found.add("informal_contact_only")
+    if facts.fast_departure:
+        found.add("fast_departure")
+    return tuple(code for code in FLAG_CODES if code in found)
+
+
+def assess_offer(
+    facts: OfferFacts, registry: Sequence[RegistryEntry], today: Optional[dt.date] = None
+) -> RiskAssessment:
+    agencies = check_agencies(facts, registry, today or dt.date.today())
+    flags = offer_flags(facts, agencies)
+    return RiskAssessment(level=risk_level(flags), flags=flags, agencies=agencies)

@@ -1,0 +1,128 @@
+"""Tables: reports, their audit events, recruiters named in them, staff messages, licensed registry."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import List, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    BigInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+REPORT_STATUSES = ("new", "in_review", "escalated", "resolved", "dismissed")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Recruiter(Base):
+    """A person or organisation named in one or more reports (reports about one recruiter link here)."""
+
+    __tablename__ = "recruiters"
+
+    id = Column(Integer, primary_key=True)
+    display_name = Column(String(200), nullable=True)
+    normalised_name = Column(String(200), nullable=True, index=True)
+    kind = Column(String(30), nullable=True)
+    phone_e164 = Column(String(20), nullable=True, index=True)
+    area = Column(String(120), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    reports: List["Report"] = relationship("Report", back_populates="recruiter")
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id = Column(Integer, primary_key=True)
+    case_code = Column(String(9), nullable=False, unique=True)
+    pin_hash = Column(String(200), nullable=False)
+    status = Column(String(20), nullable=False, default="new", index=True)
+    escalated_to = Column(String(60), nullable=True)
+    risk_level = Column(String(10), nullable=False, index=True)
+    flags = Column(JSON, nullable=False, default=list)
+    channel = Column(String(30), nullable=False, default="rest")
+    conversation_id = Column(String(128), nullable=True)
+    language = Column(String(2), nullable=False, default="id")
+    what_happened = Column(Text, nullable=False)
+    recruiter_name = Column(String(200), nullable=True)
+    recruiter_kind = Column(String(30), nullable=True)
+    recruiter_phone = Column(String(20), nullable=True)
+    location = Column(String(120), nullable=True)
+    money_text = Column(String(300), nullable=True)
+    money_idr = Column(BigInteger, nullable=True)  # whole rupiah
+    documents_held = Column(String(300), nullable=True)
+    reporter_safe = Column(Boolean, nullable=True)
+    reporter_location = Column(String(20), nullable=True)
+    consent_to_contact = Column(Boolean, nullable=False, default=False)
+    anonymous = Column(Boolean, nullable=False, default=True)
+    reporter_contact = Column(String(200), nullable=True)
+    failed_pin_attempts = Column(Integer, nullable=False, default=0)
+    pin_locked_until = Column(DateTime, nullable=True)
+    recruiter_id = Column(Integer, ForeignKey("recruiters.id"), nullable=True, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    recruiter: Optional[Recruiter] = relationship("Recruiter", back_populates="reports")
+    events: List["ReportEvent"] = relationship("ReportEvent", back_populates="report", order_by="ReportEvent.id")
+    messages: List["StaffMessage"] = relationship("StaffMessage", back_populates="report", order_by="StaffMessage.id")
+
+
+class ReportEvent(Base):
+    """Audit trail: every change to a report, with who and when."""
+
+    __tablename__ = "report_events"
+
+    id = Column(Integer, primary_key=True)
+    report_id = Column(Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = Column(String(40), nullable=False)
+    actor = Column(String(80), nullable=False)
+    detail = Column(JSON, nullable=False, default=dict)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    report: Report = relationship("Report", back_populates="events")
+
+
+class StaffMessage(Base):
+    """A message from staff that the reporter sees when they check their case."""
+
+    __tablename__ = "staff_messages"
+
+    id = Column(Integer, primary_key=True)
+    report_id = Column(Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True)
+    author = Column(String(80), nullable=False)
+    body = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    delivered_at = Column(DateTime, nullable=True)
+
+    report: Report = relationship("Report", back_populates="messages")
+
+
+class LicensedOrganisation(Base):
+    """A row of the licensed registry (LPK, SO or P3MI), imported from the official CSV export."""
+
+    __tablename__ = "licensed_organisations"
+    __table_args__ = (UniqueConstraint("kind", "licence_number", name="uq_licensed_kind_number"),)
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False)
+    normalised_name = Column(String(200), nullable=False, index=True)
+    licence_number = Column(String(80), nullable=False)
+    kind = Column(String(10), nullable=False)
+    city = Column(String(120), nullable=True)
+    valid_until = Column(Date, nullable=True)
+    status = Column(String(20), nullable=False, default="active")
+    imported_at = Column(DateTime, nullable=False, default=utcnow)

@@ -1,0 +1,97 @@
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.recruitment.registry import RegistryError, find_licensed, load_registry_csv, normalise_name
+from bot.reports.codes import CASE_CODE_ALPHABET, find_case_code, find_pin, hash_pin, new_case_code, new_pin, verify_pin
+from bot.settings import get_settings
+
+
+def test_sample_registry_is_marked_and_imports() -> None:
+    path = get_settings().project_root / "content" / "registry" / "sample_registry.csv"
+    assert "SAMPLE" in path.read_text(encoding="utf-8").splitlines()[0]
+    entries = load_registry_csv(path)
+    assert len(entries) >= 3
+    assert {e.kind for e in entries} <= {"lpk", "so", "p3mi"}
+
+
+@pytest.mark.parametrize("typed", ["lpk contoh sakura nusantara", "LPK. Contoh Sakura Nusantra", "contoh sakura nusantara"])
+def test_forgiving_name_matching(typed: str) -> None:
+    entries = load_registry_csv(get_settings().registry_csv)
+    match = find_licensed(typed, entries)
+    assert match is not None and match.entry.licence_number == "SAMPLE-SO-0001"
+
+
+def test_unrelated_names_do_not_match() -> None:
+    entries = load_registry_csv(get_settings().registry_csv)
+    assert find_licensed("PT Maju Jaya Abadi", entries) is None
+    assert find_licensed("", entries) is None
+
+
+def test_expired_and_revoked_licences_are_not_valid() -> None:
+    entries = {e.licence_number: e for e in load_registry_csv(get_settings().registry_csv)}
+    assert not entries["SAMPLE-P3MI-0003"].is_valid_on(dt.date(2026, 11, 27))  # expired
+    assert not entries["SAMPLE-SO-0004"].is_valid_on(dt.date(2024, 1, 1))  # revoked
+    assert entries["SAMPLE-SO-0001"].is_valid_on(dt.date(2026, 11, 27))
+
+
+def test_normalise_name_drops_prefixes_and_punctuation() -> None:
+    assert normalise_name("PT. Maju Jaya Abadi Tbk") == "maju jaya abadi"
+    assert normalise_name("LPK  Sakura") == "sakura"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("name,licence_number,kind\nX,1,so\n", "missing columns"),
+        ("name,licence_number,kind,city,valid_until,status\n,1,so,A,2027-01-01,active\n", "name is empty"),
+        ("name,licence_number,kind,city,valid_until,status\nX,1,bank,A,2027-01-01,active\n", "kind"),
+        ("name,licence_number,kind,city,valid_until,status\nX,1,so,A,31 Feb,active\n", "not a date"),
+    ],
+)
+def test_bad_registry_files_are_refused_with_the_row(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(RegistryError, match=message):
+        load_registry_csv(path)
+
+
+def test_case_codes_and_pins() -> None:
+    codes = {new_case_code() for _ in range(200)}
+    assert len(codes) == 200
+    for code in codes:
+        assert len(code) == 9 and code[4] == "-"
+        assert set(code.replace("-", "")) <= set(CASE_CODE_ALPHABET)
+    pin = new_pin()
+    assert len(pin) == 6 and pin.isdigit()
+
+
+def test_pin_is_stored_salted_and_verified_in_constant_time() -> None:
+    first, second = hash_pin("482913"), hash_pin("482913")
+    assert first != second and "482913" not in first
+    assert verify_pin("482913", first)
+    assert not verify_pin("482914", first)
+    assert not verify_pin("", first)
+    assert not verify_pin("482913", "garbage")
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("cek status laporan K7QX-4M2P", "K7QX-4M2P"),
+        ("status k7qx-4m2p dong", "K7QX-4M2P"),
+        ("K7QX 4M2P", "K7QX-4M2P"),
+        ("K7QX4M2P", "K7QX-4M2P"),
+        ("kemnaker language", None),
+        ("", None),
+    ],
+)
+def test_case_code_in_free_text(text: str, code) -> None:
+    assert find_case_code(text) == code
+
+
+def test_pin_in_free_text() -> None:
+    assert find_pin("pin 482913") == "482913"
+    assert find_pin("4829131") is None
+    assert find_pin("12345") is None
