@@ -14,9 +14,8 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/guidance.tar.gz
-TRAINING_DATA := config.yml domain.yml $(shell find nlu stories -name '*.yml' 2>/dev/null) bot/nlu_components.py bot/text_guard.py
 
-.PHONY: help setup train run test eval validate unit clean
+.PHONY: help setup train run test eval validate unit migrate clean
 
 help:
 	@echo "make run    set up, train when the data changed, start the assistant (REST on :5005, actions on :5055)"
@@ -37,16 +36,22 @@ $(INSTALLED): requirements.txt | $(PY)
 setup: $(INSTALLED)
 	@mkdir -p var models
 
-# Make retrains only when a training file or the pipeline code is newer than the model.
-$(MODEL): $(TRAINING_DATA) | setup
-	$(RASA) train --config config.yml --domain domain.yml --data nlu stories \
-	  --out models --fixed-model-name guidance
-	@touch $@
-
-train: $(MODEL)
+# Train only when the training data, config or pipeline code changed: a content hash (taken before
+# training, so edits made while it runs are noticed next time) is kept beside the model.
+train: setup
+	@want=$$(scripts/training-fingerprint); have=$$(cat models/guidance.fingerprint 2>/dev/null || true); \
+	if [ -f $(MODEL) ] && [ "$$want" = "$$have" ]; then \
+	  echo "Training data unchanged: using $(MODEL)"; \
+	else \
+	  $(RASA) train --config config.yml --domain domain.yml --data nlu stories --out models --fixed-model-name guidance \
+	    && echo "$$want" > models/guidance.fingerprint; \
+	fi
 
 run: train
 	$(PY) -m bot.serve
+
+migrate: setup
+	$(PY) -m bot.manage migrate
 
 validate: setup
 	$(RASA) data validate --config config.yml --domain domain.yml --data nlu stories

@@ -11,6 +11,7 @@ from bot.knowledge import KnowledgeBase, cached_knowledge
 from bot.language import choose_language
 from bot.text_guard import TRUNCATED_KEY
 from bot.replies import BotMessage, UiText, cached_ui_text
+from bot.reports.texts import ReportTexts, load_report_texts
 from bot.settings import get_settings
 
 LANGUAGE_SLOT = "language"
@@ -24,6 +25,21 @@ def knowledge() -> KnowledgeBase:
 
 def ui_text() -> UiText:
     return cached_ui_text(str(get_settings().content_dir / "ui.yml"))
+
+
+def report_texts() -> ReportTexts:
+    return load_report_texts(str(get_settings().content_dir))
+
+
+class ReportTextReply:
+    """Mixin for actions that only say one text from content/reports.yml (``text_key``)."""
+
+    text_key = ""
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        language = reply_language(tracker)
+        send(dispatcher, tracker, [BotMessage(report_texts().text(self.text_key, language))], language)
+        return language_events(tracker, language)
 
 
 def latest_text(tracker: Tracker) -> str:

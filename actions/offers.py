@@ -9,13 +9,14 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import language_events, latest_text, reply_language, send
+from actions.common import ReportTextReply, language_events, latest_text, reply_language, report_texts, send
 from bot.recruitment.extract import extract_offer_facts
+from bot.recruitment.registry import RegistryEntry, load_registry_csv
 from bot.recruitment.risk import RiskAssessment, assess_offer
-from bot.replies import BotMessage
 from bot.reports.answers import clean_text
-from bot.reports.texts import load_report_texts, offer_result
+from bot.reports.texts import offer_result
 from bot.settings import get_settings
 from bot.storage.db import transaction
 from bot.storage.registry import load_registry
@@ -26,19 +27,26 @@ OFFER_SLOT = "offer_text"
 MIN_DESCRIPTION_WORDS = 8
 
 
-def report_texts():
-    return load_report_texts(str(get_settings().content_dir))
-
-
 def is_description(text: str) -> bool:
     facts = extract_offer_facts(text)
     return len(text.split()) >= MIN_DESCRIPTION_WORDS or bool(facts.matched or facts.fees or facts.agencies)
 
 
+def registry_entries() -> List[RegistryEntry]:
+    """The licensed registry from the database; the configured CSV when the database is down,
+    so an offer check never fails for lack of it."""
+    try:
+        with transaction() as session:
+            entries = load_registry(session)
+        if entries:
+            return entries
+    except SQLAlchemyError:
+        logger.exception("registry: database unavailable, using the CSV file")
+    return load_registry_csv(get_settings().registry_csv)
+
+
 def assess_text(text: str) -> RiskAssessment:
-    with transaction() as session:
-        registry = load_registry(session)
-    return assess_offer(extract_offer_facts(text), registry, dt.date.today())
+    return assess_offer(extract_offer_facts(text), registry_entries(), dt.date.today())
 
 
 class ActionPrefillOffer(Action):
@@ -52,14 +60,11 @@ class ActionPrefillOffer(Action):
         return [SlotSet(OFFER_SLOT, text if is_description(text) else None)]
 
 
-class ActionAskOfferText(Action):
+class ActionAskOfferText(ReportTextReply, Action):
+    text_key = "offer_prompt"
+
     def name(self) -> Text:
         return "action_ask_offer_text"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        language = reply_language(tracker)
-        send(dispatcher, tracker, [BotMessage(report_texts().text("offer_prompt", language))], language)
-        return language_events(tracker, language)
 
 
 class ValidateOfferForm(FormValidationAction):

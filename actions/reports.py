@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import knowledge, language_events, latest_text, reply_language, send
-from actions.offers import OFFER_SLOT, assess_text, report_texts
+from actions.common import ReportTextReply, knowledge, language_events, latest_text, reply_language, report_texts, send
+from actions.offers import OFFER_SLOT, assess_text
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.risk import FLAG_CODES, risk_level
 from bot.replies import BotMessage, Button, answer_reply
@@ -132,6 +132,9 @@ class ValidateReportForm(FormValidationAction):
 
     def _common(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Dict[Text, Any]]:
         """Skip and correction work the same for every question; None means "validate normally"."""
+        if value is not None and not isinstance(value, str):
+            # Already read (a yes/no stored as a boolean): re-validation on re-activation keeps it.
+            return {slot: value}
         text = str(value or "")
         if answers.is_correction(text):
             order = [s for s in required_slots(tracker.current_slot_values()) if s != slot]
@@ -146,78 +149,37 @@ class ValidateReportForm(FormValidationAction):
         return None
 
     # --- one validator per question ------------------------------------------------------------
-    def validate_report_what_happened(self, value, dispatcher, tracker, domain):
-        common = self._common("report_what_happened", value, dispatcher, tracker)
-        if common is not None:
-            return common
-        story = answers.parse_story(value)
-        if story is None:
-            self._reask(dispatcher, tracker, "report_what_happened")
-        return {"report_what_happened": story}
-
-    def validate_report_recruiter_name(self, value, dispatcher, tracker, domain):
-        common = self._common("report_recruiter_name", value, dispatcher, tracker)
-        if common is not None:
-            return common
-        name = answers.clean_text(value)[:200]
-        return {"report_recruiter_name": name or None}
-
-    def validate_report_recruiter_kind(self, value, dispatcher, tracker, domain):
-        common = self._common("report_recruiter_kind", value, dispatcher, tracker)
-        if common is not None:
-            return common
-        kind = answers.parse_recruiter_kind(value)
-        if kind is None:
-            self._reask(dispatcher, tracker, "report_recruiter_kind")
-        return {"report_recruiter_kind": kind}
-
-    def validate_report_recruiter_phone(self, value, dispatcher, tracker, domain):
-        common = self._common("report_recruiter_phone", value, dispatcher, tracker)
-        if common is not None:
-            return common
-        phone = answers.parse_phone_answer(value)
-        if phone is None:
-            self._reask(dispatcher, tracker, "report_recruiter_phone")
-        return {"report_recruiter_phone": phone}
-
-    def validate_report_location(self, value, dispatcher, tracker, domain):
-        common = self._common("report_location", value, dispatcher, tracker)
-        if common is not None:
-            return common
-        place = answers.parse_place_name(value)
-        if place is None:
-            self._reask(dispatcher, tracker, "report_location")
-        return {"report_location": place}
-
-    def validate_report_money(self, value, dispatcher, tracker, domain):
-        common = self._common("report_money", value, dispatcher, tracker)
-        if common is not None:
-            return common
-        parsed = answers.parse_money_answer(value)
-        if parsed is None:
-            self._reask(dispatcher, tracker, "report_money")
-            return {"report_money": None}
-        return {"report_money": parsed[0], MONEY_IDR_SLOT: float(parsed[1]) if parsed[1] is not None else None}
-
-    def validate_report_documents(self, value, dispatcher, tracker, domain):
-        common = self._common("report_documents", value, dispatcher, tracker)
-        if common is not None:
-            return common
-        if answers.parse_yes_no(value) is False:
-            return {"report_documents": answers.SKIPPED}
-        return {"report_documents": answers.clean_text(value)[:300] or None}
-
-    def _yes_no(self, slot: str, value, dispatcher, tracker) -> Dict[Text, Any]:
+    def _parsed(self, slot: str, value: Any, parser: Callable[[Any], Any], reask: str,
+                dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """Skip/correction first, then the answer's parser; None from the parser means "ask again"."""
         common = self._common(slot, value, dispatcher, tracker)
         if common is not None:
             return common
-        answer = answers.parse_yes_no(value)
-        if answer is None:
-            self._reask(dispatcher, tracker, "yes_no")
-        return {slot: answer}
+        parsed = parser(value)
+        if parsed is None:
+            self._reask(dispatcher, tracker, reask)
+        return {slot: parsed}
+
+    def validate_report_recruiter_name(self, value, dispatcher, tracker, domain):
+        return self._parsed("report_recruiter_name", value, lambda v: answers.clean_text(v)[:200] or None,
+                            "required", dispatcher, tracker)
+
+    def validate_report_money(self, value, dispatcher, tracker, domain):
+        result = self._parsed("report_money", value, answers.parse_money_answer, "report_money", dispatcher, tracker)
+        parsed = result.get("report_money")
+        if isinstance(parsed, tuple):
+            text, idr = parsed
+            return {"report_money": text, MONEY_IDR_SLOT: float(idr) if idr is not None else None}
+        return result
+
+    def validate_report_documents(self, value, dispatcher, tracker, domain):
+        if isinstance(value, str) and answers.parse_yes_no(value) is False:
+            return {"report_documents": answers.SKIPPED}
+        return self._parsed("report_documents", value, lambda v: answers.clean_text(v)[:300] or None,
+                            "required", dispatcher, tracker)
 
     def validate_report_reporter_safe(self, value, dispatcher, tracker, domain):
-        result = self._yes_no("report_reporter_safe", value, dispatcher, tracker)
+        result = self._parsed("report_reporter_safe", value, answers.parse_yes_no, "yes_no", dispatcher, tracker)
         if result.get("report_reporter_safe") is False:
             result[URGENT_SLOT] = True
             if not tracker.get_slot(EMERGENCY_SENT_SLOT):
@@ -225,30 +187,6 @@ class ValidateReportForm(FormValidationAction):
                 send(dispatcher, tracker, _emergency_messages(tracker, language), language)
                 result[EMERGENCY_SENT_SLOT] = True
         return result
-
-    def validate_report_reporter_location(self, value, dispatcher, tracker, domain):
-        common = self._common("report_reporter_location", value, dispatcher, tracker)
-        if common is not None:
-            return common
-        place = answers.parse_reporter_location(value)
-        if place is None:
-            self._reask(dispatcher, tracker, "report_reporter_location")
-        return {"report_reporter_location": place}
-
-    def validate_report_consent_contact(self, value, dispatcher, tracker, domain):
-        return self._yes_no("report_consent_contact", value, dispatcher, tracker)
-
-    def validate_report_anonymous(self, value, dispatcher, tracker, domain):
-        return self._yes_no("report_anonymous", value, dispatcher, tracker)
-
-    def validate_report_contact(self, value, dispatcher, tracker, domain):
-        common = self._common("report_contact", value, dispatcher, tracker)
-        if common is not None:
-            return common
-        phone = answers.parse_phone_answer(value)
-        if phone is None:
-            self._reask(dispatcher, tracker, "report_contact")
-        return {"report_contact": phone}
 
     def validate_report_confirm(self, value, dispatcher, tracker, domain):
         text = str(value or "")
@@ -262,6 +200,31 @@ class ValidateReportForm(FormValidationAction):
             return {CONFIRM_SLOT: None}
         self._reask(dispatcher, tracker, "yes_no")
         return {CONFIRM_SLOT: None}
+
+
+# Questions whose answer is just parsed: slot -> (parser, the re-ask text when it cannot be read).
+_PARSED_ANSWERS: Dict[str, Tuple[Callable[[Any], Any], str]] = {
+    "report_what_happened": (answers.parse_story, "report_what_happened"),
+    "report_recruiter_kind": (answers.parse_recruiter_kind, "report_recruiter_kind"),
+    "report_recruiter_phone": (answers.parse_phone_answer, "report_recruiter_phone"),
+    "report_location": (answers.parse_place_name, "report_location"),
+    "report_reporter_location": (answers.parse_reporter_location, "report_reporter_location"),
+    "report_consent_contact": (answers.parse_yes_no, "yes_no"),
+    "report_anonymous": (answers.parse_yes_no, "yes_no"),
+    "report_contact": (answers.parse_phone_answer, "report_contact"),
+}
+
+
+def _parsed_validator(slot: str, parser: Callable[[Any], Any], reask: str) -> Callable:
+    def validate(self, value, dispatcher, tracker, domain):
+        return self._parsed(slot, value, parser, reask, dispatcher, tracker)
+
+    return validate
+
+
+for _slot, (_parser, _reask) in _PARSED_ANSWERS.items():
+    # rasa_sdk calls validate_<slot> by name.
+    setattr(ValidateReportForm, f"validate_{_slot}", _parsed_validator(_slot, _parser, _reask))
 
 
 def _clear_report_slots() -> List[Dict[Text, Any]]:
@@ -306,15 +269,17 @@ class ActionSubmitReport(Action):
         return [*language_events(tracker, language), *_clear_report_slots()]
 
 
-class ActionReportCancelled(Action):
+class ActionReportCancelled(ReportTextReply, Action):
+    """Cancelled: say so and forget every answer (nothing was saved)."""
+
+    text_key = "cancelled"
+
     def name(self) -> Text:
         return "action_report_cancelled"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        language = reply_language(tracker)
-        send(dispatcher, tracker, [BotMessage(report_texts().text("cancelled", language))], language)
-        return [*language_events(tracker, language), *_clear_report_slots(), SlotSet("status_case_code", None),
-                SlotSet("status_pin", None)]
+        events = super().run(dispatcher, tracker, domain)
+        return [*events, *_clear_report_slots(), SlotSet("status_case_code", None), SlotSet("status_pin", None)]
 
 
 # --- status check -------------------------------------------------------------------------------
@@ -329,24 +294,18 @@ class ActionPrefillStatus(Action):
         return [SlotSet("status_case_code", find_case_code(text)), SlotSet("status_pin", find_pin(text))]
 
 
-class ActionAskStatusCaseCode(Action):
+class ActionAskStatusCaseCode(ReportTextReply, Action):
+    text_key = "status_ask_code"
+
     def name(self) -> Text:
         return "action_ask_status_case_code"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        language = reply_language(tracker)
-        send(dispatcher, tracker, [BotMessage(report_texts().text("status_ask_code", language))], language)
-        return language_events(tracker, language)
 
+class ActionAskStatusPin(ReportTextReply, Action):
+    text_key = "status_ask_pin"
 
-class ActionAskStatusPin(Action):
     def name(self) -> Text:
         return "action_ask_status_pin"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        language = reply_language(tracker)
-        send(dispatcher, tracker, [BotMessage(report_texts().text("status_ask_pin", language))], language)
-        return language_events(tracker, language)
 
 
 class ValidateStatusForm(FormValidationAction):

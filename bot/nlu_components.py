@@ -5,11 +5,12 @@
   The full text stays in the tracker, so actions that read it still see everything.
 * ``NonTextIntentClassifier`` (last) turns messages without a single letter or digit (empty,
   emoji-only, stickers sent as text) into the ``non_text`` intent, instead of letting the model
-  guess an intent from nothing.
+  guess an intent from nothing. It also applies stricter thresholds to intents that change the
+  course of a conversation ("yes" follows a suggestion): below them the message is unclear.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -56,9 +57,31 @@ class LongTextGuard(_Stateless):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class NonTextIntentClassifier(_Stateless):
+    def __init__(self, intent_thresholds: Dict[Text, float] | None = None) -> None:
+        self.intent_thresholds = dict(intent_thresholds or {})
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intent_thresholds": {}}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        return cls(config.get("intent_thresholds"))
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            intent = message.get(INTENT) or {}
             if not has_readable_text(message.get(TEXT)):
                 message.set(INTENT, {"name": NON_TEXT_INTENT, "confidence": 1.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+            elif (intent.get("confidence") or 0.0) < self.intent_thresholds.get(intent.get("name"), 0.0):
+                unclear = {"name": "nlu_fallback", "confidence": self.intent_thresholds[intent["name"]]}
+                message.set(INTENT, unclear, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [unclear, *(message.get(INTENT_RANKING_KEY) or [])], add_to_output=True)
         return messages

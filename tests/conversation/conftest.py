@@ -5,6 +5,7 @@ The Rasa agent runs in-process; the custom actions run in the real action server
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import uuid
 from pathlib import Path
@@ -30,25 +31,47 @@ class Conversation:
     def say_text(self, text: str) -> str:
         return "\n".join(message.get("text") or "" for message in self.say(text))
 
+    def slot(self, name: str) -> Any:
+        tracker = self._loop.run_until_complete(self._agent.tracker_store.retrieve(self.sender))
+        return tracker.get_slot(name) if tracker else None
+
 
 @pytest.fixture(scope="session")
 def assistant_agent() -> Iterator[tuple]:
-    from rasa.core.agent import load_agent
-    from rasa.core.utils import AvailableEndpoints
-    from rasa.utils.endpoints import EndpointConfig
-
     model = get_settings().model_path
     if not model.exists():
         pytest.fail(f"{model} is missing: run `make train` (make test does it for you)")
     loop = asyncio.new_event_loop()
-    with tempfile.TemporaryDirectory(prefix="actions-") as folder, action_server(Path(folder)) as url:
+    with tempfile.TemporaryDirectory(prefix="actions-") as folder:
+        # The action server (a child process) inherits this database: a fresh, migrated SQLite file.
+        database_url = f"sqlite:///{Path(folder) / 'reports.db'}"
+        os.environ["DATABASE_URL"] = database_url
+        from bot.manage import ensure_registry, migrate
+
+        migrate(database_url)
+        ensure_registry(database_url)
+        yield from _agent_with_actions(Path(folder), model, loop)
+    os.environ.pop("DATABASE_URL", None)
+    loop.close()
+
+
+def _agent_with_actions(folder: Path, model: Path, loop: asyncio.AbstractEventLoop):
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.endpoints import EndpointConfig
+
+    with action_server(folder) as url:
         endpoints = AvailableEndpoints(action=EndpointConfig(url=url))
         agent = loop.run_until_complete(load_agent(model_path=str(model), endpoints=endpoints, loop=loop))
         yield agent, loop
-    loop.close()
 
 
 @pytest.fixture
 def chat(assistant_agent) -> Conversation:
     agent, loop = assistant_agent
     return Conversation(agent, loop)
+
+
+@pytest.fixture(scope="session")
+def database_url(assistant_agent) -> str:
+    return os.environ["DATABASE_URL"]

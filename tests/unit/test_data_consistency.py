@@ -66,6 +66,7 @@ def test_ui_texts_are_bilingual_and_menu_answers_exist() -> None:
 def test_no_training_example_is_a_copy_of_a_held_out_question() -> None:
     """The benchmark is only honest if its questions (and near-copies) never reach training."""
     held_out = [q["text"].lower() for q in _load(ROOT / "tests" / "eval" / "guidance_questions.yml")["questions"]]
+    held_out += [c["text"].lower() for c in _load(ROOT / "tests" / "eval" / "offer_cases.yml")["cases"]]
     training = [e.lower() for lines in _nlu_examples().values() for e in lines]
     copies = [
         (example, question)

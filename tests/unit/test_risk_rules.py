@@ -119,3 +119,19 @@ def test_tuning_sets_stay_right(path: Path) -> None:
             want.add("unlicensed_agency")  # none of these names is in the test registry
         right += flags_of(case["text"]) == want
     assert right / len(cases) >= 0.95
+
+
+def test_offer_reply_fits_a_phone_screen_even_with_many_flags() -> None:
+    from bot.replies import reply_length
+    from bot.reports.texts import load_report_texts, offer_result
+    from bot.settings import get_settings
+
+    texts = load_report_texts(str(get_settings().content_dir))
+    worst = ("ditawarin temen ibu, visa turis, bayar DP 45 juta ke rekening dia, paspor ditahan, gaji 30jt sebulan, "
+             "berangkat 2 minggu lagi tanpa tes bahasa, kontrak nanti di jepang, denda 30jt kalau kabur, cuma lewat WA")
+    assessment = assess_offer(extract_offer_facts(worst), REGISTRY, TODAY)
+    assert len(assessment.flags) >= 8
+    for language in ("id", "en"):
+        messages = offer_result(texts, assessment, language)
+        assert reply_length(messages) <= 1500
+        assert all(texts.flags[code]["title"][language] in "\n".join(m.text for m in messages) for code in assessment.flags)
