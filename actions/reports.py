@@ -32,7 +32,7 @@ EMERGENCY_SENT_SLOT = "emergency_sent"
 ALL_REPORT_SLOTS = (*FORM_SLOTS, CONFIRM_SLOT, URGENT_SLOT, MONEY_IDR_SLOT, EMERGENCY_SENT_SLOT, OFFER_SLOT, "offer_level")
 
 
-def _emergency_messages(tracker: Tracker, language: str) -> List[BotMessage]:
+def _emergency_messages(language: str) -> List[BotMessage]:
     return [BotMessage(report_texts().text("emergency", language))]
 
 
@@ -44,7 +44,7 @@ class ActionEmergency(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         language = reply_language(tracker)
-        messages = _emergency_messages(tracker, language)
+        messages = _emergency_messages(language)
         if tracker.active_loop.get("name") != "report_form":
             # Outside a report: also the full help answer, with a button to report.
             messages = [*messages, *answer_reply(knowledge(), "emergency_help", language)]
@@ -122,7 +122,7 @@ class ValidateReportForm(FormValidationAction):
         text = latest_text(tracker)
         if text and extract_offer_facts(text).trafficking and not tracker.get_slot(EMERGENCY_SENT_SLOT):
             language = reply_language(tracker)
-            send(dispatcher, tracker, _emergency_messages(tracker, language), language)
+            send(dispatcher, tracker, _emergency_messages(language), language)
             events += [SlotSet(URGENT_SLOT, True), SlotSet(EMERGENCY_SENT_SLOT, True)]
         return events
 
@@ -184,7 +184,7 @@ class ValidateReportForm(FormValidationAction):
             result[URGENT_SLOT] = True
             if not tracker.get_slot(EMERGENCY_SENT_SLOT):
                 language = reply_language(tracker)
-                send(dispatcher, tracker, _emergency_messages(tracker, language), language)
+                send(dispatcher, tracker, _emergency_messages(language), language)
                 result[EMERGENCY_SENT_SLOT] = True
         return result
 

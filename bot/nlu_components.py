@@ -34,6 +34,10 @@ class _Stateless(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
+        return cls.from_config(config)
+
+    @classmethod
+    def from_config(cls, config: Dict[Text, Any]) -> GraphComponent:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -65,13 +69,7 @@ class NonTextIntentClassifier(_Stateless):
         return {"intent_thresholds": {}}
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> GraphComponent:
+    def from_config(cls, config: Dict[Text, Any]) -> "NonTextIntentClassifier":
         return cls(config.get("intent_thresholds"))
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import List, Optional, Pattern, Sequence, Tuple
+from typing import List, Optional, Pattern, Tuple
 
 from bot.recruitment.money import Money, approximate_idr, parse_money
 from bot.recruitment.phone import find_phones
@@ -354,9 +354,3 @@ def fee_is_excessive(facts: OfferFacts) -> bool:
     highest = facts.highest_fee_idr
     return highest is not None and highest > _FEE_HIGH_IDR
 
-
-def fee_is_mentioned(facts: OfferFacts) -> bool:
-    return bool(facts.fees)
-
-
-__all__: Sequence[str] = ("OfferFacts", "AgencyMention", "extract_offer_facts", "salary_is_unrealistic", "fee_is_excessive")
