@@ -1,0 +1,1 @@
+"""Reports of nonprocedural recruitment: what the reporter gives, codes and PINs, statuses."""

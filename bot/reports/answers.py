@@ -1,0 +1,102 @@
+"""Reading the reporter's answers to the report form: plain functions the form validation calls."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Optional, Tuple
+
+from bot.recruitment.money import approximate_idr, parse_money
+from bot.recruitment.phone import normalise_phone
+
+SKIPPED = "-"
+MIN_STORY_CHARS = 15
+MAX_ANSWER_CHARS = 2000
+
+_SKIP = re.compile(
+    r"^\s*(?:/?skip|lewati|lewat|lewatin|skip aja|next|lanjut|gak tau|ga tau|gatau|gk tau|tidak tahu|tdk tahu|nggak tau|ngga tau|"
+    r"g tau|gak ada|ga ada|gada|tidak ada|tdk ada|nggak ada|none|no idea|i don'?t know|dont know|don'?t have|rather not say|"
+    r"n/?a|-+|\.+)\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+_CORRECTION = re.compile(r"^\s*(?:/?correct|ralat|koreksi|salah|salah ketik|ubah jawaban|ganti jawaban|wrong|that'?s wrong|"
+                         r"fix (?:that|it)|change (?:that|it|my answer))\b", re.IGNORECASE)
+_YES = re.compile(r"^\s*(?:/?affirm|yes|ya|iya|iyaa+|y|yup|yep|ok|oke|okey|boleh|bisa|aman|sure|of course|betul|benar|"
+                  r"setuju|mau|tentu|i am|i'm safe|safe|sip|siap)\b", re.IGNORECASE)
+_NO = re.compile(r"^\s*(?:/?deny|no|nope|tidak|tdk|gak|ga|nggak|ngga|enggak|engga|jangan|belum|not|n|bukan|tidak aman|"
+                 r"gak aman|ga aman|not safe|unsafe)\b", re.IGNORECASE)
+_KINDS = (
+    ("individual", r"individu|perorangan|calo|sponsor|orang|person|broker|agen perorangan|teman|tetangga|saudara|kenalan"),
+    ("lpk", r"\blpk\b|lembaga pelatihan|\bso\b|sending org"),
+    ("company", r"\bpt\b|perusahaan|company|agency|agensi|p3mi|pjtki"),
+    ("social_media", r"medsos|media sosial|social|facebook|\bfb\b|instagram|\big\b|tiktok|telegram|akun|account|online"),
+    ("unknown", r"tidak tahu|gak tau|ga tau|gatau|don'?t know|unknown|lainnya|other"),
+)
+_PLACES = (
+    ("japan", r"jepang|japan|jpn|jpg|nihon|tokyo|osaka|aichi|nagoya|saitama|chiba|ibaraki|kumamoto"),
+    ("indonesia", r"indonesia|indo\b|rumah|kampung|jakarta|jawa|sumatra|sulawesi|kalimantan|bali|ntb|ntt|bandung|surabaya"),
+    ("elsewhere", r"negara lain|lain|elsewhere|other|luar negeri|malaysia|taiwan|korea|singapura|singapore|hong ?kong|arab|dubai"),
+)
+
+
+def clean_text(text: Optional[str]) -> str:
+    """Trim and bound an answer; control characters are dropped so summaries render safely."""
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", text or "")
+    return re.sub(r"\s+", " ", text).strip()[:MAX_ANSWER_CHARS]
+
+
+def is_skip(text: Optional[str]) -> bool:
+    return bool(_SKIP.match(text or ""))
+
+
+def is_correction(text: Optional[str]) -> bool:
+    return bool(_CORRECTION.match(text or ""))
+
+
+def parse_yes_no(text: Optional[str]) -> Optional[bool]:
+    text = text or ""
+    # "tidak aman" must not be read as a "yes" because it contains "aman".
+    if _NO.match(text):
+        return False
+    if _YES.match(text):
+        return True
+    return None
+
+
+def parse_recruiter_kind(text: Optional[str]) -> Optional[str]:
+    lowered = (text or "").lower()
+    for kind, pattern in _KINDS:
+        if lowered.strip() == kind or re.search(pattern, lowered):
+            return kind
+    return None
+
+
+def parse_reporter_location(text: Optional[str]) -> Optional[str]:
+    lowered = (text or "").lower()
+    for place, pattern in _PLACES:
+        if lowered.strip() == place or re.search(pattern, lowered):
+            return place
+    return None
+
+
+def parse_story(text: Optional[str]) -> Optional[str]:
+    story = clean_text(text)
+    return story if len(story) >= MIN_STORY_CHARS and re.search(r"[^\W\d_]{3}", story) else None
+
+
+def parse_place_name(text: Optional[str]) -> Optional[str]:
+    """A kabupaten/kota name: letters, at least two of them, at most 120 characters."""
+    place = clean_text(text)[:120]
+    return place if re.search(r"[^\W\d_]{2}", place) else None
+
+
+def parse_phone_answer(text: Optional[str]) -> Optional[str]:
+    return normalise_phone(clean_text(text))
+
+
+def parse_money_answer(text: Optional[str]) -> Optional[Tuple[str, Optional[Decimal]]]:
+    """The answer as written plus the largest amount in rupiah (None when no amount is found)."""
+    answer = clean_text(text)[:300]
+    amounts = parse_money(answer)
+    if not amounts:
+        return None
+    return answer, max(approximate_idr(m) for m in amounts)
