@@ -83,13 +83,22 @@ def check_agencies(facts: OfferFacts, registry: Sequence[RegistryEntry], today: 
     return tuple(checks)
 
 
+# Facts that are a red flag on their own, one to one.
+_FACT_FLAGS: Tuple[Tuple[str, str], ...] = (
+    ("trafficking", "trafficking_signs"),
+    ("wrong_visa", "wrong_visa"),
+    ("documents_held", "document_retention"),
+    ("test_waived", "language_test_waived"),
+    ("deposit_or_penalty", "deposit_or_penalty"),
+    ("no_written_contract", "no_written_contract"),
+    ("informal_contact_only", "informal_contact_only"),
+    ("fast_departure", "fast_departure"),
+)
+
+
 def offer_flags(facts: OfferFacts, agencies: Sequence[AgencyCheck]) -> Tuple[str, ...]:
     """The red flags in an offer, in order of seriousness."""
-    found = set()
-    if facts.trafficking:
-        found.add("trafficking_signs")
-    if facts.wrong_visa:
-        found.add("wrong_visa")
+    found = {flag for fact, flag in _FACT_FLAGS if getattr(facts, fact)}
     # A name missing from our copy of the registry counts unless the user says they checked the
     # official registry themselves (our copy can be stale); an expired or revoked licence always counts.
     registry_problem = any(agency.status == "expired" for agency in agencies) or (
@@ -97,12 +106,6 @@ def offer_flags(facts: OfferFacts, agencies: Sequence[AgencyCheck]) -> Tuple[str
     )
     if facts.individual_recruiter or facts.explicitly_unlicensed or registry_problem:
         found.add("unlicensed_agency")
-    if facts.documents_held:
-        found.add("document_retention")
-    if facts.test_waived:
-        found.add("language_test_waived")
-    if facts.deposit_or_penalty:
-        found.add("deposit_or_penalty")
     # Money before any contract, or money to a person: the legal routes never work this way.
     if facts.upfront_payment or (facts.fees and facts.individual_recruiter):
         found.add("upfront_fee")
@@ -110,12 +113,6 @@ def offer_flags(facts: OfferFacts, agencies: Sequence[AgencyCheck]) -> Tuple[str
         found.add("excessive_fee")
     if salary_is_unrealistic(facts):
         found.add("unrealistic_salary")
-    if facts.no_written_contract:
-        found.add("no_written_contract")
-    if facts.informal_contact_only:
-        found.add("informal_contact_only")
-    if facts.fast_departure:
-        found.add("fast_departure")
     return tuple(code for code in FLAG_CODES if code in found)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 from bot.recruitment.money import approximate_idr, parse_money
 from bot.recruitment.phone import normalise_phone
@@ -62,20 +62,21 @@ def parse_yes_no(text: Optional[str]) -> Optional[bool]:
     return None
 
 
-def parse_recruiter_kind(text: Optional[str]) -> Optional[str]:
+def _choose(choices: Sequence[Tuple[str, str]], text: Optional[str]) -> Optional[str]:
+    """The first choice whose value is the answer (a button payload) or whose pattern it matches."""
     lowered = (text or "").lower()
-    for kind, pattern in _KINDS:
-        if lowered.strip() == kind or re.search(pattern, lowered):
-            return kind
+    for value, pattern in choices:
+        if lowered.strip() == value or re.search(pattern, lowered):
+            return value
     return None
+
+
+def parse_recruiter_kind(text: Optional[str]) -> Optional[str]:
+    return _choose(_KINDS, text)
 
 
 def parse_reporter_location(text: Optional[str]) -> Optional[str]:
-    lowered = (text or "").lower()
-    for place, pattern in _PLACES:
-        if lowered.strip() == place or re.search(pattern, lowered):
-            return place
-    return None
+    return _choose(_PLACES, text)
 
 
 def parse_story(text: Optional[str]) -> Optional[str]:
