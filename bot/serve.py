@@ -12,7 +12,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Sequence
+
+import yaml
+from sqlalchemy.engine import make_url
 
 from bot.settings import Settings, get_settings
 
@@ -25,6 +29,39 @@ class Service:
     command: Sequence[str]
 
 
+def endpoints_yaml(settings: Settings) -> str:
+    """Rasa's endpoints for this run: the action server on ACTION_PORT, conversations (the tracker
+    store) in TRACKER_STORE_URL, and a Redis lock store when REDIS_URL is set (several Rasa
+    workers must not process one user's messages at the same time)."""
+    tracker = make_url(settings.tracker_store_url)
+    store = {
+        "type": "SQL",
+        "dialect": tracker.drivername.split("+")[0],
+        "db": tracker.database,
+    }
+    for key, value in (("url", tracker.host), ("port", tracker.port), ("username", tracker.username),
+                       ("password", tracker.password)):
+        if value:
+            store[key] = value
+    endpoints: Dict[str, object] = {
+        "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_port}/webhook"},
+        "tracker_store": store,
+    }
+    if settings.redis_url:
+        redis = make_url(settings.redis_url)
+        endpoints["lock_store"] = {"type": "redis", "url": redis.host or "localhost", "port": redis.port or 6379,
+                                   "db": int(redis.database or 0), **({"password": redis.password} if redis.password else {})}
+    return yaml.safe_dump(endpoints, sort_keys=False)
+
+
+def write_endpoints(settings: Settings) -> Path:
+    path = settings.var_dir / "endpoints.yml"
+    path.write_text("# Written by bot/serve.py from the environment at each start; edit the settings, not this.\n"
+                    + endpoints_yaml(settings), encoding="utf-8")
+    path.chmod(0o600)  # it may hold the database password
+    return path
+
+
 def services(settings: Settings) -> List[Service]:
     python = sys.executable
     return [
@@ -35,7 +72,7 @@ def services(settings: Settings) -> List[Service]:
                 python, "-m", "rasa", "run",
                 "--model", str(settings.model_path),
                 "--port", str(settings.rasa_port),
-                "--endpoints", "endpoints.yml",
+                "--endpoints", str(settings.var_dir / "endpoints.yml"),
                 "--credentials", "credentials.yml",
                 "--enable-api",
             ],
@@ -59,6 +96,11 @@ def run(selected: Sequence[Service]) -> int:
 
     migrate()
     ensure_registry()
+    write_endpoints(settings)
+    for problem in settings.channel_problems():
+        logger.error("%s", problem)
+    if settings.channel_problems():
+        return 2
     processes: Dict[str, subprocess.Popen] = {}
     stopping = False
 

@@ -126,3 +126,44 @@ class LicensedOrganisation(Base):
     valid_until = Column(Date, nullable=True)
     status = Column(String(20), nullable=False, default="active")
     imported_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class InboxMessage(Base):
+    """A message received from a chat platform, written before the webhook is acknowledged.
+
+    The unique (channel, external_id) pair makes a redelivered webhook a no-op; rows still
+    ``pending`` after a restart are answered then. The text is cleared once the message has been
+    handled (the conversation itself lives in the tracker store); the row stays for de-duplication
+    and for the 24-hour reply window of WhatsApp.
+    """
+
+    __tablename__ = "channel_inbox"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external_id"),)
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(30), nullable=False)
+    external_id = Column(String(200), nullable=False)
+    sender_id = Column(String(128), nullable=False, index=True)
+    text = Column(Text, nullable=True)
+    # pending → done | failed (the turn failed) | undelivered (the reply could not be sent)
+    status = Column(String(20), nullable=False, default="pending", index=True)
+    error = Column(String(200), nullable=True)
+    received_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    finished_at = Column(DateTime, nullable=True)
+
+
+class StaffAlert(Base):
+    """An alert owed to the staff chat about an urgent or high report (an outbox: written in the
+    same transaction as the report, sent by the notifier, so no alert is lost to a crash)."""
+
+    __tablename__ = "staff_alerts"
+
+    id = Column(Integer, primary_key=True)
+    report_id = Column(Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, unique=True)
+    # pending → sent | failed (gave up after many attempts; the console still shows the report)
+    status = Column(String(20), nullable=False, default="pending", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(String(200), nullable=True)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    sent_at = Column(DateTime, nullable=True)

@@ -1,0 +1,128 @@
+"""The whole product as `make run` starts it (``python -m bot.serve``), wired to local stand-ins
+for Telegram's Bot API and Meta's Graph API on free ports, with a fresh SQLite database.
+
+Started once per test session (loading the model takes tens of seconds); tests talk to it over
+real HTTP on loopback, exactly as the platforms would.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator
+
+import pytest
+
+from bot.serve import child_environment
+from bot.settings import get_settings
+from tests.servers import free_port, wait_until_up
+from tests.standins.graph_api import GraphApiStandIn
+from tests.standins.telegram_api import TelegramApiStandIn
+
+TELEGRAM_SECRET = "telegram-secret-for-tests_0123456789"
+WHATSAPP_APP_SECRET = "whatsapp-app-secret-for-tests"
+WHATSAPP_VERIFY_TOKEN = "verify-me-please"
+WHATSAPP_ACCESS_TOKEN = "EAAG-test-access-token"
+WHATSAPP_PHONE_NUMBER_ID = "109876543210"
+STAFF_CHAT_ID = "-1001234567890"
+
+
+@dataclass
+class Stack:
+    rasa_url: str
+    telegram: TelegramApiStandIn
+    graph: GraphApiStandIn
+    database_url: str
+    env: Dict[str, str]
+    log_path: Path
+
+    @property
+    def telegram_webhook(self) -> str:
+        return f"{self.rasa_url}/webhooks/telegram/webhook"
+
+    @property
+    def whatsapp_webhook(self) -> str:
+        return f"{self.rasa_url}/webhooks/whatsapp/webhook"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def stack_environment(folder: Path, telegram: TelegramApiStandIn, graph: GraphApiStandIn) -> Dict[str, str]:
+    env = child_environment()
+    env.update({
+        "VAR_DIR": str(folder / "var"),
+        "DATABASE_URL": f"sqlite:///{folder / 'var' / 'app.db'}",
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "CONSOLE_PORT": str(free_port()),
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "WHATSAPP_ACCESS_TOKEN": WHATSAPP_ACCESS_TOKEN,
+        "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_NUMBER_ID,
+        "WHATSAPP_API_BASE_URL": graph.base_url,
+        "WHATSAPP_API_VERSION": "v21.0",
+        "WHATSAPP_TEMPLATE_NAME": "case_update",
+        "STAFF_TELEGRAM_CHAT_ID": STAFF_CHAT_ID,
+        "CONSOLE_BASE_URL": "https://console.example.test",
+        # Retries in tests: quick back-off, few attempts.
+        "SEND_MAX_ATTEMPTS": "3",
+        "SEND_RETRY_BASE_MS": "50",
+        "ALERT_POLL_SECONDS": "0.5",
+        "LOG_LEVEL": "INFO",
+    })
+    for name in ("TRACKER_STORE_URL", "REDIS_URL", "TELEGRAM_WEBHOOK_URL"):
+        env.pop(name, None)
+    return env
+
+
+@contextlib.contextmanager
+def running_stack() -> Iterator[Stack]:
+    model = get_settings().model_path
+    if not model.exists():
+        pytest.fail(f"{model} is missing: run `make train` (make test does it for you)")
+    with tempfile.TemporaryDirectory(prefix="stack-") as name, TelegramApiStandIn() as telegram, \
+            GraphApiStandIn(access_token=WHATSAPP_ACCESS_TOKEN) as graph:
+        folder = Path(name)
+        env = stack_environment(folder, telegram, graph)
+        log_path = folder / "serve.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen([sys.executable, "-m", "bot.serve"], cwd=get_settings().project_root,
+                                       env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            rasa_url = f"http://127.0.0.1:{env['RASA_PORT']}"
+            try:
+                wait_until_up(f"{rasa_url}/status", process, timeout=300)
+                # The action server must be up too before the first turn.
+                wait_until_up(f"http://127.0.0.1:{env['ACTION_PORT']}/health", process, timeout=120)
+                yield Stack(rasa_url, telegram, graph, env["DATABASE_URL"], env, log_path)
+            finally:
+                if process.poll() is None:
+                    process.send_signal(2)  # Ctrl-C, as a person stops `make run`
+                    try:
+                        process.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(process.pid, 9)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with running_stack() as running:
+        yield running
+
+
+def post(url: str, body: bytes, headers: Dict[str, str], timeout: float = 30.0):
+    """POST raw bytes; returns (status, body text) also for 4xx/5xx."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8")
