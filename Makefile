@@ -15,10 +15,11 @@ RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/guidance.tar.gz
 
-.PHONY: help setup train run test eval validate unit migrate clean
+.PHONY: help setup train run telegram test eval validate unit migrate clean
 
 help:
 	@echo "make run    set up, train when the data changed, start the assistant (REST on :5005, actions on :5055)"
+	@echo "make telegram  the same, and chat on Telegram by polling (needs TELEGRAM_BOT_TOKEN; no public URL)"
 	@echo "make test   set up, then rasa data validate, pytest and Rasa's story tests"
 	@echo "make eval   benchmarks: offer-check flags and levels; intent F1, right facts, latency"
 
@@ -49,6 +50,10 @@ train: setup
 
 run: train
 	$(PY) -m bot.serve
+
+# Everything `make run` starts, plus Telegram polling: TELEGRAM_BOT_TOKEN=... make telegram
+telegram: train
+	$(PY) -m bot.serve --telegram-polling
 
 migrate: setup
 	$(PY) -m bot.manage migrate

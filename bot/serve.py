@@ -5,15 +5,17 @@ this module only starts them, waits, and tears them all down when one of them ex
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import yaml
 from sqlalchemy.engine import make_url
@@ -64,7 +66,7 @@ def write_endpoints(settings: Settings) -> Path:
 
 def services(settings: Settings) -> List[Service]:
     python = sys.executable
-    return [
+    selected: List[Service] = [
         Service("actions", [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)]),
         Service(
             "rasa",
@@ -78,6 +80,10 @@ def services(settings: Settings) -> List[Service]:
             ],
         ),
     ]
+    if settings.staff_alerts_enabled:
+        # Only when configured: a child that exits stops everything, and a disabled notifier exits.
+        selected.append(Service("alerts", [python, "-m", "bot.alerts.notifier"]))
+    return selected
 
 
 def child_environment() -> Dict[str, str]:
@@ -141,9 +147,34 @@ def run(selected: Sequence[Service]) -> int:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def main() -> int:
+def prepare_telegram_polling() -> Optional[str]:
+    """Polling mode forwards updates to our own webhook, which insists on a secret: make one up
+    for this run when none is set. Returns a problem to report, or None."""
+    settings = get_settings()
+    if not settings.telegram_bot_token:
+        return "make telegram needs TELEGRAM_BOT_TOKEN (from @BotFather): TELEGRAM_BOT_TOKEN=... make telegram"
+    if settings.telegram_webhook_url:
+        return "Unset TELEGRAM_WEBHOOK_URL for polling mode: Telegram serves a bot by webhook or by polling, not both."
+    if not settings.telegram_webhook_secret:
+        os.environ["TELEGRAM_WEBHOOK_SECRET"] = secrets.token_urlsafe(32)
+    return None
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Start the assistant, its actions and its channels.")
+    parser.add_argument("--telegram-polling", action="store_true",
+                        help="also fetch Telegram updates by polling (no public URL needed)")
+    options = parser.parse_args(argv)
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    return run(services(get_settings()))
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the bot token
+    selected = services(get_settings())
+    if options.telegram_polling:
+        problem = prepare_telegram_polling()
+        if problem:
+            logger.error("%s", problem)
+            return 2
+        selected.append(Service("telegram-polling", [sys.executable, "-m", "bot.channels.telegram_polling"]))
+    return run(selected)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ class Incoming:
     sender_id: str
     text: Optional[str]
     metadata: Optional[dict] = None
+    # Sent instead of running a turn (a channel's own menu, e.g. Telegram's /lang chooser).
+    local_reply: Optional[BotMessage] = None
 
 
 class PlatformOutput(OutputChannel):
@@ -123,7 +125,9 @@ class ChannelPipeline:
     async def _handle(self, inbox_id: int, item: Incoming, on_new_message: OnNewMessage) -> None:
         output = self.make_output()
         status, error = "done", None
-        if item.text is None:
+        if item.local_reply is not None:
+            await output.send_bot_message(item.sender_id, item.local_reply)
+        elif item.text is None:
             await output.send_bot_message(item.sender_id, BotMessage(text=bilingual_ui_text("non_text")))
         else:
             try:

@@ -1,0 +1,53 @@
+"""The channel inbox on SQLite and PostgreSQL: each platform message is taken once, kept until handled."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.storage.db import transaction
+from bot.storage.inbox import (
+    accept_message,
+    finish_message,
+    forget_old_messages,
+    last_message_at,
+    pending_messages,
+)
+from bot.storage.models import InboxMessage
+
+
+def test_a_redelivered_message_is_taken_once(database_url: str) -> None:
+    with transaction(database_url) as session:
+        first = accept_message(session, "whatsapp", "wamid.1", "whatsapp:628", "halo")
+        again = accept_message(session, "whatsapp", "wamid.1", "whatsapp:628", "halo")
+        other_channel = accept_message(session, "telegram", "wamid.1", "telegram:1", "halo")
+    assert first is not None and again is None and other_channel is not None
+    # Also across transactions (a redelivery minutes later, another worker).
+    with transaction(database_url) as session:
+        assert accept_message(session, "whatsapp", "wamid.1", "whatsapp:628", "halo") is None
+
+
+def test_pending_until_finished_and_text_forgotten_when_done(database_url: str) -> None:
+    with transaction(database_url) as session:
+        done = accept_message(session, "telegram", "m:1:1", "telegram:1", "pertama")
+        failed = accept_message(session, "telegram", "m:1:2", "telegram:1", "kedua")
+        media = accept_message(session, "telegram", "m:1:3", "telegram:1", None)
+    with transaction(database_url) as session:
+        assert [(p.inbox_id, p.text) for p in pending_messages(session, "telegram")] == [
+            (done, "pertama"), (failed, "kedua"), (media, None)]
+        finish_message(session, done, "done")
+        finish_message(session, failed, "failed", "RuntimeError")
+    with transaction(database_url) as session:
+        assert [p.inbox_id for p in pending_messages(session, "telegram")] == [media]
+        assert session.get(InboxMessage, done).text is None
+        # A failed turn keeps what the user wrote.
+        assert session.get(InboxMessage, failed).text == "kedua"
+        assert session.get(InboxMessage, failed).error == "RuntimeError"
+
+
+def test_last_message_time_and_pruning(database_url: str) -> None:
+    with transaction(database_url) as session:
+        old = accept_message(session, "whatsapp", "wamid.old", "whatsapp:628", "lama")
+        finish_message(session, old, "done")
+        session.get(InboxMessage, old).received_at = dt.datetime(2026, 1, 1)
+        assert last_message_at(session, "whatsapp", "whatsapp:628") == dt.datetime(2026, 1, 1)
+        assert last_message_at(session, "whatsapp", "whatsapp:999") is None
+        assert forget_old_messages(session, now=dt.datetime(2026, 3, 1)) == 1
