@@ -1,5 +1,6 @@
 """The whole product as `make run` starts it (``python -m bot.serve``), wired to local stand-ins
-for Telegram's Bot API and Meta's Graph API on free ports, with a fresh SQLite database.
+for Telegram's Bot API and Meta's Graph API on free ports, and configured as in production:
+reports and conversations in a fresh PostgreSQL database, Rasa's locks in Redis.
 
 Started once per test session (loading the model takes tens of seconds); tests talk to it over
 real HTTP on loopback, exactly as the platforms would.
@@ -20,6 +21,7 @@ import pytest
 
 from bot.serve import child_environment
 from bot.settings import get_settings
+from tests.databases import throwaway_postgres
 from tests.servers import free_port, wait_until_up
 from tests.standins.graph_api import GraphApiStandIn
 from tests.standins.telegram_api import TelegramApiStandIn
@@ -30,6 +32,8 @@ WHATSAPP_VERIFY_TOKEN = "verify-me-please"
 WHATSAPP_ACCESS_TOKEN = "EAAG-test-access-token"
 WHATSAPP_PHONE_NUMBER_ID = "109876543210"
 STAFF_CHAT_ID = "-1001234567890"
+# Rasa's lock store; a database number of its own, so tests never touch other data.
+REDIS_URL = "redis://127.0.0.1:6379/7"
 
 
 @dataclass
@@ -53,11 +57,14 @@ class Stack:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def stack_environment(folder: Path, telegram: TelegramApiStandIn, graph: GraphApiStandIn) -> Dict[str, str]:
+def stack_environment(folder: Path, database_url: str, telegram: TelegramApiStandIn,
+                      graph: GraphApiStandIn) -> Dict[str, str]:
     env = child_environment()
     env.update({
         "VAR_DIR": str(folder / "var"),
-        "DATABASE_URL": f"sqlite:///{folder / 'var' / 'app.db'}",
+        "DATABASE_URL": database_url,
+        "TRACKER_STORE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),
         "CONSOLE_PORT": str(free_port()),
@@ -79,8 +86,7 @@ def stack_environment(folder: Path, telegram: TelegramApiStandIn, graph: GraphAp
         "ALERT_POLL_SECONDS": "0.5",
         "LOG_LEVEL": "INFO",
     })
-    for name in ("TRACKER_STORE_URL", "REDIS_URL", "TELEGRAM_WEBHOOK_URL"):
-        env.pop(name, None)
+    env.pop("TELEGRAM_WEBHOOK_URL", None)
     return env
 
 
@@ -90,9 +96,9 @@ def running_stack() -> Iterator[Stack]:
     if not model.exists():
         pytest.fail(f"{model} is missing: run `make train` (make test does it for you)")
     with tempfile.TemporaryDirectory(prefix="stack-") as name, TelegramApiStandIn() as telegram, \
-            GraphApiStandIn(access_token=WHATSAPP_ACCESS_TOKEN) as graph:
+            GraphApiStandIn(access_token=WHATSAPP_ACCESS_TOKEN) as graph, throwaway_postgres("stack") as database_url:
         folder = Path(name)
-        env = stack_environment(folder, telegram, graph)
+        env = stack_environment(folder, database_url, telegram, graph)
         log_path = folder / "serve.log"
         with log_path.open("w") as log:
             process = subprocess.Popen([sys.executable, "-m", "bot.serve"], cwd=get_settings().project_root,

@@ -1,0 +1,38 @@
+"""Throwaway databases on the real PostgreSQL of this machine (127.0.0.1:5432, trust auth)."""
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import Iterator
+
+from sqlalchemy import create_engine, text
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+class PostgresUnavailable(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def throwaway_postgres(prefix: str = "guidance_test") -> Iterator[str]:
+    """A new, empty database for the block; dropped afterwards (with its connections)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any connection problem means "no PostgreSQL here"
+        raise PostgresUnavailable(f"PostgreSQL is not reachable on localhost: {error.__class__.__name__}") from error
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    try:
+        yield url
+    finally:
+        from bot.storage.db import engine_for
+
+        engine_for(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
