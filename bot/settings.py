@@ -28,6 +28,16 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from error
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from error
+
+
 @dataclass(frozen=True)
 class Settings:
     project_root: Path = PROJECT_ROOT
@@ -94,6 +104,19 @@ class Settings:
     console_base_url: str = field(
         default_factory=lambda: _env("CONSOLE_BASE_URL", "http://localhost:8080").rstrip("/")
     )
+    # How often the notifier (python -m bot.alerts.notifier) looks for alerts to send.
+    alert_poll_seconds: float = field(default_factory=lambda: _env_float("ALERT_POLL_SECONDS", 5.0))
+
+    # --- Staff console (console/): web app for reviewers and admins ---
+    console_port: int = field(default_factory=lambda: _env_int("CONSOLE_PORT", 8080))
+    # Signs the session cookie; when unset, one is generated once and kept in VAR_DIR/console_secret.
+    console_secret_key: str = field(default_factory=lambda: _env("CONSOLE_SECRET_KEY", ""))
+    # First admin account, created at console start-up when there are no staff users yet.
+    staff_admin_user: str = field(default_factory=lambda: _env("STAFF_ADMIN_USER", ""))
+    staff_admin_password: str = field(default_factory=lambda: _env("STAFF_ADMIN_PASSWORD", ""))
+    # Wrong passwords allowed per username before sign-in locks for a while.
+    console_max_login_failures: int = field(default_factory=lambda: _env_int("CONSOLE_MAX_LOGIN_FAILURES", 5))
+    console_lock_minutes: int = field(default_factory=lambda: _env_int("CONSOLE_LOCK_MINUTES", 15))
 
     @property
     def telegram_enabled(self) -> bool:

@@ -10,10 +10,11 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.alerts.outbox import needs_staff_alert
 from bot.recruitment.registry import normalise_name
 from bot.reports.codes import hash_pin, new_case_code, new_pin, verify_pin
 from bot.reports.draft import ReportDraft
-from bot.storage.models import Recruiter, Report, ReportEvent, StaffMessage, utcnow
+from bot.storage.models import Recruiter, Report, ReportEvent, StaffAlert, StaffMessage, utcnow
 
 SAME_NAME_SCORE = 90
 
@@ -95,6 +96,9 @@ def save_report(
     session.flush()
     session.add(ReportEvent(report_id=report.id, kind="created", actor="reporter",
                             detail={"risk_level": risk_level, "flags": list(flags), "channel": channel}))
+    if needs_staff_alert(risk_level):
+        # Same transaction as the report (outbox): the alert exists exactly when the report does.
+        session.add(StaffAlert(report_id=report.id))
     return report, pin
 
 

@@ -1,0 +1,108 @@
+"""The staff-alert outbox: which reports owe an alert, which alerts are due, and their outcomes.
+
+A ``StaffAlert`` row is added in the same transaction as its report (bot/storage/reports.py), so
+an alert exists exactly when the report does, whatever crashes afterwards. The notifier reads due
+rows and records each outcome here. Delivery is at least once: an alert sent just before a crash,
+and not yet marked sent, is sent again after the restart. One notifier runs per database
+(bot/serve.py starts one); two would race on the same rows.
+
+Every function takes an open session; callers own the transaction (bot.storage.db.transaction).
+Times are naive UTC, like every timestamp in bot/storage/models.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import List, Optional
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.storage.models import StaffAlert
+
+# Staff act on these at once; medium and low reports wait for the console's normal review.
+ALERT_LEVELS = frozenset({"urgent", "high"})
+
+FIRST_RETRY_SECONDS = 5
+MAX_RETRY_DELAY = dt.timedelta(minutes=30)
+# With the delays above, 20 attempts span about six hours: long enough to outlast an outage or a
+# misconfigured chat, short enough that staff are not told about a case a day late.
+MAX_ATTEMPTS = 20
+# A pending alert older than this is no longer news; the console shows the report anyway.
+MAX_AGE = dt.timedelta(days=7)
+EXPIRED = "expired"
+ERROR_LIMIT = 200  # length of staff_alerts.last_error
+
+
+def needs_staff_alert(risk_level: str) -> bool:
+    return risk_level in ALERT_LEVELS
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Wait after the ``attempts``-th failed attempt: 10 s, 20 s, 40 s... capped at 30 minutes."""
+    # The cap is checked on the exponent too, so a huge count cannot build a huge integer.
+    exponent = min(max(0, attempts), 20)
+    return min(dt.timedelta(seconds=FIRST_RETRY_SECONDS * 2 ** exponent), MAX_RETRY_DELAY)
+
+
+def next_attempt_time(now: dt.datetime, attempts: int, retry_after: Optional[float] = None) -> dt.datetime:
+    """Back-off after a failure, never sooner than the platform asked (Telegram's retry_after)."""
+    delay = retry_delay(attempts)
+    if retry_after is not None:
+        delay = max(delay, dt.timedelta(seconds=retry_after))
+    return now + delay
+
+
+def expire_stale(session: Session, now: dt.datetime, max_age: dt.timedelta = MAX_AGE) -> int:
+    """Mark pending alerts older than ``max_age`` failed instead of sending them late. Returns
+    how many were expired."""
+    result = session.execute(
+        update(StaffAlert)
+        .where(StaffAlert.status == "pending", StaffAlert.created_at < now - max_age)
+        .values(status="failed", last_error=EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def due_alerts(session: Session, now: dt.datetime, limit: int) -> List[StaffAlert]:
+    """Pending alerts whose time has come, the longest-waiting first."""
+    query = (
+        select(StaffAlert)
+        .where(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now)
+        .order_by(StaffAlert.next_attempt_at, StaffAlert.id)
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def _pending(session: Session, alert_id: int) -> Optional[StaffAlert]:
+    alert = session.get(StaffAlert, alert_id)
+    return alert if alert is not None and alert.status == "pending" else None
+
+
+def mark_sent(session: Session, alert_id: int, now: dt.datetime) -> bool:
+    """Record the delivery. False when the alert is no longer pending (nothing is changed)."""
+    alert = _pending(session, alert_id)
+    if alert is None:
+        return False
+    alert.status = "sent"
+    alert.sent_at = now
+    return True
+
+
+def mark_retry(
+    session: Session, alert_id: int, reason: str, now: dt.datetime, retry_after: Optional[float] = None
+) -> Optional[StaffAlert]:
+    """Count a failed attempt: try again after the back-off, or give up (status failed) after
+    MAX_ATTEMPTS. ``reason`` must be safe to store (no message text, no chat id). Returns the
+    updated alert, or None when it is no longer pending."""
+    alert = _pending(session, alert_id)
+    if alert is None:
+        return None
+    alert.attempts = (alert.attempts or 0) + 1
+    alert.last_error = reason[:ERROR_LIMIT]
+    if alert.attempts >= MAX_ATTEMPTS:
+        alert.status = "failed"
+    else:
+        alert.next_attempt_at = next_attempt_time(now, alert.attempts, retry_after)
+    return alert
