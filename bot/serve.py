@@ -76,9 +76,10 @@ def services(settings: Settings) -> List[Service]:
                 "--port", str(settings.rasa_port),
                 "--endpoints", str(settings.var_dir / "endpoints.yml"),
                 "--credentials", "credentials.yml",
-                "--enable-api",
+                "--enable-api", "--auth-token", settings.rasa_api_token,
             ],
         ),
+        Service("console", [python, "-m", "console", "serve", "--port", str(settings.console_port)]),
     ]
     if settings.staff_alerts_enabled:
         # Only when configured: a child that exits stops everything, and a disabled notifier exits.
@@ -160,6 +161,12 @@ def prepare_telegram_polling() -> Optional[str]:
     return None
 
 
+def ensure_api_token() -> None:
+    """Rasa's HTTP API reads and rewrites conversations: never serve it without a token."""
+    if not get_settings().rasa_api_token:
+        os.environ["RASA_API_TOKEN"] = secrets.token_urlsafe(32)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Start the assistant, its actions and its channels.")
     parser.add_argument("--telegram-polling", action="store_true",
@@ -167,6 +174,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = parser.parse_args(argv)
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the bot token
+    ensure_api_token()
     selected = services(get_settings())
     if options.telegram_polling:
         problem = prepare_telegram_polling()

@@ -59,6 +59,9 @@ class Settings:
             "TRACKER_STORE_URL", f"sqlite:///{Path(_env('VAR_DIR', str(PROJECT_ROOT / 'var'))) / 'tracker.db'}"
         )
     )
+    # Token for Rasa's HTTP API (/model/parse, /conversations/...: it can read and change any
+    # conversation). Empty: `make run` makes up one per start, so the API is never open.
+    rasa_api_token: str = field(default_factory=lambda: _env("RASA_API_TOKEN", ""))
     # Rasa's lock store; empty means Rasa's in-memory locks (fine for one process).
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
     registry_csv: Path = field(

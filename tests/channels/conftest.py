@@ -8,14 +8,17 @@ real HTTP on loopback, exactly as the platforms would.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Any, Dict, Iterator
 
 import pytest
 
@@ -34,6 +37,7 @@ WHATSAPP_PHONE_NUMBER_ID = "109876543210"
 STAFF_CHAT_ID = "-1001234567890"
 # Rasa's lock store; a database number of its own, so tests never touch other data.
 REDIS_URL = "redis://127.0.0.1:6379/7"
+RASA_API_TOKEN = "rasa-api-token-for-tests"
 
 
 @dataclass
@@ -53,6 +57,12 @@ class Stack:
     def whatsapp_webhook(self) -> str:
         return f"{self.rasa_url}/webhooks/whatsapp/webhook"
 
+    def tracker(self, sender_id: str) -> Dict[str, Any]:
+        """A conversation as Rasa's HTTP API shows it (with the API token)."""
+        url = f"{self.rasa_url}/conversations/{urllib.parse.quote(sender_id, safe=':')}/tracker?token={RASA_API_TOKEN}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return json.loads(response.read().decode("utf-8"))
+
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
@@ -65,6 +75,7 @@ def stack_environment(folder: Path, database_url: str, telegram: TelegramApiStan
         "DATABASE_URL": database_url,
         "TRACKER_STORE_URL": database_url,
         "REDIS_URL": REDIS_URL,
+        "RASA_API_TOKEN": RASA_API_TOKEN,
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),
         "CONSOLE_PORT": str(free_port()),
@@ -105,7 +116,7 @@ def running_stack() -> Iterator[Stack]:
                                        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             rasa_url = f"http://127.0.0.1:{env['RASA_PORT']}"
             try:
-                wait_until_up(f"{rasa_url}/status", process, timeout=300)
+                wait_until_up(f"{rasa_url}/status?token={RASA_API_TOKEN}", process, timeout=300)
                 # The action server must be up too before the first turn.
                 wait_until_up(f"http://127.0.0.1:{env['ACTION_PORT']}/health", process, timeout=120)
                 yield Stack(rasa_url, telegram, graph, env["DATABASE_URL"], env, log_path)

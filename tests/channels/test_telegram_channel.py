@@ -175,3 +175,106 @@ def test_messages_from_one_user_are_answered_in_order(stack: Stack) -> None:
     sent = replies(stack, chat, 2)
     first, second = ([row[0]["callback_data"] for row in m["reply_markup"]["inline_keyboard"]] for m in sent[:2])
     assert not first[0].startswith("/set_language") and second[0].startswith("/set_language")
+
+
+def test_polling_mode_hands_updates_to_the_webhook_and_confirms_them(stack: Stack, monkeypatch) -> None:
+    import asyncio
+
+    from bot.channels.telegram_polling import poll
+    from bot.settings import get_settings
+
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "RASA_PORT"):
+        monkeypatch.setenv(name, stack.env[name])
+    chat = new_chat()
+    update = text_update(chat, "halo")
+    stack.telegram.queue_update(update)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        polling = asyncio.ensure_future(poll(get_settings(), stop))
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: stack.telegram.wait_for("sendMessage", 1, chat_id=chat.id, timeout=90))
+        # The next getUpdates confirms the update (offset past it), so Telegram drops it.
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: _wait_for_offset(stack, update["update_id"] + 1))
+        stop.set()
+        await asyncio.wait_for(polling, timeout=30)
+
+    asyncio.run(scenario())
+    assert stack.telegram.calls_to("deleteWebhook"), "getUpdates only works without a webhook"
+    assert "halo" not in stack.log()
+
+
+def _wait_for_offset(stack: Stack, offset: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c.params.get("offset") == offset for c in stack.telegram.calls_to("getUpdates")):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"no getUpdates with offset {offset}")
+
+
+def test_rasa_http_api_needs_the_token(stack: Stack) -> None:
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{stack.rasa_url}/conversations/telegram:1/tracker", timeout=30)
+    assert refused.value.code == 401
+
+
+def test_a_high_risk_report_filed_on_telegram_alerts_the_staff_chat(stack: Stack) -> None:
+    from tests.channels.conftest import STAFF_CHAT_ID
+    from tests.conversation.test_recruitment_conversations import ANSWERS
+
+    chat = new_chat()
+    sender = f"telegram:{chat.id}"
+    send(stack, text_update(chat, "/lapor"))
+    asked = None
+    for _ in range(20):
+        asked = _next_question(stack, sender, asked)
+        if asked == "report_confirm":
+            break
+        answer = ANSWERS[asked]
+        # Yes/no questions are answered with their buttons, as on a phone.
+        send(stack, button_update(chat, answer) if answer.startswith("/") else text_update(chat, answer))
+    else:
+        raise AssertionError("the report form did not reach its confirmation")
+    send(stack, button_update(chat, "/affirm"))
+    confirmation = _wait_for_text(stack, chat, "Kode laporan:")
+    code = confirmation.split("Kode laporan:")[1].split()[0]
+    alert = _wait_for_alert(stack, STAFF_CHAT_ID, code)
+    assert "https://console.example.test/reports/" in alert
+    for private in ("0813-1111-2222", "0812-3456-7890", "6281234567890", str(chat.id)):
+        assert private not in alert
+
+
+def _next_question(stack: Stack, sender: str, previous, timeout: float = 60) -> str:
+    """The slot the report form asks for once the last turn is saved (it differs from the last)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        asked = stack.tracker(sender)["slots"].get("requested_slot")
+        if asked is not None and asked != previous:
+            return asked
+        time.sleep(0.2)
+    raise TimeoutError(f"the form stayed at {previous}")
+
+
+def _wait_for_text(stack: Stack, chat: Chat, needle: str, timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for call in stack.telegram.calls_to("sendMessage", chat_id=chat.id):
+            if needle in call.params["text"]:
+                return call.params["text"]
+        time.sleep(0.2)
+    raise TimeoutError(f"no message containing {needle!r}")
+
+
+def _wait_for_alert(stack: Stack, chat_id: str, case_code: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for call in stack.telegram.calls_to("sendMessage", chat_id=chat_id):
+            if case_code in call.params["text"]:
+                return call.params["text"]
+        time.sleep(0.2)
+    raise TimeoutError(f"no staff alert for {case_code}")
