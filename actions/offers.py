@@ -17,6 +17,7 @@ from bot.recruitment.registry import RegistryEntry, load_registry_csv
 from bot.recruitment.risk import RiskAssessment, assess_offer
 from bot.reports.answers import clean_text
 from bot.reports.texts import offer_result
+from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.storage.db import transaction
 from bot.storage.registry import load_registry
@@ -40,8 +41,8 @@ def registry_entries() -> List[RegistryEntry]:
             entries = load_registry(session)
         if entries:
             return entries
-    except SQLAlchemyError:
-        logger.exception("registry: database unavailable, using the CSV file")
+    except SQLAlchemyError as error:
+        logger.error("registry: database unavailable, using the CSV file: %s", error_summary(error))
     return load_registry_csv(get_settings().registry_csv)
 
 

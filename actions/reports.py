@@ -19,6 +19,7 @@ from bot.reports import answers
 from bot.reports.codes import find_case_code, find_pin
 from bot.reports.draft import FORM_SLOTS, OPTIONAL_SLOTS, ReportDraft, required_slots
 from bot.reports.texts import edit_target, question, status_label, summary
+from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.storage.db import transaction
 from bot.storage.models import utcnow
@@ -255,9 +256,9 @@ class ActionSubmitReport(Action):
             with transaction() as session:
                 report, pin = save_report(session, draft, level, ordered, channel, tracker.sender_id, language)
                 code = report.case_code
-        except (SQLAlchemyError, OSError):
+        except (SQLAlchemyError, OSError) as error:
             # Nothing personal in the log; the answers stay in the slots so the user can retry.
-            logger.exception("report: saving failed; the reporter was asked to retry")
+            logger.error("report: saving failed; the reporter was asked to retry: %s", error_summary(error))
             send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language), buttons=(
                 Button(texts.text("button_retry", language), "/report_recruiter"),
                 Button(texts.text("button_cancel", language), "/cancel"),
@@ -341,8 +342,8 @@ class ActionShowStatus(Action):
             with transaction() as session:
                 result = check_status(session, code or "", pin or "", utcnow(), settings.max_pin_failures,
                                       settings.pin_lock_minutes)
-        except SQLAlchemyError:
-            logger.exception("status: lookup failed")
+        except SQLAlchemyError as error:
+            logger.error("status: lookup failed: %s", error_summary(error))
             send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language))], language)
             return [*language_events(tracker, language), *clear]
         if result.outcome == "locked":

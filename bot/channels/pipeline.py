@@ -21,6 +21,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from bot.channels.delivery import DeliveryFailed, SerialPerKey
 from bot.channels.render import bot_message_from_rasa
 from bot.replies import BotMessage, cached_ui_text
+from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.storage.db import transaction
 from bot.storage.inbox import accept_message, finish_message, forget_old_messages, pending_messages
@@ -134,7 +135,7 @@ class ChannelPipeline:
                 await on_new_message(UserMessage(item.text, output, item.sender_id, input_channel=self.channel,
                                                  metadata=item.metadata))
             except Exception as error_:  # noqa: BLE001 - the user must hear back whatever failed
-                logger.exception("%s: a turn failed (inbox #%d kept for a retry)", self.channel, inbox_id)
+                logger.error("%s: a turn failed (inbox #%d kept): %s", self.channel, inbox_id, error_summary(error_))
                 status, error = "failed", type(error_).__name__
                 await output.send_bot_message(item.sender_id, BotMessage(text=bilingual_ui_text("turn_failed")))
         if output.failures and status == "done":
@@ -142,5 +143,6 @@ class ChannelPipeline:
             logger.error("%s: reply to inbox #%d not delivered: %s", self.channel, inbox_id, error)
         try:
             await in_thread(_finish, inbox_id, status, error)
-        except Exception:  # noqa: BLE001 - the row stays pending and is answered after a restart
-            logger.exception("%s: could not record the outcome of inbox #%d", self.channel, inbox_id)
+        except Exception as error_:  # noqa: BLE001 - the row stays pending and is answered after a restart
+            logger.error("%s: could not record the outcome of inbox #%d: %s", self.channel, inbox_id,
+                         error_summary(error_))

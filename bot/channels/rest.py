@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.payloads import RequestError, parse_rest_body
+from bot.safe_logging import error_summary
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,9 @@ class ValidatedRestInput(InputChannel):
                 await on_new_message(
                     UserMessage(parsed.text, collector, parsed.sender, input_channel=self.name())
                 )
-            except Exception:  # noqa: BLE001 - any failure must reach the user as an answer
+            except Exception as error:  # noqa: BLE001 - any failure must reach the user as an answer
                 # Deliberately no message text or sender in the log: both can be personal data.
-                logger.exception("rest: a turn failed")
+                logger.error("rest: a turn failed: %s", error_summary(error))
                 return response.json(
                     {"error": "Sorry, something went wrong on our side. Please try again."}, status=500
                 )

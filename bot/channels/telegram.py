@@ -32,6 +32,7 @@ from bot.channels.telegram_updates import (
     update_to_incoming,
 )
 from bot.replies import BotMessage, cached_ui_text
+from bot.safe_logging import error_summary
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -158,8 +159,9 @@ class TelegramInput(InputChannel):
     async def _accept(self, parsed: TelegramIncoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         try:
             new = await self.pipeline.receive([parsed.incoming], on_new_message)
-        except Exception:  # noqa: BLE001 - Telegram redelivers on a 5xx, so nothing is lost
-            logger.exception("telegram: could not store an update; asking Telegram to redeliver")
+        except Exception as error:  # noqa: BLE001 - Telegram redelivers on a 5xx, so nothing is lost
+            logger.error("telegram: could not store an update (%s); asking Telegram to redeliver",
+                         error_summary(error))
             return response.json({"error": "Temporarily unavailable, please retry."}, status=503)
         if new and parsed.callback_query_id:
             # Stops the spinner on the pressed button; the answer itself follows as a message.

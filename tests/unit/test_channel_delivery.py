@@ -122,3 +122,14 @@ def test_a_failed_job_does_not_block_the_next_one() -> None:
 
     asyncio.run(scenario())
     assert done == ["fine"]
+
+
+def test_error_summary_names_the_place_not_the_message() -> None:
+    from bot.safe_logging import error_summary
+
+    try:
+        raise ValueError("Nama saya Sari, nomor 0812-3456-7890")
+    except ValueError as error:
+        summary = error_summary(error)
+    assert summary.startswith("ValueError at test_channel_delivery.py:")
+    assert "Sari" not in summary and "0812" not in summary

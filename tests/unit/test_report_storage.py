@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import select
 
 from bot.manage import ensure_registry

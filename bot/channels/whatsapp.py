@@ -1,0 +1,257 @@
+"""The WhatsApp Cloud API channel: Meta's webhook in, Graph API ``/messages`` out.
+
+``GET /webhooks/whatsapp/webhook`` answers Meta's subscription handshake; ``POST`` receives
+notifications signed with the app secret (``X-Hub-Signature-256``). A valid notification is
+stored in the inbox and acknowledged at once; the turn runs in the background through the shared
+pipeline (bot/channels/pipeline.py), and the replies go out through ``WhatsAppOutput`` with
+retries. Until the four WHATSAPP_* secrets are set, the webhook answers 404 and does nothing.
+
+Nothing here logs message text, phone numbers or request bodies: counts and reasons only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Sequence, Text
+
+import httpx
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.delivery import DeliveryFailed, GiveUp, Retry, parse_retry_after, send_with_retries
+from bot.channels.payloads import RequestError
+from bot.channels.pipeline import ChannelPipeline, PlatformOutput, in_thread
+from bot.channels.render import plain_text, render_whatsapp, whatsapp_template
+from bot.channels.whatsapp_events import (
+    ROUTE_SESSION,
+    ROUTE_TEMPLATE,
+    body_too_large,
+    decode_json,
+    outside_conversation_route,
+    parse_webhook,
+    verify_signature,
+    verify_subscription,
+    whatsapp_recipient,
+)
+from bot.replies import BotMessage
+from bot.settings import Settings, get_settings
+from bot.storage.db import transaction
+from bot.storage.inbox import last_message_at
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+NOT_CONFIGURED = "WhatsApp is not configured on this server."
+REQUEST_TIMEOUT_SECONDS = 10.0
+# Graph API errors that mean "slow down" or "try later" even though some come as HTTP 400:
+# 4 app rate limit, 80007 account rate limit, 130429 throughput limit, 131056 too many messages
+# to one user, 131016 service temporarily unavailable. Any other 4xx will fail the same way again.
+RETRYABLE_GRAPH_CODES = frozenset({4, 80007, 130429, 131016, 131056})
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+class GraphApiError(Exception):
+    """A non-2xx answer from the Graph API. Carries only what is safe to log."""
+
+    def __init__(self, status: int, code: Optional[int], retry_after: Optional[float]) -> None:
+        super().__init__(f"graph api {status} code {code}")
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def reason(self) -> str:
+        return f"graph api {self.status} code {self.code}"
+
+
+def graph_error_code(payload: Any) -> Optional[int]:
+    """``error.code`` of a Graph API error body, if it has one (the message text is not kept)."""
+    error = payload.get("error") if isinstance(payload, Mapping) else None
+    code = error.get("code") if isinstance(error, Mapping) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def classify_send_error(error: BaseException) -> "Retry | GiveUp":
+    """Rate limits, server errors and network trouble pass; anything else will fail again."""
+    if isinstance(error, GraphApiError):
+        if error.status == 429 or error.status >= 500 or error.code in RETRYABLE_GRAPH_CODES:
+            return Retry(error.reason, after=error.retry_after)
+        return GiveUp(error.reason)
+    if isinstance(error, httpx.TransportError):  # connection refused, reset, timeouts
+        return Retry(type(error).__name__)
+    return GiveUp(type(error).__name__)
+
+
+def messages_url(settings: Settings) -> str:
+    return f"{settings.whatsapp_api_base_url}/{settings.whatsapp_api_version}/{settings.whatsapp_phone_number_id}/messages"
+
+
+async def post_once(client: httpx.AsyncClient, url: str, body: Dict[str, Any]) -> None:
+    reply = await client.post(url, json=body)
+    if reply.is_success:
+        return
+    try:
+        code = graph_error_code(reply.json())
+    except ValueError:  # not JSON (a proxy's error page)
+        code = None
+    raise GraphApiError(reply.status_code, code, parse_retry_after(reply.headers.get("Retry-After")))
+
+
+async def send_bodies(bodies: Sequence[Dict[str, Any]]) -> None:
+    """POST each body in order, each with retries. The first that cannot be sent raises
+    DeliveryFailed and the rest are not sent: half a message with its buttons missing, or the
+    second half of a long answer without the first, would mislead."""
+    if not bodies:
+        return
+    settings = get_settings()
+    headers = {"Authorization": f"Bearer {settings.whatsapp_access_token}"}
+    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS, headers=headers) as client:
+        for body in bodies:
+            await send_with_retries(
+                functools.partial(post_once, client, messages_url(settings), body),
+                classify_send_error,
+                max_attempts=max(1, settings.send_max_attempts),
+                base_seconds=settings.send_retry_base_ms / 1000,
+                what=f"{CHANNEL} send",
+            )
+
+
+class WhatsAppOutput(PlatformOutput):
+    """Sends what Rasa says as Graph API messages (see ``render_whatsapp``)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    async def deliver(self, recipient_id: str, message: BotMessage) -> None:
+        try:
+            to = whatsapp_recipient(recipient_id)
+        except ValueError:
+            raise DeliveryFailed("not a whatsapp recipient", 0) from None
+        await send_bodies(render_whatsapp(message, to))
+
+
+# --- messages outside a conversation turn (staff follow-ups) ------------------------------------
+
+
+def _last_message_at(sender_id: str) -> Optional[dt.datetime]:
+    with transaction() as session:
+        return last_message_at(session, CHANNEL, sender_id)
+
+
+async def send_outside_conversation(sender_id: str, messages: Sequence[BotMessage]) -> str:
+    """Send ``messages`` to a user who may not have written for a while. Returns "sent" (normal
+    messages: the user wrote within 24 hours), "sent_template" (the approved template carrying
+    the text) or "needs_template" (nothing sent: outside the window and no template configured).
+    Raises DeliveryFailed when the Graph API would not take it, ValueError for a bad sender id."""
+    settings = get_settings()
+    if not settings.whatsapp_enabled:
+        raise RuntimeError(NOT_CONFIGURED)
+    to = whatsapp_recipient(sender_id)
+    last = await in_thread(_last_message_at, sender_id)
+    route = outside_conversation_route(last, dt.datetime.now(dt.timezone.utc), settings.whatsapp_template_name)
+    if route == ROUTE_SESSION:
+        output = WhatsAppOutput()
+        for message in messages:
+            await output.deliver(sender_id, message)
+        return "sent"
+    if route == ROUTE_TEMPLATE:
+        text = plain_text(messages)
+        if text is None:
+            raise ValueError("a template needs some text to carry")
+        await send_bodies([whatsapp_template(to, settings.whatsapp_template_name,
+                                             settings.whatsapp_template_language, text)])
+        return "sent_template"
+    logger.info("%s: follow-up not sent: outside the 24-hour window and no template configured", CHANNEL)
+    return "needs_template"
+
+
+# --- the webhook --------------------------------------------------------------------------------
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+def refuse_notification(request: Request, settings: Settings) -> Optional[HTTPResponse]:
+    """The answer for a notification we must not read, or None when it is Meta's and small enough.
+    Size first (cheap, and hashing a huge body is work for an attacker's benefit), then signature."""
+    raw = request.body or b""
+    if body_too_large(raw, request.headers.get("Content-Length")):
+        return _error(413, "The request body is too large.")
+    header = request.headers.get(SIGNATURE_HEADER)
+    if not header:
+        logger.warning("%s: notification without a signature refused", CHANNEL)
+        return _error(401, f"The {SIGNATURE_HEADER} header is required.")
+    if not verify_signature(raw, header, settings.whatsapp_app_secret):
+        logger.warning("%s: notification with a wrong signature refused", CHANNEL)
+        return _error(403, "The signature does not match.")
+    return None
+
+
+class WhatsAppInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        pipeline = ChannelPipeline(CHANNEL, WhatsAppOutput)
+        webhook = Blueprint("whatsapp_webhook", __name__)
+
+        @webhook.listener("after_server_start")
+        async def answer_pending(_app: Any, _loop: Any) -> None:
+            # Messages accepted (and acknowledged to Meta) before a crash are answered now.
+            if not get_settings().whatsapp_enabled:
+                return
+            try:
+                await pipeline.replay_pending(on_new_message)
+            except Exception as error:  # noqa: BLE001 - the server must start; rows stay pending
+                logger.error("%s: could not read pending messages (%s)", CHANNEL, type(error).__name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            settings = get_settings()
+            if not settings.whatsapp_enabled:
+                return _error(404, NOT_CONFIGURED)
+            result = verify_subscription(request.args.get("hub.mode"), request.args.get("hub.verify_token"),
+                                         request.args.get("hub.challenge"), settings.whatsapp_verify_token)
+            if result.status != 200:
+                logger.warning("%s: subscription handshake refused (%d)", CHANNEL, result.status)
+            return response.text(result.text, status=result.status, content_type="text/plain; charset=utf-8")
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            settings = get_settings()
+            if not settings.whatsapp_enabled:
+                return _error(404, NOT_CONFIGURED)
+            refusal = refuse_notification(request, settings)
+            if refusal is not None:
+                return refusal
+            body = decode_json(request.body or b"")
+            items = body if isinstance(body, RequestError) else parse_webhook(body, settings.whatsapp_phone_number_id)
+            if isinstance(items, RequestError):
+                logger.warning("%s: malformed notification refused (%d)", CHANNEL, items.status)
+                return _error(items.status, items.message)
+            try:
+                new = await pipeline.receive(items, on_new_message)
+            except Exception as error:  # noqa: BLE001 - the inbox is down: Meta must redeliver later
+                # Only the type: database errors quote the row, i.e. the message and the number.
+                logger.error("%s: could not store %d message(s) (%s)", CHANNEL, len(items), type(error).__name__)
+                return _error(503, "Temporarily unable to accept messages; please retry.")
+            if items:
+                logger.info("%s: notification with %d message(s), %d new", CHANNEL, len(items), new)
+            return response.json({"status": "ok"})
+
+        return webhook
