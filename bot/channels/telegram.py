@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.channels.delivery import DeliveryFailed, send_with_retries
+from bot.channels.payloads import RequestError
 from bot.channels.pipeline import ChannelPipeline, PlatformOutput
 from bot.channels.render import TelegramMessage, render_telegram
 from bot.channels.telegram_errors import classify_telegram_error
@@ -27,7 +28,6 @@ from bot.channels.telegram_updates import (
     SENDER_PREFIX,
     Ignored,
     TelegramIncoming,
-    UpdateError,
     parse_update_body,
     update_to_incoming,
 )
@@ -145,10 +145,10 @@ class TelegramInput(InputChannel):
                 logger.warning("telegram: refused an update with a wrong secret token")
                 return response.json({"error": "Wrong secret token."}, status=403)
             body = parse_update_body(request.body or b"")
-            if isinstance(body, UpdateError):
+            if isinstance(body, RequestError):
                 return response.json({"error": body.message}, status=body.status)
             parsed = update_to_incoming(body, chooser)
-            if isinstance(parsed, UpdateError):
+            if isinstance(parsed, RequestError):
                 return response.json({"error": parsed.message}, status=parsed.status)
             if isinstance(parsed, Ignored):
                 return response.json({"status": "ignored"})

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Union
 
+from bot.channels.payloads import RequestError
 from bot.channels.pipeline import Incoming
 from bot.replies import BotMessage, Button
 
@@ -39,12 +40,6 @@ _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$",
 
 
 @dataclass(frozen=True)
-class UpdateError:
-    status: int
-    message: str
-
-
-@dataclass(frozen=True)
 class Ignored:
     """A valid update that needs no answer (an edit, a group message, a member change...)."""
 
@@ -58,15 +53,15 @@ class TelegramIncoming:
     callback_query_id: Optional[str] = None
 
 
-def parse_update_body(raw: bytes) -> Union[Mapping[str, Any], UpdateError]:
+def parse_update_body(raw: bytes) -> Union[Mapping[str, Any], RequestError]:
     if len(raw) > MAX_UPDATE_BYTES:
-        return UpdateError(413, f"The update is larger than {MAX_UPDATE_BYTES // 1024} KB.")
+        return RequestError(413, f"The update is larger than {MAX_UPDATE_BYTES // 1024} KB.")
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return UpdateError(400, "The body must be a JSON Telegram update.")
+        return RequestError(400, "The body must be a JSON Telegram update.")
     if not isinstance(body, dict) or not isinstance(body.get("update_id"), int) or isinstance(body.get("update_id"), bool):
-        return UpdateError(400, "A Telegram update is a JSON object with an integer update_id.")
+        return RequestError(400, "A Telegram update is a JSON object with an integer update_id.")
     return body
 
 
@@ -99,7 +94,7 @@ def _private_chat_id(message: Mapping[str, Any]) -> Optional[int]:
     return chat_id
 
 
-def update_to_incoming(update: Mapping[str, Any], chooser_text: str) -> Union[TelegramIncoming, Ignored, UpdateError]:
+def update_to_incoming(update: Mapping[str, Any], chooser_text: str) -> Union[TelegramIncoming, Ignored, RequestError]:
     """A message (text, a command or media) or a button press, as one incoming message.
 
     The de-duplication key is the chat and message id (or the callback id), not the update id:
@@ -110,7 +105,7 @@ def update_to_incoming(update: Mapping[str, Any], chooser_text: str) -> Union[Te
         message = _dict(query.get("message"))
         chat_id = _private_chat_id(message)
         if not isinstance(query.get("id"), str) or not query.get("id"):
-            return UpdateError(400, "A callback_query needs an id.")
+            return RequestError(400, "A callback_query needs an id.")
         if chat_id is None:
             return Ignored("button press outside a private chat")
         data = query.get("data")
@@ -123,11 +118,11 @@ def update_to_incoming(update: Mapping[str, Any], chooser_text: str) -> Union[Te
         return Ignored("not a new message")
     message = update.get("message")
     if not isinstance(message, dict):
-        return UpdateError(400, "'message' must be an object.")
+        return RequestError(400, "'message' must be an object.")
     chat_id = _private_chat_id(message)
     message_id = message.get("message_id")
     if not isinstance(message_id, int):
-        return UpdateError(400, "A message needs an integer message_id.")
+        return RequestError(400, "A message needs an integer message_id.")
     if chat_id is None:
         return Ignored("message outside a private chat")
     external_id = f"m:{chat_id}:{message_id}"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
-from tests.servers import free_port
+from tests.standins.loopback import LoopbackServer
 
 MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
 # Graph error codes the stand-in answers with when a test does not choose one.
@@ -72,7 +72,7 @@ class QueuedFailure:
 
 
 @dataclass
-class GraphApiStandIn:
+class GraphApiStandIn(LoopbackServer):
     access_token: str = "EAAG-stand-in-token"
     requests: List[GraphRequest] = field(default_factory=list)
     failures: Deque[QueuedFailure] = field(default_factory=deque)
@@ -84,8 +84,7 @@ class GraphApiStandIn:
     @property
     def base_url(self) -> str:
         """What WHATSAPP_API_BASE_URL should be."""
-        assert self._server is not None, "start() first"
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return f"http://127.0.0.1:{self.port}"
 
     def fail_next(self, status: int, times: int = 1, retry_after: Optional[int] = None,
                   error_code: Optional[int] = None, to: Optional[str] = None) -> None:
@@ -133,36 +132,8 @@ class GraphApiStandIn:
         return [r for r in self.requests if r.is_messages_call and (to is None or r.to == to)
                 and (not delivered_only or 200 <= r.status < 300)]
 
-    def start(self) -> "GraphApiStandIn":
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:  # keep test output quiet
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                stand_in._handle(self, "POST")
-
-            def do_GET(self) -> None:  # noqa: N802
-                stand_in._handle(self, "GET")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> "GraphApiStandIn":
-        return self.start()
-
-    def __exit__(self, *_: Any) -> None:
-        self.stop()
-
     # --- the API ----------------------------------------------------------------------------------
-    def _handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
+    def handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
         path = urllib.parse.urlparse(request.path).path
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
@@ -176,7 +147,7 @@ class GraphApiStandIn:
             recorded.status = status
             self.requests.append(recorded)
             self._lock.notify_all()
-        self._reply(request, status, payload, headers)
+        self.reply_json(request, status, payload, headers)
 
     def _answer(self, call: GraphRequest, authorization: str) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
         """Called with the lock held (it may take a queued failure)."""
@@ -204,17 +175,6 @@ class GraphApiStandIn:
                 self.failures.remove(failure)
                 return failure
         return None
-
-    @staticmethod
-    def _reply(request: BaseHTTPRequestHandler, status: int, body: Dict[str, Any], headers: Dict[str, str]) -> None:
-        data = json.dumps(body).encode("utf-8")
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            request.send_header(name, value)
-        request.end_headers()
-        request.wfile.write(data)
 
 
 def _error(status: int, code: int, message: str, kind: str = "OAuthException") -> Tuple[int, Dict[str, Any], Dict[str, str]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
-from tests.servers import free_port
+from tests.standins.loopback import LoopbackServer
 
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "Pandu Migran", "username": "pandu_migran_bot"}
 
@@ -36,7 +36,7 @@ class QueuedFailure:
 
 
 @dataclass
-class TelegramApiStandIn:
+class TelegramApiStandIn(LoopbackServer):
     token: str = "123456:TEST-TOKEN"
     calls: List[BotApiCall] = field(default_factory=list)
     updates: Deque[Dict[str, Any]] = field(default_factory=deque)
@@ -49,8 +49,7 @@ class TelegramApiStandIn:
     @property
     def base_url(self) -> str:
         """What TELEGRAM_API_BASE_URL should be (python-telegram-bot appends the token)."""
-        assert self._server is not None, "start() first"
-        return f"http://127.0.0.1:{self._server.server_port}/bot"
+        return f"http://127.0.0.1:{self.port}/bot"
 
     def fail_next(self, method: str, status: int, times: int = 1, retry_after: Optional[int] = None,
                   description: str = "stand-in failure") -> None:
@@ -84,39 +83,13 @@ class TelegramApiStandIn:
         with self._lock:
             self.updates.append(update)
 
-    def start(self) -> "TelegramApiStandIn":
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:  # keep test output quiet
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                stand_in._handle(self)
-
-            do_GET = do_POST  # noqa: N815
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> "TelegramApiStandIn":
-        return self.start()
-
-    def __exit__(self, *_: Any) -> None:
-        self.stop()
-
     # --- the API ----------------------------------------------------------------------------------
-    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+    def handle(self, request: BaseHTTPRequestHandler, http_method: str) -> None:
         path = urllib.parse.urlparse(request.path).path
         parts = path.strip("/").split("/")
         if len(parts) != 2 or not parts[0].startswith("bot"):
-            return self._reply(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return self.reply_json(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        # The Bot API takes GET and POST alike; the method is in the path.
         token, method = parts[0][3:], parts[1]
         params = self._params(request)
         with self._lock:
@@ -124,14 +97,14 @@ class TelegramApiStandIn:
             self._lock.notify_all()
             failure = self.failures.get(method, deque()).popleft() if self.failures.get(method) else None
         if token != self.token:
-            return self._reply(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return self.reply_json(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         if failure is not None:
             body: Dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
-            return self._reply(request, failure.status, body)
+            return self.reply_json(request, failure.status, body)
         status, result = self._result(method, params)
-        self._reply(request, status, result)
+        self.reply_json(request, status, result)
 
     @staticmethod
     def _params(request: BaseHTTPRequestHandler) -> Dict[str, Any]:
@@ -177,12 +150,3 @@ class TelegramApiStandIn:
         if method == "getWebhookInfo":
             return 200, {"ok": True, "result": {"url": "", "has_custom_certificate": False, "pending_update_count": 0}}
         return 404, {"ok": False, "error_code": 404, "description": f"Not Found: method {method}"}
-
-    @staticmethod
-    def _reply(request: BaseHTTPRequestHandler, status: int, body: Dict[str, Any]) -> None:
-        data = json.dumps(body).encode("utf-8")
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data)

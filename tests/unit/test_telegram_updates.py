@@ -7,7 +7,7 @@ from bot.channels.telegram import secret_matches
 from bot.channels.telegram_updates import (
     Ignored,
     TelegramIncoming,
-    UpdateError,
+    RequestError,
     command_text,
     parse_update_body,
     update_to_incoming,
@@ -64,13 +64,13 @@ def test_ignored_updates() -> None:
 
 
 def test_malformed_updates() -> None:
-    assert parse_update_body(b"{oops") == UpdateError(400, "The body must be a JSON Telegram update.")
-    assert isinstance(parse_update_body(b'{"update_id": "1"}'), UpdateError)
-    assert isinstance(parse_update_body(b'{"update_id": true}'), UpdateError)
+    assert parse_update_body(b"{oops") == RequestError(400, "The body must be a JSON Telegram update.")
+    assert isinstance(parse_update_body(b'{"update_id": "1"}'), RequestError)
+    assert isinstance(parse_update_body(b'{"update_id": true}'), RequestError)
     assert parse_update_body(json.dumps({"update_id": 1, "x": "y" * 300_000}).encode()).status == 413
-    assert isinstance(update_to_incoming({"update_id": 1, "message": "hi"}, CHOOSER), UpdateError)
-    assert isinstance(update_to_incoming({"update_id": 1, "message": {"chat": PRIVATE}}, CHOOSER), UpdateError)
-    assert isinstance(update_to_incoming({"update_id": 1, "callback_query": {"data": "/x"}}, CHOOSER), UpdateError)
+    assert isinstance(update_to_incoming({"update_id": 1, "message": "hi"}, CHOOSER), RequestError)
+    assert isinstance(update_to_incoming({"update_id": 1, "message": {"chat": PRIVATE}}, CHOOSER), RequestError)
+    assert isinstance(update_to_incoming({"update_id": 1, "callback_query": {"data": "/x"}}, CHOOSER), RequestError)
 
 
 def test_secret_comparison() -> None:
