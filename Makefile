@@ -15,10 +15,10 @@ RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/guidance.tar.gz
 
-.PHONY: help setup train run telegram test eval validate unit migrate clean
+.PHONY: help setup browser train run telegram test eval validate unit migrate clean
 
 help:
-	@echo "make run    set up, train when the data changed, start the assistant (REST on :5005, actions on :5055)"
+	@echo "make run    set up, train when the data changed, start the assistant (REST on :5005, actions on :5055) and the staff console (:8080)"
 	@echo "make telegram  the same, and chat on Telegram by polling (needs TELEGRAM_BOT_TOKEN; no public URL)"
 	@echo "make test   set up, then rasa data validate, pytest and Rasa's story tests"
 	@echo "make eval   benchmarks: offer-check flags and levels; intent F1, right facts, latency"
@@ -36,6 +36,10 @@ $(INSTALLED): requirements.txt | $(PY)
 
 setup: $(INSTALLED)
 	@mkdir -p var models
+
+# Debian's Chromium and ChromeDriver, for the console's browser test (installed when missing).
+browser:
+	@scripts/install-browser
 
 # Train only when the training data, config or pipeline code changed: a content hash (taken before
 # training, so edits made while it runs are noticed next time) is kept beside the model.
@@ -64,8 +68,9 @@ validate: setup
 unit: setup
 	$(PY) -m pytest tests -m "not conversation" -q
 
-test: train validate
-	$(PY) -m pytest tests -q
+# Under `make test` a missing PostgreSQL or Chromium fails the tests instead of skipping them.
+test: train validate browser
+	REQUIRE_REAL_SERVICES=1 $(PY) -m pytest tests -q
 	$(RASA) test core --model $(MODEL) --stories tests/stories --out reports/story-tests --fail-on-prediction-errors
 
 eval: train

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
-from typing import Iterator
+from typing import Iterator, NoReturn
 
+import pytest
 from sqlalchemy import create_engine, text
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -12,6 +14,14 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 class PostgresUnavailable(RuntimeError):
     pass
+
+
+def missing_service(message: str) -> NoReturn:
+    """Skip a test whose real service (PostgreSQL, Chromium) is missing on a developer's machine;
+    under `make test` (REQUIRE_REAL_SERVICES=1) fail instead, so CI cannot pass by skipping."""
+    if os.environ.get("REQUIRE_REAL_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @contextlib.contextmanager

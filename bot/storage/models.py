@@ -167,3 +167,61 @@ class StaffAlert(Base):
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime, nullable=True)
+
+
+# --- Staff console (console/) ---
+
+STAFF_ROLES = ("reviewer", "admin")
+
+
+class StaffUser(Base):
+    """A console account. Passwords are stored only as argon2 hashes."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(80), nullable=False, unique=True)
+    password_hash = Column(String(200), nullable=False)
+    role = Column(String(20), nullable=False, default="reviewer")
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_login_at = Column(DateTime, nullable=True)
+
+    tokens: List["ApiToken"] = relationship("ApiToken", back_populates="user", order_by="ApiToken.id")
+
+
+class ApiToken(Base):
+    """A bearer token for the console's JSON API. Only its SHA-256 is stored: tokens are long random
+    strings, so a fast hash is enough and lets a request find its token by an indexed lookup."""
+
+    __tablename__ = "staff_api_tokens"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = Column(String(80), nullable=False)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    created_by = Column(String(80), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_used_at = Column(DateTime, nullable=True)
+    revoked_at = Column(DateTime, nullable=True)
+
+    user: StaffUser = relationship("StaffUser", back_populates="tokens")
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per username (known or not, so probing names looks the same), and the lock
+    they lead to. The row is removed after a successful sign-in."""
+
+    __tablename__ = "staff_login_throttle"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(80), nullable=False, unique=True)
+    failures = Column(Integer, nullable=False, default=0)
+    last_failure_at = Column(DateTime, nullable=True)
+    locked_until = Column(DateTime, nullable=True)
+
+
+# Reviewer the report is assigned to (a staff username), and the reason of the last decision
+# (resolved / dismissed); both are also in the audit trail.
+Report.assigned_to = Column(String(80), nullable=True, index=True)
+Report.decision_reason = Column(Text, nullable=True)

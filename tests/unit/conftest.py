@@ -6,7 +6,7 @@ from typing import Iterator
 import pytest
 
 from bot.manage import migrate
-from tests.databases import PostgresUnavailable, throwaway_postgres
+from tests.databases import PostgresUnavailable, missing_service, throwaway_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -20,7 +20,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
         database = throwaway_postgres()
         url = database.__enter__()
     except PostgresUnavailable as error:
-        pytest.skip(str(error))
+        missing_service(str(error))
     try:
         migrate(url)
         yield url

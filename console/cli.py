@@ -1,0 +1,100 @@
+"""`python -m console` serves the console (waitress, CONSOLE_PORT); `python -m console users …`
+manages staff accounts and API tokens from a shell."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from typing import Optional, Sequence, TextIO
+
+from bot.settings import get_settings
+from bot.storage.db import transaction
+from console import auth
+
+logger = logging.getLogger("console")
+
+
+def serve(host: str, port: int) -> int:
+    from waitress import serve as waitress_serve
+
+    from bot.manage import migrate
+    from console.app import create_app
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    migrate()  # idempotent; the console may be started on its own, before the bot
+    with transaction() as session:
+        created = auth.ensure_first_admin(session, settings.staff_admin_user, settings.staff_admin_password)
+        if created is not None:
+            logger.info("created the first admin account %s from STAFF_ADMIN_USER", created.username)
+        elif auth.count_users(session) == 0:
+            logger.warning("no staff accounts yet: set STAFF_ADMIN_USER and STAFF_ADMIN_PASSWORD, "
+                           "or run `python -m console users create NAME --role admin`")
+    logger.info("staff console on http://%s:%s", host, port)
+    waitress_serve(create_app(settings), host=host, port=port, threads=8, ident="console")
+    return 0
+
+
+def _read_password(from_stdin: bool, stdin: TextIO) -> str:
+    if from_stdin:
+        return stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise auth.AccountError("The passwords differ.")
+    return first
+
+
+def users_command(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    with transaction() as session:
+        if args.action == "create":
+            user = auth.create_user(session, args.username, _read_password(args.password_stdin, stdin), args.role)
+            print(f"created {user.username} ({user.role})", file=out)
+        elif args.action in ("disable", "enable"):
+            user = auth.set_active(session, args.username, args.action == "enable")
+            print(f"{user.username} {args.action}d", file=out)
+        elif args.action == "list":
+            for user in auth.list_users(session):
+                state = "active" if user.active else "disabled"
+                print(f"{user.username}\t{user.role}\t{state}", file=out)
+        elif args.action == "token":
+            token = auth.create_token(session, args.username, args.name, created_by="cli")
+            print(token, file=out)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m console", description=__doc__)
+    sub = root.add_subparsers(dest="command")
+    server = sub.add_parser("serve", help="serve the console (the default)")
+    server.add_argument("--host", default="0.0.0.0")
+    server.add_argument("--port", type=int, default=None, help="default: CONSOLE_PORT (8080)")
+    users = sub.add_parser("users", help="manage staff accounts")
+    actions = users.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="add an account (asks for the password)")
+    create.add_argument("username")
+    create.add_argument("--role", choices=("reviewer", "admin"), default="reviewer")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    for name, text in (("disable", "stop an account signing in"), ("enable", "allow a disabled account again")):
+        actions.add_parser(name, help=text).add_argument("username")
+    actions.add_parser("list", help="list accounts")
+    token = actions.add_parser("token", help="create an API token for an account (printed once)")
+    token.add_argument("username")
+    token.add_argument("--name", required=True, help="what the token is for")
+    return root
+
+
+def main(argv: Optional[Sequence[str]] = None, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    args = parser().parse_args(argv)
+    if args.command in (None, "serve"):
+        port = getattr(args, "port", None) or get_settings().console_port
+        return serve(getattr(args, "host", "0.0.0.0"), port)
+    from bot.manage import migrate
+
+    migrate()  # the account tables must exist before the first account is added
+    try:
+        return users_command(args, stdin, out)
+    except auth.AccountError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1

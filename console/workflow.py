@@ -1,0 +1,116 @@
+"""What reviewers do to a report: change its status, assign it, note, message the reporter.
+
+``transition_problem`` is the pure rule book; the other functions apply a change to a report in an
+open session and write the ReportEvent that records who did it.
+"""
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Report, ReportEvent, StaffMessage, StaffUser
+from bot.storage.reports import add_staff_message
+
+# Institutions a report can be escalated to (the value is what the reporter sees on a status check).
+INSTITUTIONS: Dict[str, str] = {
+    "KP2MI": "KP2MI (Kementerian Pelindungan Pekerja Migran Indonesia)",
+    "Kemnaker": "Kemnaker (Kementerian Ketenagakerjaan)",
+    "Polri": "Polri (police)",
+    "KBRI Tokyo": "KBRI Tokyo (Embassy of Indonesia)",
+    "KJRI Osaka": "KJRI Osaka (Consulate General of Indonesia)",
+    "OTIT": "OTIT (Organization for Technical Intern Training, Japan)",
+}
+
+# Where each status may go. new → in_review → escalated → resolved | dismissed is the usual path;
+# an urgent case may be escalated straight away, and a closed case can be reopened for review.
+TRANSITIONS: Dict[str, FrozenSet[str]] = {
+    "new": frozenset({"in_review", "escalated", "dismissed"}),
+    "in_review": frozenset({"escalated", "resolved", "dismissed"}),
+    "escalated": frozenset({"resolved", "dismissed"}),
+    "resolved": frozenset({"in_review"}),
+    "dismissed": frozenset({"in_review"}),
+}
+# Changes that must say why (kept on the report and in the audit trail).
+NEEDS_REASON = frozenset({"resolved", "dismissed"})
+MAX_TEXT = 4000
+
+
+class WorkflowError(ValueError):
+    """A change that is not allowed; the message is safe to show to staff."""
+
+
+def allowed_targets(status: str) -> FrozenSet[str]:
+    return TRANSITIONS.get(status, frozenset())
+
+
+def transition_problem(current: str, target: str, institution: Optional[str], reason: Optional[str]) -> Optional[str]:
+    """Why this status change is not allowed, or None when it is."""
+    if target not in TRANSITIONS:
+        return f"Unknown status {target!r}."
+    if target not in allowed_targets(current):
+        return f"A report cannot go from {current} to {target}."
+    if target == "escalated" and institution not in INSTITUTIONS:
+        return "Choose the institution the report is escalated to."
+    if target in NEEDS_REASON and not (reason or "").strip():
+        return f"Say why the report is {target}."
+    return None
+
+
+def _clean_text(text: Optional[str], what: str) -> str:
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise WorkflowError(f"The {what} is empty.")
+    if len(cleaned) > MAX_TEXT:
+        raise WorkflowError(f"The {what} is longer than {MAX_TEXT} characters.")
+    return cleaned
+
+
+def change_status(
+    session: Session, report: Report, target: str, actor: str,
+    institution: Optional[str] = None, reason: Optional[str] = None,
+) -> ReportEvent:
+    problem = transition_problem(report.status, target, institution, reason)
+    if problem:
+        raise WorkflowError(problem)
+    detail: Dict[str, str] = {"from": report.status, "to": target}
+    report.status = target
+    if target == "escalated":
+        report.escalated_to = institution
+        detail["institution"] = institution or ""
+    if target in NEEDS_REASON:
+        report.decision_reason = _clean_text(reason, "reason")
+    if (reason or "").strip():
+        detail["reason"] = _clean_text(reason, "reason")
+    event = ReportEvent(report_id=report.id, kind="status_changed", actor=actor, detail=detail)
+    session.add(event)
+    return event
+
+
+def assign(session: Session, report: Report, assignee: Optional[str], actor: str) -> ReportEvent:
+    """Give the report to an active staff user (or to nobody with ``assignee`` None/empty)."""
+    assignee = (assignee or "").strip() or None
+    if assignee is not None:
+        user = session.execute(select(StaffUser).where(StaffUser.username == assignee)).scalars().first()
+        if user is None or not user.active:
+            raise WorkflowError(f"No active staff user {assignee!r}.")
+    if assignee == report.assigned_to:
+        raise WorkflowError("The report is already assigned that way.")
+    event = ReportEvent(report_id=report.id, kind="assigned", actor=actor,
+                        detail={"from": report.assigned_to or "", "to": assignee or ""})
+    report.assigned_to = assignee
+    session.add(event)
+    return event
+
+
+def add_note(session: Session, report: Report, actor: str, text: str) -> ReportEvent:
+    """An internal note: staff only, never shown to the reporter."""
+    event = ReportEvent(report_id=report.id, kind="note", actor=actor, detail={"note": _clean_text(text, "note")})
+    session.add(event)
+    return event
+
+
+def message_reporter(session: Session, report: Report, actor: str, text: str) -> StaffMessage:
+    """A message the reporter sees on their next status check (bot.storage.reports.check_status)."""
+    return add_staff_message(session, report, actor, _clean_text(text, "message"))
