@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+
+from bot.storage.db import engine_for
 
 logger = logging.getLogger("console.transcript")
 
@@ -50,7 +52,8 @@ def load_transcript(tracker_store_url: str, conversation_id: Optional[str]) -> O
     """User and bot messages in order, or None when the store (or the conversation) is unavailable."""
     if not conversation_id or _sqlite_file_missing(tracker_store_url):
         return None
-    engine = create_engine(tracker_store_url, future=True)
+    # The one engine factory (cached per URL): a report page must not open a new pool each time.
+    engine = engine_for(tracker_store_url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(
@@ -62,7 +65,5 @@ def load_transcript(tracker_store_url: str, conversation_id: Optional[str]) -> O
         # Only the error class: the message could contain the sender id, which is personal data.
         logger.warning("tracker store unavailable: %s", error.__class__.__name__)
         return None
-    finally:
-        engine.dispose()
     lines = [line for line in (_line(*row) for row in rows) if line is not None]
     return lines or None

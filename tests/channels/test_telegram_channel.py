@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import urllib.request
 from typing import Any, Dict, List
 
 import pytest
@@ -223,7 +224,7 @@ def test_rasa_http_api_needs_the_token(stack: Stack) -> None:
     assert refused.value.code == 401
 
 
-def test_a_high_risk_report_filed_on_telegram_alerts_the_staff_chat(stack: Stack) -> None:
+def test_a_high_risk_report_filed_on_telegram_alerts_staff_and_reaches_the_console(stack: Stack) -> None:
     from tests.channels.conftest import STAFF_CHAT_ID
     from tests.conversation.test_recruitment_conversations import ANSWERS
 
@@ -247,6 +248,41 @@ def test_a_high_risk_report_filed_on_telegram_alerts_the_staff_chat(stack: Stack
     assert "https://console.example.test/reports/" in alert
     for private in ("0813-1111-2222", "0812-3456-7890", "6281234567890", str(chat.id)):
         assert private not in alert
+
+    # The same report in the staff console (served by the same `make run`): API, queue, transcript.
+    console = ConsoleClient(stack)
+    [item] = console.api(f"/api/reports?q={code}")["items"]
+    assert item["case_code"] == code and item["channel"] == "telegram" and item["status"] == "new"
+    assert item["risk_level"] in ("high", "urgent") and "upfront_fee" in item["flags"]
+    assert f"/reports/{item['id']}" in alert
+    detail = console.api(f"/api/reports/{item['id']}")
+    assert detail["what_happened"] == ANSWERS["report_what_happened"] and detail["events"][0]["kind"] == "created"
+    # The report page's transcript comes from the tracker store Rasa wrote (PostgreSQL here).
+    from console.transcript import load_transcript
+
+    transcript = load_transcript(stack.env["TRACKER_STORE_URL"], sender)
+    assert [line.text for line in transcript if line.speaker == "user"][1] == ANSWERS["report_what_happened"]
+
+
+class ConsoleClient:
+    """The staff console's JSON API in the stack, with a reviewer's bearer token. (Its pages are
+    tested with a real browser in tests/console; here the session cookie is Secure, as
+    CONSOLE_BASE_URL is https, so it would not travel over plain loopback HTTP.)"""
+
+    def __init__(self, stack: Stack) -> None:
+        from bot.storage.db import transaction
+        from console.auth import create_token, create_user
+
+        self.base = f"http://127.0.0.1:{stack.env['CONSOLE_PORT']}"
+        self.username, self.password = f"reviewer{next(_ids)}", "a long enough passphrase"
+        with transaction(stack.database_url) as session:
+            create_user(session, self.username, self.password, "reviewer")
+            self.token = create_token(session, self.username, "channel test", created_by="test")
+
+    def api(self, path: str) -> Dict[str, Any]:
+        request = urllib.request.Request(self.base + path, headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read().decode("utf-8"))
 
 
 def _next_question(stack: Stack, sender: str, previous, timeout: float = 60) -> str:
