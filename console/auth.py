@@ -11,6 +11,7 @@ from typing import List, Optional
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.storage.models import STAFF_ROLES, ApiToken, LoginThrottle, StaffUser
@@ -94,6 +95,24 @@ def _throttle(session: Session, username: str) -> Optional[LoginThrottle]:
     return session.execute(select(LoginThrottle).where(LoginThrottle.username == username)).scalars().first()
 
 
+def _throttle_row(session: Session, username: str) -> LoginThrottle:
+    """The throttle row for ``username``, created when missing. Two first failures at the same
+    moment both try to create it: the loser of the unique-key race reads the winner's row."""
+    row = _throttle(session, username)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = LoginThrottle(username=username, failures=0)
+            session.add(row)
+            session.flush()
+        return row
+    except IntegrityError:
+        existing = _throttle(session, username)
+        assert existing is not None
+        return existing
+
+
 def _minutes_left(until: dt.datetime, now: dt.datetime) -> int:
     return int((until - now).total_seconds() // 60) + 1
 
@@ -121,9 +140,7 @@ def authenticate(
         return LoginResult("locked", locked_minutes=_minutes_left(throttle.locked_until, now))
     user = find_user(session, username)
     if not _password_matches(user, password):
-        if throttle is None:
-            throttle = LoginThrottle(username=username, failures=0)
-            session.add(throttle)
+        throttle = throttle or _throttle_row(session, username)
         record_failure(throttle, now, max_failures, lock_minutes)
         if throttle.locked_until is not None and throttle.locked_until > now:
             return LoginResult("locked", locked_minutes=lock_minutes)

@@ -109,3 +109,21 @@ def test_tokens_are_stored_hashed_and_stop_working_when_revoked_or_disabled(data
         auth.revoke_token(session, stored.id, NOW)
     with transaction(database_url) as session:
         assert auth.user_for_token(session, token, NOW) is None
+
+
+def test_two_first_failures_at_once_share_one_throttle_row(database_url: str, monkeypatch) -> None:
+    """The other sign-in created the row between our read and our insert: no unique-key crash."""
+    now = dt.datetime(2026, 11, 28, 3, 0)
+    _login(database_url, "nobody", "wrong", now)  # the row now exists
+    real_throttle = auth._throttle
+    calls = []
+
+    def stale_first_read(session, username):
+        calls.append(username)
+        return None if len(calls) <= 2 else real_throttle(session, username)
+
+    monkeypatch.setattr(auth, "_throttle", stale_first_read)
+    assert _login(database_url, "nobody", "wrong again", now).outcome == "invalid"
+    monkeypatch.setattr(auth, "_throttle", real_throttle)
+    with transaction(database_url) as session:
+        assert real_throttle(session, "nobody").failures == 2
