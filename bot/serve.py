@@ -81,8 +81,9 @@ def services(settings: Settings) -> List[Service]:
         ),
         Service("console", [python, "-m", "console", "serve", "--port", str(settings.console_port)]),
     ]
-    if settings.staff_alerts_enabled:
-        # Only when configured: a child that exits stops everything, and a disabled notifier exits.
+    if settings.staff_alerts_enabled or settings.telegram_enabled or settings.whatsapp_enabled:
+        # Staff alerts and reporter notices (bot/alerts/notifier.py). Only when one of them is
+        # configured: a child that exits stops everything, and a notifier with nothing to do exits.
         selected.append(Service("alerts", [python, "-m", "bot.alerts.notifier"]))
     return selected
 

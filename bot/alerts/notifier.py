@@ -1,13 +1,16 @@
-"""The staff-alert notifier: ``python -m bot.alerts.notifier``.
+"""The notifier: ``python -m bot.alerts.notifier``.
 
 Every ALERT_POLL_SECONDS it expires stale alerts, reads the due ones (bot/alerts/outbox.py) and
-sends each to STAFF_TELEGRAM_CHAT_ID. Short blips are retried on the spot (send_with_retries);
-anything longer is left to the outbox's back-off, so the loop never blocks on one alert for long
-and a restart loses nothing. Logs name alert ids and outcomes, never what a report says, and the
-httpx logger is kept quiet because its request lines carry the bot token.
+sends each to STAFF_TELEGRAM_CHAT_ID (when staff alerts are configured); then it sends the due
+reporter notices (bot/alerts/reporter_notices.py: "staff wrote to you, check your report") through
+Telegram or WhatsApp (when either is configured). Short blips are retried on the spot
+(send_with_retries); anything longer is left to the outbox's back-off, so the loop never blocks on
+one alert for long and a restart loses nothing. Logs name alert and staff-message ids and
+outcomes, never what a report or a message says, and the httpx logger is kept quiet because its
+request lines carry the bot token.
 
 The database is synchronous SQLAlchemy, so every query runs in the default executor; the event
-loop only waits on Telegram.
+loop only waits on the chat platforms.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bot.alerts.outbox import due_alerts, expire_stale, mark_retry, mark_sent
+from bot.alerts.reporter_notices import deliver_due_notices, notices_enabled
 from bot.alerts.summary import AlertFacts, alert_text
 from bot.channels.delivery import DeliveryFailed, Retry, send_with_retries
 from bot.channels.telegram_errors import classify_telegram_error
@@ -174,37 +178,66 @@ async def deliver_due_alerts(
     return result
 
 
+async def one_pass(bot: Optional[Bot], config: Optional[NotifierConfig], settings: Settings,
+                   stop: Optional[asyncio.Event] = None) -> None:
+    """Staff alerts (when ``config`` is given), then reporter notices (when a chat platform is
+    configured). A failure of one half is logged and does not keep the other from running."""
+    if config is not None and bot is not None:
+        try:
+            await deliver_due_alerts(bot, config, stop=stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - keep polling; the type is enough to diagnose
+            logger.error("staff alerts: pass failed (%s); retrying at the next poll", type(error).__name__)
+    if notices_enabled(settings) and not (stop is not None and stop.is_set()):
+        try:
+            await deliver_due_notices(settings, bot=bot, stop=stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - same: the rows stay due for the next poll
+            logger.error("reporter notices: pass failed (%s); retrying at the next poll", type(error).__name__)
+
+
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     """Poll until ``stop`` is set. A failing pass (database down...) is logged and retried at the
     next poll: the notifier exiting would make bot/serve.py stop the whole assistant."""
-    config = NotifierConfig.from_settings(settings)
-    bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
-    try:
-        # initialize() checks the token with getMe. Sending works without it, so an unreachable
-        # Telegram at start-up is only logged; the alerts wait in the outbox meanwhile.
-        await bot.initialize()
-    except Exception as error:  # noqa: BLE001 - classified; the message may quote the token
-        logger.warning("staff alerts: Telegram not reachable at start (%s)", classify_telegram_error(error).reason)
-    logger.info("staff alerts: on, polling every %.1f s", settings.alert_poll_seconds)
+    config = NotifierConfig.from_settings(settings) if settings.staff_alerts_enabled else None
+    bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) if settings.telegram_enabled else None
+    if bot is not None:
+        try:
+            # initialize() checks the token with getMe. Sending works without it, so an unreachable
+            # Telegram at start-up is only logged; alerts and notices wait in their outboxes meanwhile.
+            await bot.initialize()
+        except Exception as error:  # noqa: BLE001 - classified; the message may quote the token
+            logger.warning("notifier: Telegram not reachable at start (%s)", classify_telegram_error(error).reason)
+    if config is not None:
+        logger.info("staff alerts: on, polling every %.1f s", settings.alert_poll_seconds)
+    else:
+        logger.info("staff alerts: off (set STAFF_TELEGRAM_CHAT_ID to turn them on)")
+    if notices_enabled(settings):
+        channels = [name for name, on in (("telegram", settings.telegram_enabled),
+                                          ("whatsapp", settings.whatsapp_enabled)) if on]
+        logger.info("reporter notices: on (%s), polling every %.1f s", ", ".join(channels), settings.alert_poll_seconds)
     stopped = asyncio.ensure_future(stop.wait())
     try:
         while not stop.is_set():
-            one_pass = asyncio.ensure_future(deliver_due_alerts(bot, config, stop=stop))
-            await asyncio.wait([one_pass, stopped], return_when=asyncio.FIRST_COMPLETED)
-            if not one_pass.done():
-                # Stopping: let the alert in flight finish so it is recorded, then cancel.
-                await asyncio.wait([one_pass], timeout=STOP_GRACE_SECONDS)
-                one_pass.cancel()
+            this_pass = asyncio.ensure_future(one_pass(bot, config, settings, stop))
+            await asyncio.wait([this_pass, stopped], return_when=asyncio.FIRST_COMPLETED)
+            if not this_pass.done():
+                # Stopping: let the message in flight finish so it is recorded, then cancel.
+                await asyncio.wait([this_pass], timeout=STOP_GRACE_SECONDS)
+                this_pass.cancel()
             try:
-                await one_pass
+                await this_pass
             except asyncio.CancelledError:
                 break
             except Exception as error:  # noqa: BLE001 - keep polling; the type is enough to diagnose
-                logger.error("staff alerts: pass failed (%s); retrying at the next poll", type(error).__name__)
+                logger.error("notifier: pass failed (%s); retrying at the next poll", type(error).__name__)
             await asyncio.wait([stopped], timeout=settings.alert_poll_seconds)
     finally:
         stopped.cancel()
-        await bot.shutdown()
+        if bot is not None:
+            await bot.shutdown()
         logger.info("staff alerts: stopped")
 
 
@@ -220,8 +253,9 @@ def main() -> int:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the bot token
-    if not settings.staff_alerts_enabled:
-        logger.info("staff alerts are off: set TELEGRAM_BOT_TOKEN and STAFF_TELEGRAM_CHAT_ID to turn them on")
+    if not (settings.staff_alerts_enabled or notices_enabled(settings)):
+        logger.info("staff alerts are off: set TELEGRAM_BOT_TOKEN and STAFF_TELEGRAM_CHAT_ID to turn them on; "
+                    "reporter notices are off: no chat platform (Telegram, WhatsApp) is configured")
         return 0
     asyncio.run(_main_async(settings))
     return 0

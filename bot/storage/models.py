@@ -107,6 +107,14 @@ class StaffMessage(Base):
     body = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     delivered_at = Column(DateTime, nullable=True)
+    # The notice that tells the reporter, in their chat, that staff wrote (never the message itself:
+    # the PIN protects it). none (REST chat, or nothing owed) | pending → sent | waiting (WhatsApp's
+    # 24-hour window is closed; retried hourly) | failed. See bot/alerts/reporter_notices.py.
+    notice_status = Column(String(20), nullable=False, default="none", server_default="none", index=True)
+    notice_attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    notice_next_at = Column(DateTime, nullable=True)
+    notice_sent_at = Column(DateTime, nullable=True)
+    notice_error = Column(String(200), nullable=True)
 
     report: Report = relationship("Report", back_populates="messages")
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.alerts.outbox import needs_staff_alert
+from bot.alerts.reporter_notices import initial_notice
 from bot.recruitment.registry import normalise_name
 from bot.reports.codes import hash_pin, new_case_code, new_pin, verify_pin
 from bot.reports.draft import ReportDraft
@@ -155,7 +156,11 @@ def check_status(
 
 
 def add_staff_message(session: Session, report: Report, author: str, body: str) -> StaffMessage:
-    message = StaffMessage(report_id=report.id, author=author, body=body)
+    # Same transaction as the message (outbox): a chat we can write to gets a notice that there is
+    # news (never the message itself), sent by the notifier (bot/alerts/reporter_notices.py).
+    notice_status, notice_next_at = initial_notice(report.channel, report.conversation_id, utcnow())
+    message = StaffMessage(report_id=report.id, author=author, body=body,
+                           notice_status=notice_status, notice_next_at=notice_next_at)
     session.add(message)
     session.add(ReportEvent(report_id=report.id, kind="message_to_reporter", actor=author, detail={}))
     return message

@@ -409,20 +409,22 @@ def test_the_notifier_process_sends_alerts_and_stops_cleanly_on_sigterm(
         assert secret not in output
 
 
-def test_the_notifier_exits_at_once_when_alerts_are_not_configured(telegram: TelegramApiStandIn, sqlite_url: str) -> None:
+def test_the_notifier_exits_at_once_when_nothing_is_configured(telegram: TelegramApiStandIn, sqlite_url: str) -> None:
+    # With a chat platform but no staff chat it keeps running: it also tells reporters about
+    # staff messages (tests/unit/test_reporter_notices.py).
     env = notifier_environment(telegram, sqlite_url, STAFF_TELEGRAM_CHAT_ID="")
-    env.pop("STAFF_TELEGRAM_CHAT_ID")
+    for name in ("STAFF_TELEGRAM_CHAT_ID", "TELEGRAM_BOT_TOKEN", "WHATSAPP_ACCESS_TOKEN"):
+        env.pop(name, None)
     done = subprocess.run([sys.executable, "-m", "bot.alerts.notifier"], cwd=get_settings().project_root, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "staff alerts are off" in done.stderr
     assert telegram.calls == []
 
 
-def test_serve_starts_the_notifier_only_when_alerts_are_configured(monkeypatch) -> None:
+def test_serve_starts_the_notifier_only_when_it_has_something_to_send(monkeypatch) -> None:
     for name in ("TELEGRAM_BOT_TOKEN", "STAFF_TELEGRAM_CHAT_ID"):
         monkeypatch.delenv(name, raising=False)
     assert "alerts" not in [s.name for s in services(Settings())]
-    assert "alerts" not in [s.name for s in services(Settings(telegram_bot_token="1:x"))]
     enabled = services(Settings(telegram_bot_token="1:x", staff_telegram_chat_id=STAFF_CHAT_ID))
     [alerts] = [s for s in enabled if s.name == "alerts"]
     assert list(alerts.command)[1:] == ["-m", "bot.alerts.notifier"]

@@ -1,0 +1,410 @@
+"""Reporter notices: telling a reporter, in their own chat, that staff wrote to them.
+
+A staff message (``StaffMessage``) is shown only after the reporter gives their case code and PIN
+(bot.storage.reports.check_status). The notice never carries the message itself: a phone can be
+shared, or held by the recruiter, and the PIN is what protects the message. It only says that
+there is news about the case, with a "check my report" button.
+
+The message row is its own outbox (the ``notice_*`` columns, migration 0004): ``add_staff_message``
+sets ``notice_status`` pending in the same transaction as the message when the report came from
+a chat we can write to (``needs_reporter_notice``), and the notifier (bot/alerts/notifier.py)
+sends the due notices:
+
+* ``pending`` → ``sent`` once delivered; a failed attempt backs off (bot.alerts.outbox's delays)
+  and gives up (``failed``) after MAX_ATTEMPTS, or when the message is MAX_AGE old unsent;
+* ``waiting``: WhatsApp's 24-hour window is closed and no template is configured. Tried again
+  hourly without counting an attempt: the window reopens when the reporter writes again;
+* a channel that is not configured on this server leaves the notice as it is, looked at again
+  in an hour (no attempt is burnt on our own configuration);
+* ``none``: nothing is owed (a REST chat: the message is shown at the next status check; or the
+  reporter already read the message at a status check before the notice went out).
+
+One notice per report per pass: several due messages of one report share it. Logs name
+StaffMessage ids and outcomes only: never message bodies, chat ids or phone numbers.
+
+The DB functions take an open session; callers own the transaction (bot.storage.db.transaction).
+Times are naive UTC, like every timestamp in bot/storage/models.py. The channel modules (Rasa,
+Sanic) are imported only when a notice is sent, so bot/storage/reports.py can import this module.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Optional, Sequence, Tuple, TypeVar
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.alerts.outbox import next_attempt_time
+from bot.channels.delivery import DeliveryFailed, Retry
+from bot.replies import BotMessage, Button
+from bot.reports.texts import ReportTexts, load_report_texts
+from bot.safe_logging import error_summary
+from bot.settings import Settings
+from bot.storage.db import transaction
+from bot.storage.models import Report, StaffMessage, utcnow
+
+if TYPE_CHECKING:  # pragma: no cover
+    from telegram import Bot
+
+logger = logging.getLogger("bot.alerts.reporter_notices")
+
+T = TypeVar("T")
+
+NONE = "none"
+PENDING = "pending"
+SENT = "sent"
+WAITING = "waiting"
+FAILED = "failed"
+NOTICE_STATUSES = (NONE, PENDING, SENT, WAITING, FAILED)
+OPEN_STATUSES = (PENDING, WAITING)
+
+# Chats we can write to first. A REST chat has no way to reach the reporter unasked.
+PUSH_CHANNELS = frozenset({"telegram", "whatsapp"})
+CHECK_STATUS_PAYLOAD = "/check_report_status"
+LANGUAGES = ("id", "en")
+
+# With outbox back-off (10 s doubling to 30 min), 20 attempts span about six hours.
+MAX_ATTEMPTS = 20
+# An undelivered notice older than this is no longer useful: the reporter may have moved on.
+MAX_AGE = dt.timedelta(days=14)
+# Closed WhatsApp window, or a channel not configured here: look again after this long.
+RECHECK_DELAY = dt.timedelta(hours=1)
+# Messages read per pass (several of one report share one notice).
+BATCH_SIZE = 20
+ERROR_LIMIT = 200  # length of staff_messages.notice_error
+
+EXPIRED = "expired"
+WINDOW_CLOSED = "whatsapp 24-hour window closed"
+BAD_RECIPIENT = "not a valid recipient"
+
+
+def needs_reporter_notice(channel: Optional[str], conversation_id: Optional[str]) -> bool:
+    """Whether a staff message to this report's reporter is also announced in their chat."""
+    return channel in PUSH_CHANNELS and bool((conversation_id or "").strip())
+
+
+def initial_notice(channel: Optional[str], conversation_id: Optional[str], now: dt.datetime) -> Tuple[str, Optional[dt.datetime]]:
+    """(notice_status, notice_next_at) for a new staff message."""
+    if needs_reporter_notice(channel, conversation_id):
+        return PENDING, now
+    return NONE, None
+
+
+def notice_message(texts: ReportTexts, case_code: str, language: str) -> BotMessage:
+    """The notice: news exists, and how to read it. Never the staff message itself."""
+    language = language if language in LANGUAGES else "id"
+    return BotMessage(
+        text=texts.text("reporter_notice", language, case_code=case_code),
+        buttons=(Button(texts.text("button_check_status", language), CHECK_STATUS_PAYLOAD),),
+    )
+
+
+# --- the outbox (DB functions) -----------------------------------------------------------------
+
+
+def expire_stale_notices(session: Session, now: dt.datetime, max_age: dt.timedelta = MAX_AGE) -> List[int]:
+    """Give up on open notices of messages older than ``max_age``. Returns their ids."""
+    rows = session.execute(
+        select(StaffMessage).where(StaffMessage.notice_status.in_(OPEN_STATUSES),
+                                   StaffMessage.created_at < now - max_age)
+    ).scalars().all()
+    for row in rows:
+        row.notice_status = FAILED
+        row.notice_error = EXPIRED
+    return [row.id for row in rows]
+
+
+def due_notices(session: Session, now: dt.datetime, limit: int = BATCH_SIZE) -> List[StaffMessage]:
+    """Open notices whose time has come, the longest-waiting first."""
+    query = (
+        select(StaffMessage)
+        .where(StaffMessage.notice_status.in_(OPEN_STATUSES),
+               or_(StaffMessage.notice_next_at.is_(None), StaffMessage.notice_next_at <= now))
+        .order_by(StaffMessage.notice_next_at, StaffMessage.id)
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def open_notices_of_report(session: Session, report_id: int) -> List[StaffMessage]:
+    """Every open notice of one report, due or not: one notice covers them all."""
+    query = (
+        select(StaffMessage)
+        .where(StaffMessage.report_id == report_id, StaffMessage.notice_status.in_(OPEN_STATUSES))
+        .order_by(StaffMessage.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def _open(session: Session, message_ids: Sequence[int]) -> List[StaffMessage]:
+    rows = [session.get(StaffMessage, message_id) for message_id in message_ids]
+    return [row for row in rows if row is not None and row.notice_status in OPEN_STATUSES]
+
+
+def mark_notice_sent(session: Session, message_ids: Sequence[int], now: dt.datetime) -> List[int]:
+    """Record the delivery; returns the ids changed (those still open)."""
+    rows = _open(session, message_ids)
+    for row in rows:
+        row.notice_status = SENT
+        row.notice_sent_at = now
+        row.notice_error = None
+    return [row.id for row in rows]
+
+
+def mark_notice_waiting(session: Session, message_ids: Sequence[int], now: dt.datetime,
+                        reason: str = WINDOW_CLOSED) -> List[int]:
+    """Nothing sent, nothing wrong: look again in an hour (no attempt is counted)."""
+    rows = _open(session, message_ids)
+    for row in rows:
+        row.notice_status = WAITING
+        row.notice_next_at = now + RECHECK_DELAY
+        row.notice_error = reason[:ERROR_LIMIT]
+    return [row.id for row in rows]
+
+
+def postpone_notice(session: Session, message_ids: Sequence[int], now: dt.datetime) -> List[int]:
+    """The channel is not configured on this server: keep the status, look again in an hour."""
+    rows = _open(session, message_ids)
+    for row in rows:
+        row.notice_next_at = now + RECHECK_DELAY
+    return [row.id for row in rows]
+
+
+def mark_notice_failed(session: Session, message_ids: Sequence[int], reason: str) -> List[int]:
+    """Give up at once (trying again cannot help). ``reason`` must be safe to store."""
+    rows = _open(session, message_ids)
+    for row in rows:
+        row.notice_status = FAILED
+        row.notice_error = reason[:ERROR_LIMIT]
+    return [row.id for row in rows]
+
+
+def mark_notice_retry(session: Session, message_ids: Sequence[int], reason: str, now: dt.datetime,
+                      retry_after: Optional[float] = None) -> str:
+    """Count a failed attempt: back off, or give up after MAX_ATTEMPTS. ``reason`` must be safe to
+    store (no text, no chat id). Returns the resulting status ("gone" when none is open)."""
+    rows = _open(session, message_ids)
+    for row in rows:
+        row.notice_attempts = (row.notice_attempts or 0) + 1
+        row.notice_error = reason[:ERROR_LIMIT]
+        if row.notice_attempts >= MAX_ATTEMPTS:
+            row.notice_status = FAILED
+        else:
+            row.notice_status = PENDING
+            row.notice_next_at = next_attempt_time(now, row.notice_attempts, retry_after)
+    if not rows:
+        return "gone"
+    return PENDING if any(row.notice_status == PENDING for row in rows) else FAILED
+
+
+def mark_already_read(session: Session, message_ids: Sequence[int]) -> List[int]:
+    """The reporter read these at a status check before the notice went out: nothing is owed."""
+    rows = _open(session, message_ids)
+    for row in rows:
+        row.notice_status = NONE
+        row.notice_next_at = None
+    return [row.id for row in rows]
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingNotice:
+    """One notice owed to one report's reporter, covering ``message_ids``."""
+
+    message_ids: Tuple[int, ...]
+    channel: str
+    conversation_id: str
+    message: BotMessage
+
+    @property
+    def label(self) -> str:
+        return ",".join(str(i) for i in self.message_ids)
+
+
+@dataclass
+class NoticePassResult:
+    expired: int = 0
+    sent: int = 0
+    waiting: int = 0
+    postponed: int = 0
+    retrying: int = 0
+    failed: int = 0
+    already_read: int = 0
+
+
+async def _in_executor(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
+
+
+def _load_due(database_url: str, texts: ReportTexts, now: dt.datetime, limit: int) -> Tuple[List[int], int, List[PendingNotice]]:
+    """Expire the stale, drop the already read, group the due ones per report (one transaction)."""
+    with transaction(database_url) as session:
+        expired = expire_stale_notices(session, now)
+        report_ids: "OrderedDict[int, None]" = OrderedDict()
+        for row in due_notices(session, now, limit):
+            report_ids.setdefault(row.report_id, None)
+        already_read = 0
+        pending: List[PendingNotice] = []
+        for report_id in report_ids:
+            report = session.get(Report, report_id)
+            rows = open_notices_of_report(session, report_id)
+            read = [row.id for row in rows if row.delivered_at is not None]
+            already_read += len(mark_already_read(session, read))
+            unread = tuple(row.id for row in rows if row.delivered_at is None)
+            if report is None or not unread:
+                continue
+            pending.append(PendingNotice(unread, report.channel, report.conversation_id or "",
+                                         notice_message(texts, report.case_code, report.language)))
+        return expired, already_read, pending
+
+
+def _record(database_url: str, function: Callable[..., T], *args: Any) -> T:
+    with transaction(database_url) as session:
+        return function(session, *args)
+
+
+def _retry_after_of(failure: DeliveryFailed) -> Optional[float]:
+    """The platform's own wait when the last attempt was a rate limit (DeliveryFailed chains it)."""
+    cause = failure.__cause__
+    if cause is None:
+        return None
+    after = getattr(cause, "retry_after", None)  # whatsapp GraphApiError
+    if isinstance(after, (int, float)) and not isinstance(after, bool):
+        return float(after)
+    from bot.channels.telegram_errors import classify_telegram_error
+
+    verdict = classify_telegram_error(cause)
+    return verdict.after if isinstance(verdict, Retry) else None
+
+
+def channel_enabled(settings: Settings, channel: str) -> bool:
+    if channel == "telegram":
+        return settings.telegram_enabled
+    if channel == "whatsapp":
+        return settings.whatsapp_enabled
+    return False
+
+
+def notices_enabled(settings: Settings) -> bool:
+    """Whether this server can send any notice at all (the notifier runs them only then)."""
+    return settings.telegram_enabled or settings.whatsapp_enabled
+
+
+async def _send(notice: PendingNotice, settings: Settings, bot_of: Callable[[], Awaitable["Bot"]]) -> str:
+    """Send one notice; returns "sent", "sent_template" or "needs_template". Raises
+    DeliveryFailed (counted, backed off) or ValueError (a recipient id we cannot write to)."""
+    if notice.channel == "telegram":
+        from bot.channels.telegram import TelegramOutput
+
+        await TelegramOutput(await bot_of(), settings).deliver(notice.conversation_id, notice.message)
+        return "sent"
+    from bot.channels.whatsapp import send_outside_conversation
+
+    return await send_outside_conversation(notice.conversation_id, [notice.message])
+
+
+async def deliver_due_notices(
+    settings: Settings,
+    bot: Optional["Bot"] = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+    stop: Optional[asyncio.Event] = None,
+    batch_size: int = BATCH_SIZE,
+) -> NoticePassResult:
+    """One pass: expire stale notices, send the due ones, record each outcome.
+
+    ``bot`` is the notifier's Telegram bot; without one, a bot is made for this pass when a
+    Telegram notice is due (and shut down at the end). After a delivery failure on a channel, the
+    other notices on that channel wait for the next pass (the platform is most likely down), and
+    the failed one is backed off, so a blocked chat holds up the others for one pass at most.
+    """
+    result = NoticePassResult()
+    texts = load_report_texts(str(settings.content_dir))
+    expired, result.already_read, pending = await _in_executor(
+        _load_due, settings.database_url, texts, clock(), batch_size)
+    result.expired = len(expired)
+    if expired:
+        logger.warning("reporter notices: staff message(s) %s unsent after %d days; given up",
+                       ",".join(map(str, expired)), MAX_AGE.days)
+    own_bot: List["Bot"] = []
+
+    async def bot_of() -> "Bot":
+        if bot is not None:
+            return bot
+        if not own_bot:
+            from bot.channels.telegram import make_bot
+            from bot.channels.telegram_errors import classify_telegram_error
+
+            own_bot.append(make_bot(settings))
+            try:
+                # Opens the HTTP client (so shutdown() closes it) and checks the token with getMe;
+                # sending works without that check, so a failure here is only logged.
+                await own_bot[0].initialize()
+            except Exception as error:  # noqa: BLE001 - classified; the message may quote the token
+                logger.warning("reporter notices: Telegram not reachable (%s)", classify_telegram_error(error).reason)
+        return own_bot[0]
+
+    failed_channels: set = set()
+    try:
+        for notice in pending:
+            if stop is not None and stop.is_set():
+                break
+            if notice.channel in failed_channels:
+                continue
+            await _deliver_one(notice, settings, bot_of, clock, result, failed_channels)
+    finally:
+        for made in own_bot:
+            try:
+                await made.shutdown()
+            except Exception as error:  # noqa: BLE001 - closing a client must not fail the pass
+                logger.warning("reporter notices: could not close the Telegram client (%s)", type(error).__name__)
+    return result
+
+
+async def _deliver_one(notice: PendingNotice, settings: Settings, bot_of: Callable[[], Awaitable["Bot"]],
+                       clock: Callable[[], dt.datetime], result: NoticePassResult, failed_channels: set) -> None:
+    url = settings.database_url
+    what = f"reporter notice for staff message(s) {notice.label}"
+    if notice.channel not in PUSH_CHANNELS:
+        await _in_executor(_record, url, mark_notice_failed, notice.message_ids, "unsupported channel")
+        result.failed += 1
+        logger.error("%s: not sent (no way to reach a %s chat)", what, notice.channel[:30])
+        return
+    if not channel_enabled(settings, notice.channel):
+        await _in_executor(_record, url, postpone_notice, notice.message_ids, clock())
+        result.postponed += 1
+        logger.warning("%s: %s is not configured here; looking again in an hour", what, notice.channel)
+        return
+    try:
+        outcome = await _send(notice, settings, bot_of)
+    except DeliveryFailed as failure:
+        failed_channels.add(notice.channel)
+        status = await _in_executor(_record, url, mark_notice_retry, notice.message_ids,
+                                    f"{notice.channel}: {failure.reason}", clock(), _retry_after_of(failure))
+        if status == FAILED:
+            result.failed += 1
+            logger.error("%s: given up on %s (%s)", what, notice.channel, failure.reason)
+        else:
+            result.retrying += 1
+            logger.warning("%s: not sent on %s (%s); will retry", what, notice.channel, failure.reason)
+        return
+    except ValueError as error:
+        # A conversation id the platform cannot be written to: the same every time.
+        await _in_executor(_record, url, mark_notice_failed, notice.message_ids, f"{notice.channel}: {BAD_RECIPIENT}")
+        result.failed += 1
+        logger.error("%s: not sent on %s (%s)", what, notice.channel, error_summary(error))
+        return
+    if outcome == "needs_template":
+        await _in_executor(_record, url, mark_notice_waiting, notice.message_ids, clock())
+        result.waiting += 1
+        logger.info("%s: waiting for the reporter to write (WhatsApp 24-hour window)", what)
+        return
+    await _in_executor(_record, url, mark_notice_sent, notice.message_ids, clock())
+    result.sent += 1
+    logger.info("%s: sent on %s%s", what, notice.channel, " (template)" if outcome == "sent_template" else "")
