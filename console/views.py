@@ -184,8 +184,13 @@ def report_detail(report_id: int):
     )
 
 
-def _apply(report_id: int, change: Callable[[Session, Report], str]):
-    """Run one workflow change in one transaction, then back to the report with what happened."""
+def _apply(report_id: int, form: Any, change: Callable[[Session, Report], str]):
+    """Check the submitted form (CSRF included), run one workflow change in one transaction, then
+    back to the report with what happened."""
+    problem = _form_problem(form)
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("console.report_detail", report_id=report_id))
     try:
         with db() as session:
             report = _report_or_404(session, report_id)
@@ -206,17 +211,13 @@ def _form_problem(form: Any) -> Optional[str]:
 def change_status(report_id: int):
     form = StatusForm()
     form.status.choices = [(s, s) for s in REPORT_STATUSES]
-    problem = _form_problem(form)
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("console.report_detail", report_id=report_id))
 
     def change(session: Session, report: Report) -> str:
         workflow.change_status(session, report, form.status.data, staff().username,
                                institution=form.institution.data or None, reason=form.reason.data)
         return f"Status changed to {STATUS_LABELS[form.status.data]}."
 
-    return _apply(report_id, change)
+    return _apply(report_id, form, change)
 
 
 @blueprint.route("/reports/<int:report_id>/assign", methods=["POST"])
@@ -225,48 +226,36 @@ def assign(report_id: int):
     form = AssignForm()
     with db() as session:
         form.assignee.choices = _assignee_choices(session)
-    problem = _form_problem(form)
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("console.report_detail", report_id=report_id))
 
     def change(session: Session, report: Report) -> str:
         workflow.assign(session, report, form.assignee.data, staff().username)
         return f"Assigned to {form.assignee.data}." if form.assignee.data else "Unassigned."
 
-    return _apply(report_id, change)
+    return _apply(report_id, form, change)
 
 
 @blueprint.route("/reports/<int:report_id>/note", methods=["POST"])
 @login_required
 def add_note(report_id: int):
     form = NoteForm()
-    problem = _form_problem(form)
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("console.report_detail", report_id=report_id))
 
     def change(session: Session, report: Report) -> str:
         workflow.add_note(session, report, staff().username, form.text.data)
         return "Note added."
 
-    return _apply(report_id, change)
+    return _apply(report_id, form, change)
 
 
 @blueprint.route("/reports/<int:report_id>/message", methods=["POST"])
 @login_required
 def message_reporter(report_id: int):
     form = MessageForm()
-    problem = _form_problem(form)
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("console.report_detail", report_id=report_id))
 
     def change(session: Session, report: Report) -> str:
         workflow.message_reporter(session, report, staff().username, form.text.data)
-        return "Message saved: the reporter sees it at their next status check."
+        return "Message saved: the reporter reads it at their next status check (Telegram and WhatsApp reporters also get a notice in their chat)."
 
-    return _apply(report_id, change)
+    return _apply(report_id, form, change)
 
 
 @blueprint.route("/export.csv")

@@ -44,7 +44,7 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -66,7 +66,7 @@ def action_server(log_dir: Path) -> Iterator[str]:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, timeout=120)
         yield f"http://127.0.0.1:{port}/webhook"
     finally:
-        _stop(process)
+        stop_process(process)
         log.close()
 
 
@@ -98,7 +98,7 @@ def rasa_server(model_path: Path, action_url: str, log_dir: Path) -> Iterator[Ra
         wait_until_up(f"http://127.0.0.1:{port}/status", process, timeout=300)
         yield RasaServer(f"http://127.0.0.1:{port}")
     finally:
-        _stop(process)
+        stop_process(process)
         log.close()
 
 

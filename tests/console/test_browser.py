@@ -20,7 +20,7 @@ from bot.manage import migrate
 from bot.serve import child_environment
 from tests.console import support
 from tests.databases import missing_service
-from tests.servers import free_port, wait_until_up
+from tests.servers import free_port, stop_process, wait_until_up
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ADMIN_USER, ADMIN_PASSWORD = "first.admin", "first-admin-password"
@@ -52,11 +52,7 @@ def console_server(tmp_path: Path) -> Iterator[dict]:
         wait_until_up(f"{base}/login", process, timeout=60)
         yield {"base": base, "report_id": report_id, "database_url": database_url}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 @pytest.fixture
