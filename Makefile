@@ -15,13 +15,14 @@ RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/guidance.tar.gz
 
-.PHONY: help setup browser train run telegram test eval validate unit migrate clean
+.PHONY: help setup browser train run telegram test eval bench validate unit migrate clean
 
 help:
 	@echo "make run    set up, train when the data changed, start the assistant (REST on :5005, actions on :5055) and the staff console (:8080)"
 	@echo "make telegram  the same, and chat on Telegram by polling (needs TELEGRAM_BOT_TOKEN; no public URL)"
 	@echo "make test   set up, then rasa data validate, pytest and Rasa's story tests"
 	@echo "make eval   benchmarks: offer-check flags and levels; intent F1, right facts, latency"
+	@echo "make bench  channel speed: webhook ack and reply latency on Telegram and WhatsApp"
 
 $(PY):
 	@python=$$(scripts/find-python310) || exit 1; \
@@ -76,6 +77,10 @@ test: train validate browser
 eval: train
 	$(PY) -m tests.eval.evaluate_offers
 	$(PY) -m tests.eval.evaluate_guidance
+
+# Channel speed: webhook acknowledgement and reply latency on Telegram and WhatsApp, end to end.
+bench: train
+	$(PY) -m tests.eval.bench_channels
 
 clean:
 	rm -rf models reports results

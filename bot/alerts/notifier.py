@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import logging
 import signal
 import sys
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Tuple, TypeVar
+from typing import Callable, List, Optional, Tuple
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -33,12 +32,11 @@ from bot.channels.delivery import DeliveryFailed, Retry, send_with_retries
 from bot.channels.telegram_errors import classify_telegram_error
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.settings import Settings, get_settings
-from bot.storage.db import transaction
+from bot.storage.db import in_thread, transaction
 from bot.storage.models import Report, utcnow
 
 logger = logging.getLogger("bot.alerts.notifier")
 
-T = TypeVar("T")
 
 # Alerts sent per pass; the rest wait for the next poll, so one pass stays short.
 BATCH_SIZE = 20
@@ -81,10 +79,6 @@ class PassResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
-
-
-async def _in_executor(function: Callable[..., T], *args: object) -> T:
-    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
 
 
 def _load_due(config: NotifierConfig, now: dt.datetime) -> Tuple[int, List[PendingAlert]]:
@@ -153,7 +147,7 @@ async def deliver_due_alerts(
     its usual cause is a configuration an operator can fix; MAX_ATTEMPTS bounds it.
     """
     result = PassResult()
-    result.expired, pending = await _in_executor(_load_due, config, clock())
+    result.expired, pending = await in_thread(_load_due, config, clock())
     if result.expired:
         logger.warning("staff alerts: %d pending alert(s) older than 7 days expired unsent", result.expired)
     for alert in pending:
@@ -162,7 +156,7 @@ async def deliver_due_alerts(
         try:
             await send_alert(bot, config, alert)
         except DeliveryFailed as failure:
-            status = await _in_executor(_record_failure, config, alert.alert_id, failure.reason, clock(),
+            status = await in_thread(_record_failure, config, alert.alert_id, failure.reason, clock(),
                                         _retry_after_of(failure))
             if status == "failed":
                 result.failed += 1
@@ -172,7 +166,7 @@ async def deliver_due_alerts(
                 result.retrying += 1
                 logger.warning("staff alert %d: not sent (%s); will retry", alert.alert_id, failure.reason)
             break
-        await _in_executor(_record_sent, config, alert.alert_id, clock())
+        await in_thread(_record_sent, config, alert.alert_id, clock())
         result.sent += 1
         logger.info("staff alert %d: sent", alert.alert_id)
     return result

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from bot.replies import BotMessage, Button
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.safe_logging import error_summary
 from bot.settings import Settings
-from bot.storage.db import transaction
+from bot.storage.db import in_thread, transaction
 from bot.storage.models import Report, StaffMessage, utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -239,10 +238,6 @@ class NoticePassResult:
     already_read: int = 0
 
 
-async def _in_executor(function: Callable[..., T], *args: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
-
-
 def _load_due(database_url: str, texts: ReportTexts, now: dt.datetime, limit: int) -> Tuple[List[int], int, List[PendingNotice]]:
     """Expire the stale, drop the already read, group the due ones per report (one transaction)."""
     with transaction(database_url) as session:
@@ -326,7 +321,7 @@ async def deliver_due_notices(
     """
     result = NoticePassResult()
     texts = load_report_texts(str(settings.content_dir))
-    expired, result.already_read, pending = await _in_executor(
+    expired, result.already_read, pending = await in_thread(
         _load_due, settings.database_url, texts, clock(), batch_size)
     result.expired = len(expired)
     if expired:
@@ -372,12 +367,12 @@ async def _deliver_one(notice: PendingNotice, settings: Settings, bot_of: Callab
     url = settings.database_url
     what = f"reporter notice for staff message(s) {notice.label}"
     if notice.channel not in PUSH_CHANNELS:
-        await _in_executor(_record, url, mark_notice_failed, notice.message_ids, "unsupported channel")
+        await in_thread(_record, url, mark_notice_failed, notice.message_ids, "unsupported channel")
         result.failed += 1
         logger.error("%s: not sent (no way to reach a %s chat)", what, notice.channel[:30])
         return
     if not channel_enabled(settings, notice.channel):
-        await _in_executor(_record, url, postpone_notice, notice.message_ids, clock())
+        await in_thread(_record, url, postpone_notice, notice.message_ids, clock())
         result.postponed += 1
         logger.warning("%s: %s is not configured here; looking again in an hour", what, notice.channel)
         return
@@ -385,7 +380,7 @@ async def _deliver_one(notice: PendingNotice, settings: Settings, bot_of: Callab
         outcome = await _send(notice, settings, bot_of)
     except DeliveryFailed as failure:
         failed_channels.add(notice.channel)
-        status = await _in_executor(_record, url, mark_notice_retry, notice.message_ids,
+        status = await in_thread(_record, url, mark_notice_retry, notice.message_ids,
                                     f"{notice.channel}: {failure.reason}", clock(), _retry_after_of(failure))
         if status == FAILED:
             result.failed += 1
@@ -396,15 +391,15 @@ async def _deliver_one(notice: PendingNotice, settings: Settings, bot_of: Callab
         return
     except ValueError as error:
         # A conversation id the platform cannot be written to: the same every time.
-        await _in_executor(_record, url, mark_notice_failed, notice.message_ids, f"{notice.channel}: {BAD_RECIPIENT}")
+        await in_thread(_record, url, mark_notice_failed, notice.message_ids, f"{notice.channel}: {BAD_RECIPIENT}")
         result.failed += 1
         logger.error("%s: not sent on %s (%s)", what, notice.channel, error_summary(error))
         return
     if outcome == "needs_template":
-        await _in_executor(_record, url, mark_notice_waiting, notice.message_ids, clock())
+        await in_thread(_record, url, mark_notice_waiting, notice.message_ids, clock())
         result.waiting += 1
         logger.info("%s: waiting for the reporter to write (WhatsApp 24-hour window)", what)
         return
-    await _in_executor(_record, url, mark_notice_sent, notice.message_ids, clock())
+    await in_thread(_record, url, mark_notice_sent, notice.message_ids, clock())
     result.sent += 1
     logger.info("%s: sent on %s%s", what, notice.channel, " (template)" if outcome == "sent_template" else "")

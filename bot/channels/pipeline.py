@@ -10,11 +10,10 @@ Nothing here logs message text or user ids: both are personal data.
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, List, Optional, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, List, Optional, Sequence
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
@@ -23,12 +22,11 @@ from bot.channels.render import bot_message_from_rasa
 from bot.replies import BotMessage, cached_ui_text
 from bot.safe_logging import error_summary
 from bot.settings import get_settings
-from bot.storage.db import transaction
+from bot.storage.db import in_thread, transaction
 from bot.storage.inbox import accept_message, finish_message, forget_old_messages, pending_messages
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -72,11 +70,6 @@ def bilingual_ui_text(key: str) -> str:
     """A notice sent outside a conversation turn, before we know the user's language: both."""
     ui = cached_ui_text(str(get_settings().content_dir / "ui.yml"))
     return f"{ui.get(key, 'id')}\n\n{ui.get(key, 'en')}"
-
-
-async def in_thread(function: Callable[..., T], *args: Any) -> T:
-    """Database calls are synchronous (SQLAlchemy 1.4): keep them off the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
 
 
 def _accept(channel: str, item: Incoming) -> Optional[int]:

@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.delivery import DeliveryFailed, GiveUp, Retry, parse_retry_after, send_with_retries
 from bot.channels.payloads import RequestError
-from bot.channels.pipeline import ChannelPipeline, PlatformOutput, in_thread
+from bot.channels.pipeline import ChannelPipeline, PlatformOutput
 from bot.channels.render import plain_text, render_whatsapp, whatsapp_template
 from bot.channels.whatsapp_events import (
     ROUTE_SESSION,
@@ -38,7 +38,7 @@ from bot.channels.whatsapp_events import (
 )
 from bot.replies import BotMessage
 from bot.settings import Settings, get_settings
-from bot.storage.db import transaction
+from bot.storage.db import in_thread, transaction
 from bot.storage.inbox import last_message_at
 
 logger = logging.getLogger(__name__)

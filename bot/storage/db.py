@@ -1,15 +1,19 @@
 """The one database session factory. ``DATABASE_URL`` picks the database."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 from functools import lru_cache
-from typing import Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import get_settings
+
+T = TypeVar("T")
 
 
 def _enable_sqlite_foreign_keys(engine: Engine) -> None:
@@ -45,3 +49,9 @@ def transaction(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+async def in_thread(function: Callable[..., T], *args: Any) -> T:
+    """Database calls are synchronous (SQLAlchemy 1.4): async code (the chat channels, the
+    notifier) runs them in a worker thread so the event loop keeps serving."""
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
