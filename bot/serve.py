@@ -127,8 +127,11 @@ def run(selected: Sequence[Service]) -> int:
         logger.info(
             "The assistant starts in about a minute (loading the model). Then try:\n"
             "  curl -s localhost:%s/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"magang jepang brp thn?\"}'\n"
+            "Staff console: http://localhost:%s (channels: telegram %s, whatsapp %s; staff alerts %s)\n"
             "Press Ctrl-C to stop.",
-            settings.rasa_port,
+            settings.rasa_port, settings.console_port,
+            "on" if settings.telegram_enabled else "off", "on" if settings.whatsapp_enabled else "off",
+            "on" if settings.staff_alerts_enabled else "off",
         )
         while not stopping:
             for name, process in processes.items():
