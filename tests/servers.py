@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from bot.serve import child_environment
 from bot.settings import get_settings
@@ -109,3 +109,28 @@ def assistant(model_path: Path) -> Iterator[RasaServer]:
         log_dir = Path(folder)
         with action_server(log_dir) as action_url, rasa_server(model_path, action_url, log_dir) as server:
             yield server
+
+
+@contextlib.contextmanager
+def notifier_process(env: Dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
+    """``python -m bot.alerts.notifier`` as `make run` starts it, its output in ``log_path``;
+    killed at the end if the test did not stop it."""
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bot.alerts.notifier"], cwd=get_settings().project_root,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; returns the last result."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True

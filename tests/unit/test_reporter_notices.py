@@ -6,9 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import signal
-import subprocess
-import sys
-import time
 from typing import Iterator, List, Optional, Tuple
 
 import pytest
@@ -34,6 +31,7 @@ from bot.storage.db import transaction
 from bot.storage.inbox import accept_message
 from bot.storage.models import InboxMessage, Report, StaffMessage, utcnow
 from bot.storage.reports import add_staff_message, check_status, save_report
+from tests.servers import notifier_process, wait_until
 from tests.standins.graph_api import GraphApiStandIn
 from tests.standins.telegram_api import TelegramApiStandIn
 from tests.unit.test_report_storage import draft
@@ -372,20 +370,11 @@ def test_the_notifier_process_sends_notices_with_no_staff_chat_configured(
     process_env.update(DATABASE_URL=url, ALERT_POLL_SECONDS="0.5", LOG_LEVEL="INFO")
     process_env.pop("STAFF_TELEGRAM_CHAT_ID", None)
     log_path = tmp_path / "notifier.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "bot.alerts.notifier"], cwd=get_settings().project_root,
-                                   env=process_env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            telegram.wait_for("sendMessage", 1, chat_id=TELEGRAM_CHAT, timeout=60)
-            deadline = time.monotonic() + 10
-            while only_message(url, report_id).notice_status != "sent" and time.monotonic() < deadline:
-                time.sleep(0.1)
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=20) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    with notifier_process(process_env, log_path) as process:
+        telegram.wait_for("sendMessage", 1, chat_id=TELEGRAM_CHAT, timeout=60)
+        wait_until(lambda: only_message(url, report_id).notice_status == "sent", timeout=10)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
     assert only_message(url, report_id).notice_status == "sent"
     output = log_path.read_text()
     assert "reporter notices: on (telegram)" in output and "staff alerts: off" in output

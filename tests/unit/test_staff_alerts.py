@@ -39,6 +39,7 @@ from bot.settings import Settings, get_settings
 from bot.storage.db import transaction
 from bot.storage.models import Recruiter, Report, StaffAlert, utcnow
 from bot.storage.reports import save_report
+from tests.servers import notifier_process, wait_until
 from tests.standins.telegram_api import TelegramApiStandIn
 
 STAFF_CHAT_ID = "-1009876543210"
@@ -385,23 +386,14 @@ def test_the_notifier_process_sends_alerts_and_stops_cleanly_on_sigterm(
 ) -> None:
     first = new_report(sqlite_url)
     log_path = tmp_path / "notifier.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "bot.alerts.notifier"], cwd=get_settings().project_root,
-                                   env=notifier_environment(telegram, sqlite_url), stdout=log, stderr=subprocess.STDOUT)
-        try:
-            telegram.wait_for("sendMessage", 1, chat_id=STAFF_CHAT_ID, timeout=60)
-            # A report saved while it runs is picked up at a later poll.
-            second = new_report(sqlite_url, level="high")
-            telegram.wait_for("sendMessage", 2, chat_id=STAFF_CHAT_ID, timeout=30)
-            deadline = time.monotonic() + 10
-            while alert_for(sqlite_url, second).status != "sent" and time.monotonic() < deadline:
-                time.sleep(0.1)
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=20) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    with notifier_process(notifier_environment(telegram, sqlite_url), log_path) as process:
+        telegram.wait_for("sendMessage", 1, chat_id=STAFF_CHAT_ID, timeout=60)
+        # A report saved while it runs is picked up at a later poll.
+        second = new_report(sqlite_url, level="high")
+        telegram.wait_for("sendMessage", 2, chat_id=STAFF_CHAT_ID, timeout=30)
+        wait_until(lambda: alert_for(sqlite_url, second).status == "sent", timeout=10)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
     assert alert_for(sqlite_url, first).status == "sent" and alert_for(sqlite_url, second).status == "sent"
     output = log_path.read_text()
     assert "staff alerts: stopped" in output
