@@ -28,7 +28,7 @@ from telegram.constants import ParseMode
 from bot.alerts.outbox import due_alerts, expire_stale, mark_retry, mark_sent
 from bot.alerts.reporter_notices import deliver_due_notices, notices_enabled
 from bot.alerts.summary import AlertFacts, alert_text
-from bot.channels.delivery import DeliveryFailed, Retry, send_with_retries
+from bot.channels.delivery import DeliveryFailed, send_with_retries
 from bot.channels.telegram_errors import classify_telegram_error
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.settings import Settings, get_settings
@@ -109,13 +109,6 @@ def _record_failure(
         return alert.status if alert is not None else "gone"
 
 
-def _retry_after_of(failure: DeliveryFailed) -> Optional[float]:
-    """Telegram's own wait, when the last attempt was a 429 (send_with_retries chains the cause)."""
-    cause = failure.__cause__
-    verdict = classify_telegram_error(cause) if cause is not None else None
-    return verdict.after if isinstance(verdict, Retry) else None
-
-
 async def send_alert(bot: Bot, config: NotifierConfig, alert: PendingAlert) -> None:
     """One alert to the staff chat, with on-the-spot retries; raises DeliveryFailed."""
 
@@ -157,7 +150,7 @@ async def deliver_due_alerts(
             await send_alert(bot, config, alert)
         except DeliveryFailed as failure:
             status = await in_thread(_record_failure, config, alert.alert_id, failure.reason, clock(),
-                                        _retry_after_of(failure))
+                                        failure.retry_after)
             if status == "failed":
                 result.failed += 1
                 logger.error("staff alert %d: given up (%s); the report is in the console", alert.alert_id,

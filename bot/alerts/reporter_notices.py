@@ -39,7 +39,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.alerts.outbox import next_attempt_time
-from bot.channels.delivery import DeliveryFailed, Retry
+from bot.channels.delivery import DeliveryFailed
 from bot.replies import BotMessage, Button
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.safe_logging import error_summary
@@ -265,20 +265,6 @@ def _record(database_url: str, function: Callable[..., T], *args: Any) -> T:
         return function(session, *args)
 
 
-def _retry_after_of(failure: DeliveryFailed) -> Optional[float]:
-    """The platform's own wait when the last attempt was a rate limit (DeliveryFailed chains it)."""
-    cause = failure.__cause__
-    if cause is None:
-        return None
-    after = getattr(cause, "retry_after", None)  # whatsapp GraphApiError
-    if isinstance(after, (int, float)) and not isinstance(after, bool):
-        return float(after)
-    from bot.channels.telegram_errors import classify_telegram_error
-
-    verdict = classify_telegram_error(cause)
-    return verdict.after if isinstance(verdict, Retry) else None
-
-
 def channel_enabled(settings: Settings, channel: str) -> bool:
     if channel == "telegram":
         return settings.telegram_enabled
@@ -381,7 +367,7 @@ async def _deliver_one(notice: PendingNotice, settings: Settings, bot_of: Callab
     except DeliveryFailed as failure:
         failed_channels.add(notice.channel)
         status = await in_thread(_record, url, mark_notice_retry, notice.message_ids,
-                                    f"{notice.channel}: {failure.reason}", clock(), _retry_after_of(failure))
+                                    f"{notice.channel}: {failure.reason}", clock(), failure.retry_after)
         if status == FAILED:
             result.failed += 1
             logger.error("%s: given up on %s (%s)", what, notice.channel, failure.reason)

@@ -38,12 +38,15 @@ class GiveUp:
 
 
 class DeliveryFailed(Exception):
-    """Raised when every attempt failed; ``reason`` is safe to log (no text, no user id)."""
+    """Raised when every attempt failed; ``reason`` is safe to log (no text, no user id).
+    ``retry_after`` is the platform's own wait when the last answer was a rate limit, so an outbox
+    can schedule the next try without looking into the platform's exception."""
 
-    def __init__(self, reason: str, attempts: int) -> None:
+    def __init__(self, reason: str, attempts: int, retry_after: Optional[float] = None) -> None:
         super().__init__(f"{reason} after {attempts} attempt(s)")
         self.reason = reason
         self.attempts = attempts
+        self.retry_after = retry_after
 
 
 def backoff_delay(attempt: int, base_seconds: float, retry_after: Optional[float] = None) -> float:
@@ -93,12 +96,16 @@ async def send_with_retries(
             raise
         except Exception as error:  # noqa: BLE001 - classified below
             verdict = classify(error)
-            if isinstance(verdict, GiveUp) or attempt >= max_attempts:
+            if isinstance(verdict, GiveUp):
                 logger.error("%s: not delivered (%s) after %d attempt(s)", what, verdict.reason, attempt)
                 raise DeliveryFailed(verdict.reason, attempt) from error
+            if attempt >= max_attempts:
+                logger.error("%s: not delivered (%s) after %d attempt(s)", what, verdict.reason, attempt)
+                raise DeliveryFailed(verdict.reason, attempt, verdict.after) from error
             if verdict.after is not None and verdict.after > MAX_RETRY_AFTER_SECONDS:
                 logger.error("%s: not delivered (asked to wait %.0f s)", what, verdict.after)
-                raise DeliveryFailed(f"{verdict.reason}, retry-after {verdict.after:.0f} s", attempt) from error
+                raise DeliveryFailed(f"{verdict.reason}, retry-after {verdict.after:.0f} s", attempt,
+                                     verdict.after) from error
             delay = backoff_delay(attempt, base_seconds, verdict.after)
             logger.warning("%s: attempt %d failed (%s); retrying in %.1f s", what, attempt, verdict.reason, delay)
             await sleep(delay)

@@ -133,3 +133,13 @@ def test_error_summary_names_the_place_not_the_message() -> None:
         summary = error_summary(error)
     assert summary.startswith("ValueError at test_channel_delivery.py:")
     assert "Sari" not in summary and "0812" not in summary
+
+
+def test_the_last_rate_limit_wait_travels_with_the_failure() -> None:
+    """An outbox schedules its next try from DeliveryFailed.retry_after, not from the platform's error."""
+    with pytest.raises(DeliveryFailed) as limited:
+        run_with_retries(Flaky([KeyError()] * 5), attempts=2)
+    assert limited.value.retry_after == 1.5
+    with pytest.raises(DeliveryFailed) as refused:
+        run_with_retries(Flaky([ValueError()]))
+    assert refused.value.retry_after is None
