@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import STAFF_ROLES, ApiToken, LoginThrottle, StaffUser
+from bot.storage.models import STAFF_ROLES, ApiToken, LoginThrottle, StaffUser, minutes_left
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "sct_"
@@ -113,10 +113,6 @@ def _throttle_row(session: Session, username: str) -> LoginThrottle:
         return existing
 
 
-def _minutes_left(until: dt.datetime, now: dt.datetime) -> int:
-    return int((until - now).total_seconds() // 60) + 1
-
-
 def record_failure(row: LoginThrottle, now: dt.datetime, max_failures: int, lock_minutes: int) -> None:
     """Count a wrong password; failures older than the lock window no longer count."""
     window = dt.timedelta(minutes=lock_minutes)
@@ -137,7 +133,7 @@ def authenticate(
     username = normalise_username(username)[:80]
     throttle = _throttle(session, username)
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        return LoginResult("locked", locked_minutes=_minutes_left(throttle.locked_until, now))
+        return LoginResult("locked", locked_minutes=minutes_left(throttle.locked_until, now))
     user = find_user(session, username)
     if not _password_matches(user, password):
         throttle = throttle or _throttle_row(session, username)

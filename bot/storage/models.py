@@ -28,6 +28,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def minutes_left(until: dt.datetime, now: dt.datetime) -> int:
+    """Whole minutes until a lock ends, rounded up (a lock never reads "0 minutes")."""
+    return int((until - now).total_seconds() // 60) + 1
+
+
 class Recruiter(Base):
     """A person or organisation named in one or more reports (reports about one recruiter link here)."""
 

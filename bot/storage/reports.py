@@ -15,7 +15,7 @@ from bot.alerts.reporter_notices import initial_notice
 from bot.recruitment.registry import normalise_name
 from bot.reports.codes import hash_pin, new_case_code, new_pin, verify_pin
 from bot.reports.draft import ReportDraft
-from bot.storage.models import Recruiter, Report, ReportEvent, StaffAlert, StaffMessage, utcnow
+from bot.storage.models import Recruiter, Report, ReportEvent, StaffAlert, StaffMessage, minutes_left, utcnow
 
 SAME_NAME_SCORE = 90
 
@@ -134,8 +134,7 @@ def check_status(
     if report is None:
         return StatusResult("no_match")
     if report.pin_locked_until and report.pin_locked_until > now:
-        remaining = int((report.pin_locked_until - now).total_seconds() // 60) + 1
-        return StatusResult("locked", locked_minutes=remaining)
+        return StatusResult("locked", locked_minutes=minutes_left(report.pin_locked_until, now))
     if not verify_pin(pin, report.pin_hash):
         report.failed_pin_attempts += 1
         session.add(ReportEvent(report_id=report.id, kind="wrong_pin", actor="reporter", detail={}))
@@ -150,7 +149,7 @@ def check_status(
     for message in report.messages:
         messages.append(message.body)
         if message.delivered_at is None:
-            message.delivered_at = utcnow()
+            message.delivered_at = now
     session.add(ReportEvent(report_id=report.id, kind="status_checked", actor="reporter", detail={}))
     return StatusResult("ok", StatusView(report.case_code, report.status, report.escalated_to, tuple(messages)))
 
