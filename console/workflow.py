@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from bot.storage.models import Report, ReportEvent, StaffMessage, StaffUser
 from bot.storage.reports import add_staff_message
 
-# Institutions a report can be escalated to (the value is what the reporter sees on a status check).
+# Institutions a report can be escalated to: the key is stored on the report and is what the reporter
+# sees on a status check; the value is the longer name staff pick from in the console.
 INSTITUTIONS: Dict[str, str] = {
     "KP2MI": "KP2MI (Kementerian Pelindungan Pekerja Migran Indonesia)",
     "Kemnaker": "Kemnaker (Kementerian Ketenagakerjaan)",
@@ -79,10 +80,10 @@ def change_status(
     if target == "escalated":
         report.escalated_to = institution
         detail["institution"] = institution or ""
-    if target in NEEDS_REASON:
-        report.decision_reason = _clean_text(reason, "reason")
     if (reason or "").strip():
         detail["reason"] = _clean_text(reason, "reason")
+    if target in NEEDS_REASON:
+        report.decision_reason = detail["reason"]  # present: transition_problem demands a reason
     event = ReportEvent(report_id=report.id, kind="status_changed", actor=actor, detail=detail)
     session.add(event)
     return event
