@@ -8,7 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import LANGUAGE_SLOT, knowledge, language_events, latest_text, reply_language, send, ui_text
-from bot.intents import clarify_candidates, requested_language
+from bot.intents import CANDIDATES_KEY, clarify_candidates, requested_language
 from bot.replies import clarify_reply, menu_reply, text_reply
 
 
@@ -141,7 +141,8 @@ class ActionClarify(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = reply_language(tracker)
         kb = knowledge()
-        candidates = clarify_candidates(tracker.latest_message.get("intent_ranking") or [], kb.answers)
+        candidates = clarify_candidates(tracker.latest_message.get("intent_ranking") or [], kb.answers,
+                                        retrieved=tracker.latest_message.get(CANDIDATES_KEY) or ())
         if not candidates or _previous_bot_action(tracker) == self.name():
             send(dispatcher, tracker, text_reply(ui_text(), "official_channels", language), language)
         else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -11,10 +11,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import ReportTextReply, language_events, latest_text, reply_language, report_texts, send
+from actions.common import (
+    LAST_ANSWER_SLOT,
+    ReportTextReply,
+    knowledge,
+    language_events,
+    latest_text,
+    reply_language,
+    report_texts,
+    send,
+)
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.registry import RegistryEntry, load_registry_csv
+from bot.intents import OFFER_ROUTE_KEY
 from bot.recruitment.risk import RiskAssessment, assess_offer
+from bot.replies import BotMessage, answer_reply
 from bot.reports.answers import clean_text
 from bot.reports.texts import offer_result
 from bot.safe_logging import error_summary
@@ -48,6 +59,26 @@ def registry_entries() -> List[RegistryEntry]:
 
 def assess_text(text: str) -> RiskAssessment:
     return assess_offer(extract_offer_facts(text), registry_entries(), dt.date.today())
+
+
+def routed_question(tracker: Tracker) -> Optional[str]:
+    """The knowledge answer the user also asked for, when NLU sent a question with concrete facts
+    ("LPK aku nahan ijazah, boleh ga?") to the offer check."""
+    route = tracker.latest_message.get(OFFER_ROUTE_KEY) or {}
+    intent = route.get("from_intent")
+    return intent if intent in knowledge() else None
+
+
+def offer_check_messages(text: str, language: str, question: Optional[str] = None,
+                         offer_report: bool = True) -> Tuple[RiskAssessment, List[BotMessage]]:
+    """The check of ``text`` and, for a question that carried facts, the rule's answer too.
+    Danger comes first: with signs of trafficking the check (emergency contacts) leads."""
+    assessment = assess_text(text)
+    check = offer_result(report_texts(), assessment, language, offer_report=offer_report)
+    if question is None:
+        return assessment, check
+    answer = answer_reply(knowledge(), question, language)
+    return assessment, ([*check, *answer] if assessment.level == "urgent" else [*answer, *check])
 
 
 class ActionPrefillOffer(Action):
@@ -93,9 +124,12 @@ class ActionCheckOffer(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         language = reply_language(tracker)
         text = tracker.get_slot(OFFER_SLOT) or ""
-        assessment = assess_text(text)
-        send(dispatcher, tracker, offer_result(report_texts(), assessment, language), language)
+        question = routed_question(tracker)
+        assessment, messages = offer_check_messages(text, language, question)
+        send(dispatcher, tracker, messages, language)
         events: List[Dict[Text, Any]] = [*language_events(tracker, language), SlotSet("offer_level", assessment.level)]
+        if question:
+            events.append(SlotSet(LAST_ANSWER_SLOT, question))
         if assessment.level == "urgent":
             events.append(SlotSet("report_urgent", True))
         return events

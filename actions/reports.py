@@ -11,11 +11,13 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import ReportTextReply, knowledge, language_events, latest_text, reply_language, report_texts, send
-from actions.offers import OFFER_SLOT, assess_text
+from actions.offers import OFFER_SLOT, assess_text, offer_check_messages
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.risk import FLAG_CODES, risk_level
+from bot.recruitment.routing import describes_offer, offer_signals, tells_story
 from bot.replies import BotMessage, Button, answer_reply
 from bot.reports import answers
+from bot.reports.answers import clean_text
 from bot.reports.codes import find_case_code, find_pin
 from bot.reports.draft import FORM_SLOTS, OPTIONAL_SLOTS, ReportDraft, required_slots
 from bot.reports.texts import edit_target, question, status_label, summary
@@ -46,49 +48,74 @@ class ActionEmergency(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         language = reply_language(tracker)
         messages = _emergency_messages(language)
+        events: List[Dict[Text, Any]] = []
         if tracker.active_loop.get("name") != "report_form":
-            # Outside a report: also the full help answer, with a button to report.
+            # Outside a report: also the full help answer, the check of what the user described
+            # (kept for the report), and a button to report.
             messages = [*messages, *answer_reply(knowledge(), "emergency_help", language)]
+            text = clean_text(latest_text(tracker))
+            if describes_offer(offer_signals(text, extract_offer_facts(text))):
+                assessment, check = offer_check_messages(text, language, offer_report=False)
+                messages += check
+                events += [SlotSet(OFFER_SLOT, text), SlotSet("offer_level", assessment.level)]
             texts = report_texts()
             messages.append(BotMessage(texts.text("offer_report_question", language), buttons=(
                 Button(texts.text("button_report", language), "/report_recruiter"),
                 Button(texts.text("button_no_thanks", language), "/deny"),
             )))
         send(dispatcher, tracker, messages, language)
-        return [*language_events(tracker, language), SlotSet(URGENT_SLOT, True), SlotSet(EMERGENCY_SENT_SLOT, True),
-                SlotSet("last_answer", "emergency_help")]
+        return [*language_events(tracker, language), *events, SlotSet(URGENT_SLOT, True),
+                SlotSet(EMERGENCY_SENT_SLOT, True), SlotSet("last_answer", "emergency_help")]
 
 
 class ActionStartReport(Action):
-    """Before the form: take what the user already told us (an offer they had checked) so it is
-    not asked again."""
+    """Before the form: take what the user already told us, so it is not asked again: the story in
+    the report request itself ("mau lapor, udah bayar 30jt ke sponsor tapi ga berangkat"), checked
+    at once, or else an offer they checked earlier."""
 
     def name(self) -> Text:
         return "action_start_report"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         language = reply_language(tracker)
-        send(dispatcher, tracker, [BotMessage(report_texts().text("report_intro", language))], language)
+        texts = report_texts()
+        messages = [BotMessage(texts.text("report_intro", language))]
         events: List[Dict[Text, Any]] = list(language_events(tracker, language))
-        offer = tracker.get_slot(OFFER_SLOT)
-        if offer and not tracker.get_slot("report_what_happened"):
-            facts = extract_offer_facts(offer)
-            events.append(SlotSet("report_what_happened", offer))
-            if facts.agencies:
-                events.append(SlotSet("report_recruiter_name", facts.agencies[0].name))
-                events.append(SlotSet("report_recruiter_kind", "lpk" if facts.agencies[0].kind in ("lpk", "so") else "company"))
-            elif facts.individual_recruiter:
-                events.append(SlotSet("report_recruiter_kind", "individual"))
-            if facts.phones:
-                events.append(SlotSet("report_recruiter_phone", facts.phones[0]))
-            if facts.fees:
-                parsed = answers.parse_money_answer(offer)
-                if parsed:
-                    events.append(SlotSet("report_money", offer[facts.fees[0].start: facts.fees[-1].end][:300]))
-                    events.append(SlotSet(MONEY_IDR_SLOT, float(parsed[1])))
-            if facts.trafficking:
-                events.append(SlotSet(URGENT_SLOT, True))
+        text = clean_text(latest_text(tracker))
+        story = None
+        if tells_story(text):
+            story = text
+            assessment, check = offer_check_messages(text, language, offer_report=False)
+            messages = [*check, *messages]
+            events += [SlotSet(OFFER_SLOT, text), SlotSet("offer_level", assessment.level)]
+        elif not tracker.get_slot("report_what_happened"):
+            story = tracker.get_slot(OFFER_SLOT)
+        send(dispatcher, tracker, messages, language)
+        if story:
+            events += story_slots(story)
         return events
+
+
+def story_slots(story: str) -> List[Dict[Text, Any]]:
+    """Every report answer the story already gives: what happened, who, their phone, the money,
+    and urgency when it shows danger."""
+    facts = extract_offer_facts(story)
+    events: List[Dict[Text, Any]] = [SlotSet("report_what_happened", story)]
+    if facts.agencies:
+        events.append(SlotSet("report_recruiter_name", facts.agencies[0].name))
+        events.append(SlotSet("report_recruiter_kind", "lpk" if facts.agencies[0].kind in ("lpk", "so") else "company"))
+    elif facts.individual_recruiter:
+        events.append(SlotSet("report_recruiter_kind", "individual"))
+    if facts.phones:
+        events.append(SlotSet("report_recruiter_phone", facts.phones[0]))
+    if facts.fees:
+        parsed = answers.parse_money_answer(story)
+        if parsed:
+            events.append(SlotSet("report_money", story[facts.fees[0].start: facts.fees[-1].end][:300]))
+            events.append(SlotSet(MONEY_IDR_SLOT, float(parsed[1])))
+    if facts.trafficking:
+        events.append(SlotSet(URGENT_SLOT, True))
+    return events
 
 
 def _make_ask_action(slot: str) -> type:

@@ -7,6 +7,11 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence
 from bot.language import SUPPORTED_LANGUAGES
 
 FALLBACK_INTENT = "nlu_fallback"
+# Keys the NLU pipeline (bot/nlu_components.py) adds to a parsed message; actions read them
+# from the tracker's latest_message.
+CANDIDATES_KEY = "knowledge_candidates"  # nearest answers for "did you mean", best first
+OFFER_ROUTE_KEY = "offer_route"  # {"from_intent": ...}: routed to the offer check from this intent
+RETRIEVAL_KEY = "retrieval"  # {"from_intent": ...}: the answer was found by the second stage
 
 _LANGUAGE_WORDS = {
     "en": re.compile(r"\b(english|inggris|inggeris|englis|eng)\b", re.IGNORECASE),
@@ -27,15 +32,17 @@ def requested_language(entities: Iterable[Mapping[str, Any]], text: str) -> Opti
 
 
 def clarify_candidates(
-    intent_ranking: Sequence[Mapping[str, Any]], answer_ids: Iterable[str], limit: int = 3
+    intent_ranking: Sequence[Mapping[str, Any]], answer_ids: Iterable[str], limit: int = 3,
+    retrieved: Sequence[str] = (),
 ) -> List[str]:
-    """The likeliest knowledge answers for an unclear message, best first."""
+    """The likeliest knowledge answers for an unclear message, best first: the nearest answers
+    the retriever found, then the classifier's ranking."""
     known = set(answer_ids)
-    candidates: List[str] = []
+    candidates: List[str] = [name for name in retrieved if name in known][:limit]
     for item in intent_ranking:
+        if len(candidates) >= limit:
+            break
         name = item.get("name")
         if name in known and name not in candidates:
             candidates.append(str(name))
-        if len(candidates) == limit:
-            break
     return candidates

@@ -3,14 +3,22 @@
 * ``LongTextGuard`` (first in the pipeline) cuts very long messages before tokenising: a pasted
   5,000-character text would otherwise cost seconds of featurising and classify no better.
   The full text stays in the tracker, so actions that read it still see everything.
-* ``NonTextIntentClassifier`` (last) turns messages without a single letter or digit (empty,
+* ``NonTextIntentClassifier`` turns messages without a single letter or digit (empty,
   emoji-only, stickers sent as text) into the ``non_text`` intent, instead of letting the model
   guess an intent from nothing. It also applies stricter thresholds to intents that change the
   course of a conversation ("yes" follows a suggestion): below them the message is unclear.
+* ``KnowledgeRetrievalClassifier`` is the second stage for unclear messages: it looks for the
+  nearest answers in the knowledge itself (bot/retrieval.py) before the assistant gives up, and
+  keeps small-talk intents from swallowing real questions.
+* ``OfferRoutingClassifier`` (last) sends every message that describes a concrete offer or
+  situation to the offer check, whatever intent was picked (bot/recruitment/routing.py); the
+  question it also asked is kept under ``offer_route`` so the action can answer it too.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+import json
+import logging
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -20,9 +28,17 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.intents import CANDIDATES_KEY, OFFER_ROUTE_KEY, RETRIEVAL_KEY
+from bot.knowledge import KnowledgeBase, cached_knowledge
+from bot.recruitment.extract import extract_offer_facts
+from bot.recruitment.routing import offer_signals, route_to_offer_check
+from bot.retrieval import FALLBACK_INTENT, SMALL_TALK_INTENTS, KnowledgeRetriever, decide, documents_for, looks_like_question
+from bot.settings import get_settings
 from bot.text_guard import MAX_READ_CHARS, TRUNCATED_KEY, cut_long_text, has_readable_text
 
+logger = logging.getLogger(__name__)
 NON_TEXT_INTENT = "non_text"
+OFFER_INTENT = "check_offer"
 
 
 class _Stateless(GraphComponent):
@@ -82,4 +98,108 @@ class NonTextIntentClassifier(_Stateless):
                 unclear = {"name": "nlu_fallback", "confidence": self.intent_thresholds[intent["name"]]}
                 message.set(INTENT, unclear, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [unclear, *(message.get(INTENT_RANKING_KEY) or [])], add_to_output=True)
+        return messages
+
+
+def _knowledge() -> KnowledgeBase:
+    return cached_knowledge(str(get_settings().content_dir / "knowledge"))
+
+
+def _set_intent(message: Message, name: str, confidence: float) -> None:
+    intent = {"name": name, "confidence": float(confidence)}
+    ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != name]
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class KnowledgeRetrievalClassifier(GraphComponent):
+    """Trains by remembering the example questions of every knowledge intent; at run time
+    indexes them with the answers' titles and texts (read from the content, so edited answers
+    count without retraining)."""
+
+    _FILE = "examples.json"
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource,
+                 examples: Optional[Dict[str, List[str]]] = None) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self._examples = examples or {}
+        self._retriever: Optional[KnowledgeRetriever] = None
+        self._knowledge_intents: frozenset = frozenset()
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "KnowledgeRetrievalClassifier":
+        return cls(model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "KnowledgeRetrievalClassifier":
+        try:
+            with model_storage.read_from(resource) as directory:
+                examples = json.loads((directory / cls._FILE).read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            # A model trained without this component still answers; only the second stage is off.
+            logger.warning("knowledge retrieval: no stored examples, using answer texts only")
+            examples = {}
+        component = cls(model_storage, resource, examples)
+        component._index()  # build the index now, not on a user's first unclear message
+        return component
+
+    def train(self, training_data: TrainingData) -> Resource:
+        answer_ids = set(_knowledge().answers)
+        examples: Dict[str, List[str]] = {}
+        for example in training_data.intent_examples:
+            intent = example.get(INTENT)
+            if intent in answer_ids and example.get(TEXT):
+                examples.setdefault(intent, []).append(example.get(TEXT))
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self._FILE).write_text(json.dumps(examples, ensure_ascii=False), encoding="utf-8")
+        self._examples = examples
+        return self._resource
+
+    def _index(self) -> KnowledgeRetriever:
+        if self._retriever is None:
+            kb = _knowledge()
+            texts = {
+                answer.id: [*answer.title.values(), *answer.text.values()] for answer in kb.answers.values()
+            }
+            self._retriever = KnowledgeRetriever(documents_for(self._examples, texts))
+            self._knowledge_intents = frozenset(kb.answers)
+        return self._retriever
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            name = intent.get("name")
+            text = message.get(TEXT) or ""
+            if name != FALLBACK_INTENT and not (name in SMALL_TALK_INTENTS and looks_like_question(text)):
+                continue  # a real intent the classifier was sure of, or plain small talk
+            if not has_readable_text(text):
+                continue
+            retriever = self._index()
+            ranking = [(item.get("name"), item.get("confidence") or 0.0) for item in message.get(INTENT_RANKING_KEY) or []]
+            decision = decide(name, intent.get("confidence") or 0.0, ranking, retriever.search(text),
+                              self._knowledge_intents, text)
+            message.set(CANDIDATES_KEY, list(decision.candidates), add_to_output=True)
+            if decision.source == "retrieval":
+                _set_intent(message, decision.intent, decision.confidence)
+                message.set(RETRIEVAL_KEY, {"from_intent": name}, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class OfferRoutingClassifier(_Stateless):
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            intent = message.get(INTENT) or {}
+            name = intent.get("name")
+            if not has_readable_text(text) or text.startswith("/"):
+                continue
+            if route_to_offer_check(name, offer_signals(text, extract_offer_facts(text))):
+                message.set(OFFER_ROUTE_KEY, {"from_intent": name, "confidence": intent.get("confidence") or 0.0},
+                            add_to_output=True)
+                _set_intent(message, OFFER_INTENT, 1.0)
         return messages

@@ -41,8 +41,11 @@ def load_report_texts(content_dir: str) -> ReportTexts:
     return ReportTexts(reports=reports, flags=risk["flags"], levels=risk["levels"], verify_reminder=risk["verify_reminder"])
 
 
-def offer_result(texts: ReportTexts, assessment: RiskAssessment, language: str) -> List[BotMessage]:
-    """Each red flag with the rule it breaks and what to do, the overall level, and the next step."""
+def offer_result(
+    texts: ReportTexts, assessment: RiskAssessment, language: str, offer_report: bool = True
+) -> List[BotMessage]:
+    """Each red flag with the rule it breaks and what to do, the overall level, and (unless the
+    user is already reporting) the offer to report it."""
     lines = [texts.reports["offer_result_header"][assessment.level][language], texts.levels[assessment.level][language]]
     for code in assessment.flags[:MAX_FLAGS_IN_FULL]:
         flag = texts.flags[code]
@@ -55,7 +58,7 @@ def offer_result(texts: ReportTexts, assessment: RiskAssessment, language: str) 
         lines.append(f"• {agency.name} {texts.reports['agency_status'][agency.status][language]}.")
     lines.append(texts.verify_reminder[language])
     messages = [BotMessage(text="\n".join(lines), custom=assessment.payload())]
-    if assessment.level in ("high", "urgent"):
+    if offer_report and assessment.level in ("high", "urgent"):
         messages.append(
             BotMessage(
                 text=texts.text("offer_report_question", language),

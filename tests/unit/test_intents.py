@@ -29,3 +29,11 @@ def test_clarify_candidates_keep_knowledge_answers_in_rank_order() -> None:
     assert clarify_candidates(ranking, answers) == ["titp_cost", "salary", "titp_overview"]
     assert clarify_candidates(ranking, answers, limit=1) == ["titp_cost"]
     assert clarify_candidates([], answers) == []
+
+
+def test_clarify_candidates_put_the_retrieved_answers_first_and_respect_the_limit() -> None:
+    ranking = [{"name": "titp_cost", "confidence": 0.4}, {"name": "salary", "confidence": 0.2}]
+    answers = {"titp_cost", "salary", "health_insurance", "pension_refund"}
+    retrieved = ["health_insurance", "unknown_answer", "pension_refund"]
+    assert clarify_candidates(ranking, answers, retrieved=retrieved) == ["health_insurance", "pension_refund", "titp_cost"]
+    assert clarify_candidates(ranking, answers, limit=2, retrieved=retrieved) == ["health_insurance", "pension_refund"]

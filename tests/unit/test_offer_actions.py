@@ -1,0 +1,95 @@
+"""The offer check, report start and emergency actions, run with stub trackers (no model)."""
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.offers as offers
+from actions.offers import ActionCheckOffer
+from actions.reports import ActionEmergency, ActionStartReport
+
+
+@pytest.fixture(autouse=True)
+def no_registry_database(monkeypatch) -> None:
+    monkeypatch.setattr(offers, "registry_entries", lambda: [])
+
+
+def tracker(text: str, intent: str, slots: Optional[Dict[str, Any]] = None, active_loop: Optional[str] = None,
+            **message: Any) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], **message}
+    return Tracker("stub-user", dict(slots or {}), latest, [], False, None,
+                   {"name": active_loop} if active_loop else {}, "action_listen")
+
+
+def run(action: Any, stub: Tracker) -> tuple:
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, stub, {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def payloads(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [m["custom"] for m in messages if (m.get("custom") or {}).get("type") == "risk_assessment"]
+
+
+QUESTION_WITH_FACTS = "kak lpk aku nahan ijazah asli sampe lunas biaya pelatihan, boleh ga sih"
+
+
+def test_a_routed_question_gets_the_rule_answer_then_the_check() -> None:
+    stub = tracker(QUESTION_WITH_FACTS, "check_offer", {"offer_text": QUESTION_WITH_FACTS},
+                   offer_route={"from_intent": "documents", "confidence": 0.6})
+    messages, slots = run(ActionCheckOffer(), stub)
+    checks = payloads(messages)
+    assert len(checks) == 1 and "document_retention" in checks[0]["flags"]
+    assert messages.index(next(m for m in messages if m.get("custom"))) > 0  # the answer comes first
+    assert slots["last_answer"] == "documents"
+
+
+def test_danger_leads_even_when_a_question_was_asked() -> None:
+    text = "kami dikunci di asrama dan gaji 3 bulan belum dibayar, boleh ga lpk kayak gitu"
+    stub = tracker(text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "red_flags"})
+    messages, slots = run(ActionCheckOffer(), stub)
+    assert messages[0].get("custom", {}).get("level") == "urgent"
+    assert slots["report_urgent"] is True
+
+
+def test_a_check_routed_from_small_talk_gives_no_answer() -> None:
+    text = "makasih kak, btw aku ditawarin visa turis buat kerja di pabrik bayar 40jt"
+    stub = tracker(text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "thank"})
+    messages, slots = run(ActionCheckOffer(), stub)
+    assert payloads(messages) and "last_answer" not in slots
+
+
+def test_a_report_request_with_its_story_is_checked_and_not_asked_again() -> None:
+    text = "min sy mau lapor, sy udh bayar 30jt ke sponsor tp ga berangkat2 udh 1 thn"
+    messages, slots = run(ActionStartReport(), tracker(text, "report_recruiter"))
+    assert slots["report_what_happened"] == text
+    assert slots["report_recruiter_kind"] == "individual"
+    assert slots["report_money_idr"] == 30_000_000
+    assert payloads(messages)
+    # already reporting: no second "report it?" question
+    assert not any(m.get("buttons") for m in messages)
+
+
+def test_a_bare_report_request_asks_what_happened() -> None:
+    messages, slots = run(ActionStartReport(), tracker("mau lapor calo", "report_recruiter"))
+    assert "report_what_happened" not in slots and not payloads(messages)
+
+
+def test_a_report_after_an_offer_check_reuses_that_offer() -> None:
+    offer = "ada calo minta dp 10 juta ke rekening pribadi, visa turis"
+    messages, slots = run(ActionStartReport(), tracker("/report_recruiter", "report_recruiter", {"offer_text": offer}))
+    assert slots["report_what_happened"] == offer and slots["report_recruiter_kind"] == "individual"
+
+
+def test_an_emergency_that_describes_the_situation_also_gets_the_check() -> None:
+    text = "tolong paspor ku diambil bos, ga boleh keluar asrama"
+    messages, slots = run(ActionEmergency(), tracker(text, "emergency_help"))
+    assert payloads(messages)[0]["level"] == "urgent"
+    assert slots["offer_text"] == text and slots["report_urgent"] is True
+
+
+def test_an_emergency_inside_the_report_form_only_gives_the_contacts() -> None:
+    text = "tolong aku dikunci"
+    messages, _ = run(ActionEmergency(), tracker(text, "emergency_help", active_loop="report_form"))
+    assert len(messages) == 1 and not payloads(messages)

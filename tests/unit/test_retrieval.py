@@ -1,0 +1,70 @@
+"""The second stage for unclear messages (bot/retrieval.py): nearest answers and the decision."""
+from bot.retrieval import (
+    ACCEPT_SCORE,
+    Hit,
+    KnowledgeDocument,
+    KnowledgeRetriever,
+    decide,
+    normalise,
+)
+
+DOCS = [
+    KnowledgeDocument("salary", "berapa gaji ssw per bulan"),
+    KnowledgeDocument("salary", "how much is the salary in japan"),
+    KnowledgeDocument("pension_refund", "cara klaim uang pensiun nenkin setelah pulang"),
+    KnowledgeDocument("pension_refund", "lump-sum withdrawal pension refund when leaving japan"),
+    KnowledgeDocument("health_insurance", "asuransi kesehatan kokuho di jepang wajib ga"),
+    KnowledgeDocument("check_lpk", "cara cek lpk resmi terdaftar kemnaker"),
+]
+KNOWN = {"salary", "pension_refund", "health_insurance", "check_lpk"}
+
+
+def test_normalise_expands_abbreviations_and_folds_repeats() -> None:
+    assert normalise("Gaji SSW brp sih kak??") == "gaji ssw berapa sih kak"
+    assert normalise("dokumen2 yg dibutuhin bangettt") == "dokumen yang dibutuhin banget"
+    assert normalise("tokutei ginou di jpg") == "ssw magang di jepang"
+
+
+def test_typos_and_abbreviations_still_find_the_answer() -> None:
+    retriever = KnowledgeRetriever(DOCS)
+    assert retriever.search("gajih tokuteigino brp sebulan")[0].answer_id == "salary"
+    assert retriever.search("nenkin bisa dicairin ga klo udh plg ke indo")[0].answer_id == "pension_refund"
+    assert retriever.search("asuransi kesehatn kokuho")[0].answer_id == "health_insurance"
+    hits = retriever.search("cek lpk")
+    assert [h.answer_id for h in hits][0] == "check_lpk" and len({h.answer_id for h in hits}) == len(hits)
+    assert retriever.search("!!!") == []
+
+
+def test_unclear_message_takes_a_close_match() -> None:
+    hits = [Hit("pension_refund", ACCEPT_SCORE + 0.1), Hit("salary", 0.1)]
+    decision = decide("nlu_fallback", 0.2, [("nlu_fallback", 0.3), ("salary", 0.2)], hits, KNOWN, "nenkin cair gmn")
+    assert (decision.intent, decision.source) == ("pension_refund", "retrieval")
+
+
+def test_unclear_message_takes_a_weaker_match_the_classifier_agrees_with() -> None:
+    hits = [Hit("salary", 0.25), Hit("pension_refund", 0.24)]
+    decision = decide("nlu_fallback", 0.3, [("nlu_fallback", 0.3), ("salary", 0.28)], hits, KNOWN, "gaji?")
+    assert decision.intent == "salary"
+
+
+def test_a_near_tie_stays_unclear_with_both_as_candidates() -> None:
+    hits = [Hit("salary", 0.40), Hit("pension_refund", 0.39), Hit("check_lpk", 0.05)]
+    decision = decide("nlu_fallback", 0.3, [("nlu_fallback", 0.3), ("check_lpk", 0.2)], hits, KNOWN, "uang")
+    assert decision.source == "unclear" and decision.intent == "nlu_fallback"
+    assert decision.candidates[:2] == ("salary", "pension_refund") and "check_lpk" in decision.candidates
+
+
+def test_small_talk_does_not_swallow_a_question() -> None:
+    hits = [Hit("salary", 0.62), Hit("check_lpk", 0.2)]
+    text = "makasih kak infonya, trus kalo ssw gajinya brp?"
+    assert decide("thank", 0.8, [("thank", 0.8)], hits, KNOWN, text).intent == "salary"
+    # plain thanks stays thanks, even if some answer shares its words
+    assert decide("thank", 0.8, [("thank", 0.8)], hits, KNOWN, "makasih kak").intent == "thank"
+    # a confident real intent is never overruled
+    assert decide("check_lpk", 0.9, [("check_lpk", 0.9)], hits, KNOWN, text).intent == "check_lpk"
+
+
+def test_answers_unknown_to_the_content_are_never_chosen() -> None:
+    hits = [Hit("retired_answer", 0.9)]
+    decision = decide("nlu_fallback", 0.2, [], hits, KNOWN, "something long enough to be a question")
+    assert decision.source == "unclear" and decision.candidates == ()
