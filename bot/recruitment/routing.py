@@ -28,20 +28,26 @@ _FLAG_FACTS = (
 
 # The user, someone close to them, or a recruiter as the actor: the text tells a case.
 _CONCRETE = re.compile(
-    r"\b(?:aku|aq|ak|ku|saya|sy|gue|gw|gua|ane|kami|kita|kmi|adik|adek|adikku|anak|anakku|suami|istri|"
+    r"\b(?:aku|aq|ak|ku|saya|sy|gue|gw|gua|ane|kami|kita|kmi|abdi|kuring|aing|kula|inyong|enyong|adik|adek|adikku|anak|anakku|suami|istri|"
     r"temen|teman|temanku|temenku|kakak|kakakku|abang|sepupu|tetangga|ponakan|keponakan|pacar|"
     r"i|i'm|im|i've|ive|me|my|we|our|us|mine|son|daughter|brother|sister|husband|wife|cousin|friend)\b"
     r"|\w{3,}(?:ku|ku\b)\b"
     r"|\b(?:di|ku)?(?:tawar(?:in|i|kan)|suruh|minta(?:in)?|janji(?:in|kan)|jaminkan)\b"
     r"|\b(?:ditawarin|ditawari|ditawarkan|disuruh|diminta|dimintai|dijanjiin|dijanjikan|dijanjikannya|katanya|nawarin|"
     r"offered|asked me|told me|promised|promises|they said|he said|she said|was told|were told|"
-    r"udah bayar|udh bayar|sudah bayar|sdh bayar|dah bayar|paid|transfer(?:red)?|ditransfer|tf)\b",
+    r"udah bayar|udh bayar|sudah bayar|sdh bayar|dah bayar|paid|transfer(?:red)?|ditransfer|tf|dapet|got|received)\b"
+    # what a recruiter said, reported: "agen bilang…", "he says…", Javanese "jarene", Sundanese "saurna"
+    r"|\b(?:bilang|blg|ngomong|ngaku|says?|said|claims?|jarene|jare|saurna|cenah)\b"
+    # a concrete detail: a span of time ("2 minggu", "3 taun"); amounts of money are facts
+    # of their own, so they do not make a cost question ("LPK 25-35 juta ya?") a case
+    r"|\b\d+(?:[.,]\d+)?\s*(?:hari|minggu|mgg|bulan|bln|tahun|taun|thn|jam|days?|weeks?|months?|years?|hours?)\b",
     re.IGNORECASE,
 )
 # A pasted advert or a forwarded chat: its format alone says it is an offer.
 _ADVERT = re.compile(
     r"^\s*\[\d{1,2}[.:]\d{2}"  # "[10.31, 2/11/2026] Pak Agus: ..."
-    r"|\b(?:lowongan|loker|dibutuhkan|dicari|hiring|we are hiring|job vacancy|vacancy|open recruitment|rekrutmen|"
+    r"|\b(?:lowongan|loker|dibutuhkan|dicari|butuh \d+|needed|wanted|hiring|we are hiring|job vacancy|vacancy|"
+    r"open recruitment|rekrutmen|buka pendaftaran|pendaftaran dibuka|promo|job ad|iklan|"
     r"kuota terbatas|slot terbatas|limited (?:slots?|seats?)|fasilitas|benefit|syarat\s*:|requirements?\s*:|"
     r"hubungi|contact us|dm (?:aja|for|untuk)|minat\??\s*(?:dm|hub|wa|chat)|info lengkap|"
     r"daftar sekarang|apply now|segera daftar|buruan)\b",
@@ -52,10 +58,34 @@ _JUDGE = re.compile(
     r"\b(?:wajar|masuk akal|aman (?:ga|gak|gk|nggak|ngga|kah|ya|gk|ndak|ora|teu)|aman\?|legit|legal (?:ga|gak|gk|nggak|kah)|"
     r"scam|penipuan (?:ga|gak|gk|bukan|kah|ya)|nipu|bener (?:ga|gak|gk|nggak)|beneran (?:ga|gak|gk|nggak)|asli (?:ga|gak|gk|nggak)|"
     r"resmi (?:ga|gak|gk|nggak|kah|bukan)|is (?:this|it|that) (?:legit|safe|real|a scam|legal|normal|ok|okay|fine)|"
-    r"should i (?:pay|trust|go|accept|take)|reasonable|sus\b|mencurigakan|curiga)\b",
+    r"should i (?:pay|trust|go|accept|take)|reasonable|realistic|sus\b|mencurigakan|curiga|kemahalan|mahal (?:ga|gak|gk|nggak|banget)|"
+    r"sah (?:ga|gak|gk|nggak|kah)|itu sah|is (?:that|it|this) (?:ok|okay|allowed|normal|possible|true)|is it legal|"
+    r"mungkin (?:ga|gak|gk|nggak)|beneran bisa|bener bisa|normal (?:ga|gak|gk|nggak)|"
+    r"apik ora|iso (?:ta|tah)|piye jal|kumaha atuh|leres teu)\b",
     re.IGNORECASE,
 )
-# Numbers alone ("N4", "3 tahun") are not money; parse_money already ignores them.
+# Who makes the offer, and what an offer is made of: with the user or a recruiter as actor these
+# make even a clean offer (no red flag at all) a description to check.
+_AGENCY_WORD = re.compile(
+    r"\b(?:lpk|so|p3mi|pt|agen|agensi|agency|agent|sponsor|calo|recruiter|perekrut|perusahaan|company|kumiai|"
+    r"employer|majikan|jimusho|kantor|office|sending organi[sz]ation)\b",
+    re.IGNORECASE,
+)
+_OFFER_CONTEXT = re.compile(
+    r"\b(?:kontrak|contract|perjanjian|gaji|gajinya|salary|biaya|fee|bayar|dibayar|pay|paid|berangkat|budhal|depart\w*|"
+    r"visa|paspor|passport|coe|pelatihan|training|dana talangan|talangan|cicilan|instal\w*|interview|wawancara|tes|test|"
+    r"kuitansi|receipt|jft|jlpt|izin|licen[cs]e|terdaftar|registered|siskop2mi|kemnaker|tanda ?tangan|ttd|signed?|"
+    r"daftar|pendaftaran|dokumen|documents?|ktp|ijazah|diploma|medical|medcek|cek kesehatan|rekening|account)\b",
+    re.IGNORECASE,
+)
+MIN_CLEAN_DESCRIPTION_WORDS = 10
+# A question ("How can I check an LPK?", "LPK swasta narik brp?") asks about a topic; a clean
+# offer is told as statements.
+_QUESTION_FORM = re.compile(
+    r"\?|^\s*(?:how|what|which|when|where|who|why|can|could|is|are|do|does|should|apa|apakah|gimana|bagaimana|"
+    r"berapa|brp|kapan|dimana|siapa|kenapa|boleh|bisa|kalau|kalo|piye|kumaha)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +99,9 @@ class OfferSignals:
     concrete: bool
     advert: bool
     asks_judgement: bool
+    offer_context: int  # how many words of an offer (contract, fee, visa, training…) it uses
+    names_recruiter: bool  # an LPK, agency, company or recruiter is part of it
+    question_form: bool
     words: int
 
     @property
@@ -87,6 +120,9 @@ def offer_signals(text: str, facts: OfferFacts) -> OfferSignals:
         concrete=bool(_CONCRETE.search(text)),
         advert=bool(_ADVERT.search(text)),
         asks_judgement=bool(_JUDGE.search(text)),
+        offer_context=len({m.group(0).lower() for m in _OFFER_CONTEXT.finditer(text)}),
+        names_recruiter=bool(_AGENCY_WORD.search(text)) or bool(facts.agencies),
+        question_form=bool(_QUESTION_FORM.search(text)),
         words=len(text.split()),
     )
 
@@ -102,7 +138,7 @@ def describes_offer(signals: OfferSignals) -> bool:
     if "trafficking" in signals.flag_facts:
         return True
     if signals.evidence == 0:
-        return False
+        return _clean_offer(signals)
     if signals.advert and (signals.has_money or signals.has_phone or signals.flag_facts):
         return True
     if signals.flag_facts and signals.evidence >= 2 and signals.words >= 6:
@@ -111,7 +147,20 @@ def describes_offer(signals: OfferSignals) -> bool:
         return True
     if signals.asks_judgement and (signals.has_money or signals.flag_facts or signals.has_agency or signals.has_phone):
         return True
-    return signals.has_phone and signals.words >= 6
+    return (signals.has_phone and signals.words >= 6) or _clean_offer(signals)
+
+
+def _clean_offer(signals: OfferSignals) -> bool:
+    """A clean offer has no red flag to find: it is a case when an advert, or the user telling
+    (not asking) what a recruiter offered them, has the parts an offer is made of (a contract, a
+    fee, a visa, training…)."""
+    if signals.advert and signals.offer_context >= 2:
+        return True
+    if signals.words < MIN_CLEAN_DESCRIPTION_WORDS or (signals.question_form and not signals.asks_judgement):
+        return False
+    return signals.concrete and (
+        (signals.names_recruiter and signals.offer_context >= 2) or signals.offer_context >= 4
+    )
 
 
 # Intents whose meaning the offer check replaces: nothing in them answers a described case.

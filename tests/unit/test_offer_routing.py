@@ -26,6 +26,12 @@ def _describes(text: str) -> bool:
     "LPK minta 62 juta buat magang, wajar ga?",
     # danger always counts
     "tolong kami dikunci di asrama, gaji 3 bulan belum dibayar",
+    # clean offers have no red flag, but they are offers to check (the check says so)
+    "Aku udah tanda tangan kontrak sama LPK SO yang terdaftar, biaya pelatihan dicicil setelah berangkat",
+    "Iklan: SSW pertanian di Hokkaido. Syarat: JFT-Basic A2, tes skill pertanian, lewat P3MI resmi",
+    "Abdi tos mayar biaya tes JFT nyalira di situs resmi, teras daftar pelatihan di LPK caket bumi",
+    # a rule question with a concrete detail of its own
+    "kontrak ku bilang kalo resign sebelum 3 taun kena denda, itu sah ga?",
 ])
 def test_descriptions_of_a_case_get_the_check(text: str) -> None:
     assert _describes(text)
@@ -40,6 +46,7 @@ def test_descriptions_of_a_case_get_the_check(text: str) -> None:
     "visa turis bisa buat kerja ga di jepang?",
     "biaya magang lewat LPK 25-35 juta ya kak?",
     "makasih kak infonya",
+    "How can I check whether an LPK has a sending organisation licence and a registered office?",
     "",
 ])
 def test_questions_and_small_talk_do_not(text: str) -> None:
