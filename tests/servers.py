@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,30 +75,44 @@ def action_server(log_dir: Path) -> Iterator[str]:
 @dataclass
 class RasaServer:
     base_url: str
+    # Rasa's HTTP API (/model/parse, /conversations/...) wants this token, as under `make run`;
+    # the channel webhooks do not.
+    api_token: str = ""
+
+    def _api(self, path: str) -> str:
+        return f"{self.base_url}{path}?token={urllib.parse.quote(self.api_token)}" if self.api_token else f"{self.base_url}{path}"
 
     def parse(self, text: str) -> Dict[str, Any]:
-        return http_json(f"{self.base_url}/model/parse", {"text": text})
+        return http_json(self._api("/model/parse"), {"text": text})
 
     def send(self, sender: str, text: str) -> List[Dict[str, Any]]:
         return http_json(f"{self.base_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
 
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        """The conversation as Rasa's HTTP API shows it: events (actions run, slots set, what the
+        bot said) and the slots' current values."""
+        return http_json(self._api(f"/conversations/{urllib.parse.quote(sender, safe='')}/tracker"))
+
 
 @contextlib.contextmanager
 def rasa_server(model_path: Path, action_url: str, log_dir: Path) -> Iterator[RasaServer]:
-    """The real Rasa server with the REST channel and an in-memory tracker store."""
+    """The real Rasa server with the REST channel and an in-memory tracker store; its HTTP API
+    is protected by a fresh token, as under `make run`."""
     port = free_port()
+    token = secrets.token_urlsafe(24)
     endpoints = log_dir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
     log = (log_dir / "rasa.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa", "run", "--model", str(model_path), "--port", str(port),
-         "--endpoints", str(endpoints), "--credentials", "credentials.yml", "--enable-api"],
+         "--endpoints", str(endpoints), "--credentials", "credentials.yml", "--enable-api", "--auth-token", token],
         cwd=get_settings().project_root, env=child_environment(), stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         # Loading the model takes tens of seconds.
-        wait_until_up(f"http://127.0.0.1:{port}/status", process, timeout=300)
-        yield RasaServer(f"http://127.0.0.1:{port}")
+        server = RasaServer(f"http://127.0.0.1:{port}", api_token=token)
+        wait_until_up(server._api("/status"), process, timeout=300)
+        yield server
     finally:
         stop_process(process)
         log.close()

@@ -1,159 +1,163 @@
-"""Benchmark of the guidance assistant on the held-out question set (`make eval`).
+"""The question benchmark of `make eval`: what the user gets when they ask a question.
 
-For each question in tests/eval/guidance_questions.yml (never used for training) it measures:
-* the bare NLU parse (POST /model/parse): intent macro-F1 and accuracy, and parse latency;
-* a full turn through the REST channel (POST /webhooks/rest/webhook) with a fresh user:
-  whether the reply contains the expected fact, its length, and the turn latency.
-It prints the figures and writes a confusion report under reports/eval/.
+For every question (a fresh conversation each) it sends the text through the REST channel
+(POST /webhooks/rest/webhook) and judges the reply the user sees:
+* the right fact: one of the item's ``expect`` alternatives in the reply TEXT, as whole
+  words/numbers (tests/eval/judge.py; button titles do not count);
+* what the assistant did, from the conversation tracker: an answer (which one: the last_answer
+  slot), a "did you mean" question (action_clarify with buttons), or a fallback (the official
+  channels, action_default_fallback, or nlu_fallback that led to no answer);
+and beside that the classifier alone: intent macro-F1/accuracy of POST /model/parse against
+``answer`` (``intent`` in the older set), and parse and full-turn latency.
+
+Sets: tests/eval/heldout/questions.yml (the targets apply) and tests/eval/guidance_questions.yml
+(older, secondary). Run with the offer benchmark by `make eval` (python -m tests.eval.run);
+alone: python -m tests.eval.evaluate_guidance.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import re
 import sys
 import time
+import urllib.error
+import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Mapping, Sequence
 
 import yaml
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from bot.settings import get_settings
-from tests.servers import RasaServer, assistant
+from tests.eval.judge import (
+    TurnOutcome,
+    intent_scores,
+    judge_question,
+    percentile,
+    question_figures,
+    rule_actions,
+    share,
+    turn_outcome,
+)
+from tests.servers import RasaServer
 
-QUESTIONS = Path(__file__).with_name("guidance_questions.yml")
-REPORT_DIR = get_settings().project_root / "reports" / "eval"
-TARGET_MACRO_F1 = 0.90
-TARGET_FACT_SHARE = 0.90
-MAX_REPLY_CHARS = 1500
-
-
-def normalise(text: str) -> str:
-    """Lower-case and keep letters and digits only, so "Rp 10–15 juta" matches "rp10-15 juta"."""
-    return re.sub(r"[\W_]+", "", text.lower())
-
-
-def reply_contains(reply: str, expected: Sequence[str]) -> bool:
-    haystack = normalise(reply)
-    return any(normalise(item) in haystack for item in expected)
+EVAL_DIR = Path(__file__).resolve().parent
+RULES = get_settings().project_root / "stories" / "rules.yml"
 
 
-def reply_text(messages: List[Dict[str, Any]]) -> str:
-    parts: List[str] = []
-    for message in messages:
-        parts.append(message.get("text") or "")
-        parts.extend(button.get("title", "") for button in message.get("buttons") or [])
-    return "\n".join(parts)
+def question_sets() -> List[Dict[str, Any]]:
+    """The question sets, the held-out one first (its figures are held to the targets)."""
+    return [
+        {"name": "heldout_questions", "path": EVAL_DIR / "heldout" / "questions.yml", "primary": True},
+        {"name": "guidance_questions", "path": EVAL_DIR / "guidance_questions.yml", "primary": False},
+    ]
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
+def load_questions(path: Path) -> List[Dict[str, Any]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = data.get("questions") if isinstance(data, dict) else data
+    questions = []
+    for item in items or []:
+        answer = item.get("answer") or item.get("intent")
+        if not item.get("text") or not answer:
+            raise ValueError(f"{path.name}: every question needs text and answer (or intent): {item!r}")
+        questions.append({**item, "answer": answer, "expect": list(item.get("expect") or [])})
+    return questions
 
 
-def evaluate(server: RasaServer, questions: List[Dict[str, Any]]) -> Dict[str, Any]:
+def ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def ask(server: RasaServer, sender: str, text: str) -> Dict[str, Any]:
+    """One fresh conversation: the bare parse, the REST turn, and the tracker after it."""
+    started = time.perf_counter()
+    parsed = server.parse(text)
+    parse_ms = ms_since(started)
+    error = None
+    started = time.perf_counter()
+    try:
+        messages = server.send(sender, text)
+    except urllib.error.HTTPError as failure:  # the user saw the channel's error reply
+        messages, error = [], f"HTTP {failure.code}"
+    turn_ms = ms_since(started)
+    return {"parsed": parsed, "messages": messages, "tracker": server.tracker(sender), "parse_ms": parse_ms,
+            "turn_ms": turn_ms, "error": error}
+
+
+def evaluate_questions(server: RasaServer, questions: Sequence[Mapping[str, Any]], set_name: str) -> Dict[str, Any]:
+    actions_by_intent = rule_actions(yaml.safe_load(RULES.read_text(encoding="utf-8")))
+    judged: List[Dict[str, Any]] = []
     truths: List[str] = []
     predictions: List[str] = []
     parse_ms: List[float] = []
     turn_ms: List[float] = []
-    misses: List[Dict[str, Any]] = []
-    fact_hits = 0
-    fact_total = 0
-    too_long = 0
-    for index, question in enumerate(questions):
-        started = time.perf_counter()
-        parsed = server.parse(question["text"])
-        parse_ms.append((time.perf_counter() - started) * 1000)
-        predicted = (parsed.get("intent") or {}).get("name") or "none"
-        truths.append(question["intent"])
-        predictions.append(predicted)
-
-        started = time.perf_counter()
-        messages = server.send(f"eval-{index}", question["text"])
-        turn_ms.append((time.perf_counter() - started) * 1000)
-        reply = reply_text(messages)
-        if len(reply) > MAX_REPLY_CHARS:
-            too_long += 1
-        expected = question.get("expect") or []
-        fact_ok = None
-        if expected:
-            fact_total += 1
-            fact_ok = reply_contains(reply, expected)
-            fact_hits += fact_ok
-        if predicted != question["intent"] or fact_ok is False:
-            misses.append(
-                {"text": question["text"], "intent": question["intent"], "predicted": predicted,
-                 "confidence": round((parsed.get("intent") or {}).get("confidence") or 0.0, 3),
-                 "runner_up": [
-                     (item["name"], round(item["confidence"], 3))
-                     for item in (parsed.get("intent_ranking") or [])
-                     if item["name"] != "nlu_fallback"
-                 ][:2],
-                 "fact_found": fact_ok, "expect": expected, "reply": reply[:300]}
-            )
-    labels = sorted(set(truths))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        truths, predictions, labels=labels, zero_division=0
-    )
-    return {
-        "questions": len(questions),
-        "intent_macro_f1": f1_score(truths, predictions, labels=labels, average="macro", zero_division=0),
-        "intent_accuracy": accuracy_score(truths, predictions),
-        "fact_share": fact_hits / fact_total if fact_total else 0.0,
-        "fact_questions": fact_total,
-        "replies_over_limit": too_long,
-        "parse_ms": {"p50": percentile(parse_ms, 0.5), "p95": percentile(parse_ms, 0.95)},
-        "turn_ms": {"p50": percentile(turn_ms, 0.5), "p95": percentile(turn_ms, 0.95)},
-        "per_intent": {
-            label: {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "support": int(s)}
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+    run_id = uuid.uuid4().hex[:8]
+    for index, item in enumerate(questions):
+        turn = ask(server, f"eval-{set_name}-{run_id}-{index}", item["text"])
+        outcome: TurnOutcome = turn_outcome(turn["tracker"])
+        result = judge_question(item, turn["messages"], outcome, actions_by_intent)
+        parsed_intent = (turn["parsed"].get("intent") or {})
+        result["parse_intent"] = parsed_intent.get("name") or "none"
+        result["parse_confidence"] = round(float(parsed_intent.get("confidence") or 0.0), 3)
+        result["error"] = turn["error"]
+        judged.append(result)
+        truths.append(item["answer"])
+        predictions.append(result["parse_intent"])
+        parse_ms.append(turn["parse_ms"])
+        turn_ms.append(turn["turn_ms"])
+    scores = intent_scores(truths, predictions)
+    figures = question_figures(judged)
+    figures.update({
+        "intent_macro_f1": scores["macro_f1"],
+        "intent_accuracy": scores["accuracy"],
+        "parse_ms_p50": percentile(parse_ms, 0.5), "parse_ms_p95": percentile(parse_ms, 0.95),
+        "turn_ms_p50": percentile(turn_ms, 0.5), "turn_ms_p95": percentile(turn_ms, 0.95),
+        "turn_errors": sum(1 for j in judged if j["error"]),
+        "by_lang": {
+            lang: {"items": sum(j["lang"] == lang for j in judged),
+                   "fact_share": share(sum(bool(j["fact_found"]) for j in judged if j["lang"] == lang and j["expect"]),
+                                       sum(1 for j in judged if j["lang"] == lang and j["expect"]))}
+            for lang in sorted({str(j["lang"]) for j in judged})
         },
-        "confusions": Counter(f"{t} -> {p}" for t, p in zip(truths, predictions) if t != p).most_common(),
-        "misses": misses,
-    }
+    })
+    return {"figures": figures, "per_intent": scores["per_label"], "confusions": scores["confusions"],
+            "outcomes": dict(Counter(j["outcome"] for j in judged)), "items": judged}
 
 
-def write_report(result: Dict[str, Any]) -> Path:
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    (REPORT_DIR / "guidance.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    lines = ["# Guidance assistant: confusion report", "", "| intent | precision | recall | F1 | n |", "|---|---|---|---|---|"]
-    for label, row in result["per_intent"].items():
-        lines.append(f"| {label} | {row['precision']:.2f} | {row['recall']:.2f} | {row['f1']:.2f} | {row['support']} |")
-    lines += ["", "## Most frequent confusions (true -> predicted)", ""]
-    lines += [f"- {pair}: {count}" for pair, count in result["confusions"]] or ["- none"]
-    lines += ["", "## Questions missed (wrong intent or fact not in the reply)", ""]
-    for miss in result["misses"]:
-        lines.append(
-            f"- `{miss['text']}`: expected {miss['intent']}, got {miss['predicted']} ({miss['confidence']}); "
-            f"fact found: {miss['fact_found']}"
-        )
-    path = REPORT_DIR / "guidance_confusion.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+def _f(value: Any, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def main(argv: Sequence[str] = ()) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", default=str(get_settings().model_path))
-    args = parser.parse_args(argv)
-    questions = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]
-    with assistant(Path(args.model)) as server:
-        server.send("eval-warm-up", "halo")  # the first turn loads lazily initialised parts
-        result = evaluate(server, questions)
-    report = write_report(result)
-    print(f"Guidance benchmark on {result['questions']} held-out questions ({QUESTIONS.name})")
-    print(f"  intent macro-F1       {result['intent_macro_f1']:.3f}  (target >= {TARGET_MACRO_F1})")
-    print(f"  intent accuracy       {result['intent_accuracy']:.3f}")
-    print(f"  right fact in reply   {result['fact_share']:.3f}  of {result['fact_questions']} (target >= {TARGET_FACT_SHARE})")
-    print(f"  replies over {MAX_REPLY_CHARS} chars {result['replies_over_limit']}")
-    print(f"  NLU parse latency     p50 {result['parse_ms']['p50']:.0f} ms, p95 {result['parse_ms']['p95']:.0f} ms")
-    print(f"  full turn (REST)      p50 {result['turn_ms']['p50']:.0f} ms, p95 {result['turn_ms']['p95']:.0f} ms")
-    print(f"  confusion report      {report.relative_to(get_settings().project_root)}")
-    return 0
+def _ms(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.0f} ms"
+
+
+QUESTION_LABELS = {
+    "wrong_answer": "wrong answer", "did_you_mean": "did-you-mean", "fallback": "fallback",
+    "right_answer_fact_missing": "right answer but fact missing",
+}
+
+
+def print_questions(name: str, path: Path, primary: bool, result: Mapping[str, Any]) -> None:
+    f = result["figures"]
+    role = "targets apply" if primary else "secondary set, no targets"
+    print(f"\nQuestions: {name} ({path.relative_to(get_settings().project_root)}), {f['items']} items ({role})")
+    target = "  (target >= 0.92)" if primary else ""
+    print(f"  right fact in reply        {_f(f['fact_share'])}  of {f['fact_items']} with facts{target}")
+    print(f"  expected answer given      {_f(f['right_answer_share'])}")
+    print(f"  did-you-mean rate          {_f(f['did_you_mean_rate'])}")
+    print(f"  fallback rate              {_f(f['fallback_rate'])}")
+    errors = ", ".join(f"{QUESTION_LABELS[k]} {v}" for k, v in sorted(f["errors"].items(), key=lambda kv: -kv[1]))
+    print(f"  misses by category         {errors or 'none'}")
+    print("  by language                " + ", ".join(
+        f"{lang}: fact {_f(row['fact_share'])} ({row['items']})" for lang, row in f["by_lang"].items()))
+    print(f"  classifier (bare parse)    intent macro-F1 {_f(f['intent_macro_f1'])}, accuracy {_f(f['intent_accuracy'])}")
+    print(f"  NLU parse latency          p50 {_ms(f['parse_ms_p50'])}, p95 {_ms(f['parse_ms_p95'])}")
+    print(f"  full turn (REST)           p50 {_ms(f['turn_ms_p50'])}, p95 {_ms(f['turn_ms_p95'])}")
+    if f["turn_errors"]:
+        print(f"  turns that failed (HTTP)   {f['turn_errors']}")
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from tests.eval.run import main
+
+    sys.exit(main(["questions", *sys.argv[1:]]))
