@@ -12,6 +12,7 @@ FALLBACK_INTENT = "nlu_fallback"
 CANDIDATES_KEY = "knowledge_candidates"  # nearest answers for "did you mean", best first
 OFFER_ROUTE_KEY = "offer_route"  # {"from_intent": ...}: routed to the offer check from this intent
 RETRIEVAL_KEY = "retrieval"  # {"from_intent": ...}: the answer was found by the second stage
+QUESTION_GUESS_KEY = "question_guess"  # a knowledge answer an offer-check request also asks for
 
 _LANGUAGE_WORDS = {
     "en": re.compile(r"\b(english|inggris|inggeris|englis|eng)\b", re.IGNORECASE),

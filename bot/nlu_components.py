@@ -28,11 +28,19 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intents import CANDIDATES_KEY, OFFER_ROUTE_KEY, RETRIEVAL_KEY
+from bot.intents import CANDIDATES_KEY, OFFER_ROUTE_KEY, QUESTION_GUESS_KEY, RETRIEVAL_KEY
 from bot.knowledge import KnowledgeBase, cached_knowledge
 from bot.recruitment.extract import extract_offer_facts
-from bot.recruitment.routing import offer_signals, route_to_offer_check
-from bot.retrieval import FALLBACK_INTENT, SMALL_TALK_INTENTS, KnowledgeRetriever, decide, documents_for, looks_like_question
+from bot.recruitment.routing import asks_about_offers, offer_signals, route_to_offer_check
+from bot.retrieval import (
+    FALLBACK_INTENT,
+    SMALL_TALK_INTENTS,
+    KnowledgeRetriever,
+    decide,
+    documents_for,
+    looks_like_question,
+    question_guess,
+)
 from bot.settings import get_settings
 from bot.text_guard import MAX_READ_CHARS, TRUNCATED_KEY, cut_long_text, has_readable_text
 
@@ -174,12 +182,19 @@ class KnowledgeRetrievalClassifier(GraphComponent):
             intent = message.get(INTENT) or {}
             name = intent.get("name")
             text = message.get(TEXT) or ""
-            if name != FALLBACK_INTENT and not (name in SMALL_TALK_INTENTS and looks_like_question(text)):
+            unsure = name == FALLBACK_INTENT or (name in SMALL_TALK_INTENTS and looks_like_question(text))
+            offer_question = name == OFFER_INTENT and looks_like_question(text)
+            if not has_readable_text(text) or not (unsure or offer_question):
                 continue  # a real intent the classifier was sure of, or plain small talk
-            if not has_readable_text(text):
-                continue
             retriever = self._index()
             ranking = [(item.get("name"), item.get("confidence") or 0.0) for item in message.get(INTENT_RANKING_KEY) or []]
+            if offer_question:
+                # "is a 30jt LPK fee normal, what does it cover?" asks a question besides the check:
+                # remember which answer, for the routing after this component.
+                guess = question_guess(ranking, retriever.search(text), self._knowledge_intents)
+                if guess is not None:
+                    message.set(QUESTION_GUESS_KEY, guess.answer_id, add_to_output=True)
+                continue
             decision = decide(name, intent.get("confidence") or 0.0, ranking, retriever.search(text),
                               self._knowledge_intents, text)
             message.set(CANDIDATES_KEY, list(decision.candidates), add_to_output=True)
@@ -198,7 +213,16 @@ class OfferRoutingClassifier(_Stateless):
             name = intent.get("name")
             if not has_readable_text(text) or text.startswith("/"):
                 continue
-            if route_to_offer_check(name, offer_signals(text, extract_offer_facts(text))):
+            signals = offer_signals(text, extract_offer_facts(text))
+            guess = message.get(QUESTION_GUESS_KEY)
+            if name == OFFER_INTENT and guess:
+                if asks_about_offers(signals):
+                    # A general question about offers ("how can I tell a job offer is a scam?")
+                    # describes none to check: it gets its answer.
+                    _set_intent(message, guess, intent.get("confidence") or 0.0)
+                else:
+                    message.set(OFFER_ROUTE_KEY, {"from_intent": guess, "confidence": 0.0}, add_to_output=True)
+            elif route_to_offer_check(name, signals):
                 message.set(OFFER_ROUTE_KEY, {"from_intent": name, "confidence": intent.get("confidence") or 0.0},
                             add_to_output=True)
                 _set_intent(message, OFFER_INTENT, 1.0)

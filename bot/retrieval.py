@@ -125,8 +125,12 @@ SMALL_TALK_INTENTS = frozenset({
 # are retrieved right 72% of the time overall and 77% of the time above ACCEPT_SCORE with the
 # margin; small-talk examples score up to about 0.45 against the knowledge (95th percentile).
 ACCEPT_SCORE = 0.36        # alone, a match this close is the answer
-AGREE_SCORE = 0.20         # enough when the classifier's own best guess is the same answer
 MIN_MARGIN = 0.03          # over the nearest other answer, so near ties go to "did you mean"
+# Two independent methods agreeing is strong evidence even when each is unsure: the retriever's
+# best answer is the classifier's best knowledge intent (at AGREE_CONFIDENCE or more), or the
+# classifier's guess (at SUPPORT_CONFIDENCE or more) is among the retriever's best two.
+AGREE_CONFIDENCE = 0.15
+SUPPORT_CONFIDENCE = 0.25
 SMALL_TALK_SCORE = 0.50    # to overrule "thanks"/"bye": above what small talk itself reaches
 CANDIDATE_SCORE = 0.12     # below this an answer is not worth offering as "did you mean"
 _QUESTION = re.compile(
@@ -162,21 +166,46 @@ def decide(
     """Keep the classifier's intent, or take the retrieved answer, or stay unclear with candidates."""
     known = set(knowledge_intents)
     hits = [h for h in hits if h.answer_id in known]
-    classifier_best = next((name for name, _ in ranking if name in known), None)
     candidates = _candidates(ranking, hits, known)
-    top = hits[0] if hits else None
-    margin = (top.score - hits[1].score) if top and len(hits) > 1 else (top.score if top else 0.0)
-    confident_hit = top is not None and top.score >= ACCEPT_SCORE and margin >= MIN_MARGIN
-    agreeing_hit = top is not None and top.score >= AGREE_SCORE and top.answer_id == classifier_best
-
     if intent == FALLBACK_INTENT:
-        if confident_hit or agreeing_hit:
-            return Decision(top.answer_id, top.score, candidates, "retrieval")
+        guess = question_guess(ranking, hits, known)
+        if guess is not None:
+            return Decision(guess.answer_id, guess.score, candidates, "retrieval")
         return Decision(intent, confidence, candidates, "unclear")
-    if intent in SMALL_TALK_INTENTS and looks_like_question(text) and confident_hit and top.score >= SMALL_TALK_SCORE:
+    top = hits[0] if hits else None
+    if (intent in SMALL_TALK_INTENTS and top is not None and looks_like_question(text)
+            and top.score >= SMALL_TALK_SCORE and _margin(hits) >= MIN_MARGIN):
         # "makasih kak, trus gaji ssw brp?" is a question, not thanks.
         return Decision(top.answer_id, top.score, candidates, "retrieval")
     return Decision(intent, confidence, candidates, "classifier")
+
+
+def _margin(hits: Sequence[Hit]) -> float:
+    if not hits:
+        return 0.0
+    return hits[0].score - hits[1].score if len(hits) > 1 else hits[0].score
+
+
+def question_guess(ranking: Sequence[Tuple[str, float]], hits: Sequence[Hit], known: Iterable[str]) -> "Hit | None":
+    """The knowledge answer a message asks for, when the evidence suffices: a close retrieval
+    match, or the retriever and the classifier agreeing (see AGREE_CONFIDENCE)."""
+    known = set(known)
+    hits = [h for h in hits if h.answer_id in known]
+    if not hits:
+        return None
+    top = hits[0]
+    if top.score >= ACCEPT_SCORE and _margin(hits) >= MIN_MARGIN:
+        return top
+    best = next(((name, score) for name, score in ranking if name in known), None)
+    if best is None:
+        return None
+    name, score = best
+    if top.answer_id == name and score >= AGREE_CONFIDENCE and top.score >= CANDIDATE_SCORE:
+        return top
+    supported = next((h for h in hits[:2] if h.answer_id == name and h.score >= CANDIDATE_SCORE), None)
+    if supported is not None and score >= SUPPORT_CONFIDENCE:
+        return supported
+    return None
 
 
 def _candidates(ranking: Sequence[Tuple[str, float]], hits: Sequence[Hit], known: set, limit: int = 3) -> Tuple[str, ...]:

@@ -163,6 +163,15 @@ def _clean_offer(signals: OfferSignals) -> bool:
     )
 
 
+MIN_GENERAL_QUESTION_WORDS = 6
+
+
+def asks_about_offers(signals: OfferSignals) -> bool:
+    """A question about offers in general ("gimana cara tau tawaran kerja itu penipuan?"): long
+    enough to be more than "cek tawaran dong", asked as a question, and describing nothing."""
+    return signals.question_form and signals.words >= MIN_GENERAL_QUESTION_WORDS and not describes_offer(signals)
+
+
 # Intents whose meaning the offer check replaces: nothing in them answers a described case.
 # Knowledge intents are kept as the "question" so that the rule's answer is given with the check.
 NEVER_ROUTED = frozenset({

@@ -68,3 +68,14 @@ def test_a_report_request_that_tells_the_story_is_recognised() -> None:
     assert not tells_story("mau lapor calo")
     assert not tells_story("saya mau lapor penipuan")
     assert not tells_story("I want to report a recruiter")
+
+
+def test_a_general_question_about_offers_is_not_a_request_to_check_one() -> None:
+    from bot.recruitment.routing import asks_about_offers
+
+    def signals(text: str):
+        return offer_signals(text, extract_offer_facts(text))
+
+    assert asks_about_offers(signals("gimana caranya tau tawaran kerja ke jepang itu penipuan atau bukan?"))
+    assert not asks_about_offers(signals("tolong cek tawaran ini dong"))  # a request: the form asks for it
+    assert not asks_about_offers(signals("LPK minta 62 juta buat magang, wajar ga?"))  # a case to check

@@ -68,3 +68,17 @@ def test_answers_unknown_to_the_content_are_never_chosen() -> None:
     hits = [Hit("retired_answer", 0.9)]
     decision = decide("nlu_fallback", 0.2, [], hits, KNOWN, "something long enough to be a question")
     assert decision.source == "unclear" and decision.candidates == ()
+
+
+def test_question_guess_takes_agreement_of_two_unsure_methods() -> None:
+    from bot.retrieval import question_guess
+
+    # the retriever's best is the classifier's best knowledge intent, both unsure
+    hits = [Hit("pension_refund", 0.18), Hit("salary", 0.16)]
+    assert question_guess([("nlu_fallback", 0.3), ("pension_refund", 0.2)], hits, KNOWN).answer_id == "pension_refund"
+    # the classifier's fairly sure guess is the retriever's second
+    hits = [Hit("salary", 0.30), Hit("check_lpk", 0.25)]
+    assert question_guess([("check_lpk", 0.3)], hits, KNOWN).answer_id == "check_lpk"
+    # too weak on both sides: no guess
+    assert question_guess([("check_lpk", 0.1)], hits, KNOWN) is None
+    assert question_guess([("pension_refund", 0.2)], [Hit("pension_refund", 0.05)], KNOWN) is None
