@@ -8,7 +8,7 @@ Rasa or any channel.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
@@ -45,6 +45,9 @@ class Answer:
     sources: Tuple[Source, ...]
     last_checked: dt.date
     caveats: Tuple[str, ...] = ()
+    # Words users type for this topic (slang, Japanese and regional terms) that the answer text
+    # itself may not use; the retriever for unclear messages indexes them (bot/retrieval.py).
+    keywords: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
 
     def body(self, language: str) -> str:
         """The answer text followed by its next step, in one language."""
@@ -86,6 +89,26 @@ def _bilingual(raw: object, where: str, max_chars: Optional[int] = None) -> Dict
     return result
 
 
+MAX_KEYWORDS = 40
+
+
+def _keywords(raw: object, where: str) -> Dict[str, Tuple[str, ...]]:
+    """Optional ``keywords: {id: [...], en: [...]}``: short terms, never sentences."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or set(raw) - set(SUPPORTED_LANGUAGES):
+        raise ContentError(f"{where}: expected a mapping with keys {SUPPORTED_LANGUAGES}")
+    result: Dict[str, Tuple[str, ...]] = {}
+    for language, words in raw.items():
+        if not isinstance(words, list) or len(words) > MAX_KEYWORDS:
+            raise ContentError(f"{where}.{language}: expected a list of at most {MAX_KEYWORDS} terms")
+        for word in words:
+            if not isinstance(word, str) or not word.strip() or len(word.split()) > 4:
+                raise ContentError(f"{where}.{language}: {word!r} is not a short term (1-4 words)")
+        result[language] = tuple(w.strip() for w in words)
+    return result
+
+
 def _parse_answer(raw: Mapping, topic_id: str, where: str) -> Answer:
     answer_id = raw.get("id")
     if not isinstance(answer_id, str) or not answer_id:
@@ -118,6 +141,7 @@ def _parse_answer(raw: Mapping, topic_id: str, where: str) -> Answer:
         sources=tuple(sources),
         last_checked=checked,
         caveats=tuple(str(c) for c in raw.get("caveats") or ()),
+        keywords=_keywords(raw.get("keywords"), f"{where}.keywords"),
     )
     for language in SUPPORTED_LANGUAGES:
         if len(answer.body(language)) > MAX_ANSWER_CHARS:

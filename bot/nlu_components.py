@@ -171,7 +171,9 @@ class KnowledgeRetrievalClassifier(GraphComponent):
         if self._retriever is None:
             kb = _knowledge()
             texts = {
-                answer.id: [*answer.title.values(), *answer.text.values()] for answer in kb.answers.values()
+                answer.id: [*answer.title.values(), *answer.text.values(),
+                            *(" ".join(words) for words in answer.keywords.values())]
+                for answer in kb.answers.values()
             }
             self._retriever = KnowledgeRetriever(documents_for(self._examples, texts))
             self._knowledge_intents = frozenset(kb.answers)

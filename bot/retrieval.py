@@ -54,6 +54,21 @@ def normalise(text: str) -> str:
     return " ".join(words)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
+LONG_MESSAGE_WORDS = 14
+
+
+def query_parts(text: str) -> List[str]:
+    """The whole message and, for a long one, its last sentence: users tell their story first
+    and ask at the end, and the story's words would otherwise drown the question."""
+    text = (text or "").strip()
+    parts = [text]
+    sentences = [s for s in _SENTENCE_END.split(text) if len(s.split()) >= 3]
+    if len(text.split()) >= LONG_MESSAGE_WORDS and len(sentences) > 1:
+        parts.append(sentences[-1])
+    return parts
+
+
 @dataclass(frozen=True)
 class Hit:
     answer_id: str
@@ -87,11 +102,12 @@ class KnowledgeRetriever:
         self._word_matrix = self._words.fit_transform(texts)
 
     def search(self, text: str, limit: int = 5) -> List[Hit]:
-        query = normalise(text)
-        if not query:
+        queries = [q for q in (normalise(part) for part in query_parts(text)) if q]
+        if not queries:
             return []
-        scores = 0.6 * (self._char_matrix @ self._chars.transform([query]).T).toarray().ravel()
-        scores += 0.4 * (self._word_matrix @ self._words.transform([query]).T).toarray().ravel()
+        scores = 0.6 * (self._char_matrix @ self._chars.transform(queries).T).toarray()
+        scores += 0.4 * (self._word_matrix @ self._words.transform(queries).T).toarray()
+        scores = scores.max(axis=1)  # each document by the part of the message it fits best
         best: Dict[str, float] = {}
         for index in np.argsort(-scores):
             answer_id = str(self._answer_ids[index])

@@ -163,3 +163,13 @@ def test_a_valid_file_loads(tmp_path: Path) -> None:
 def test_malformed_content_is_refused_at_load_time(tmp_path: Path, broken: str, message: str) -> None:
     with pytest.raises(ContentError, match=message):
         load_knowledge(_write(tmp_path, broken))
+
+
+def test_keywords_are_optional_short_terms(tmp_path) -> None:
+    good = GOOD.replace("    last_checked: 2026-11-27", "    last_checked: 2026-11-27\n    keywords: {id: [nenkin, uang pensiun], en: [pension refund]}")
+    kb = load_knowledge(_write(tmp_path, good))
+    assert kb.answers["a"].keywords["id"] == ("nenkin", "uang pensiun")
+    bad = GOOD.replace("    last_checked: 2026-11-27", "    last_checked: 2026-11-27\n    keywords: {id: [this is far too long to be a term]}")
+    (tmp_path / "knowledge" / "topic.yml").write_text(bad, encoding="utf-8")
+    with pytest.raises(ContentError, match="short term"):
+        load_knowledge(tmp_path / "knowledge")

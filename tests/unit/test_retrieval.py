@@ -82,3 +82,13 @@ def test_question_guess_takes_agreement_of_two_unsure_methods() -> None:
     # too weak on both sides: no guess
     assert question_guess([("check_lpk", 0.1)], hits, KNOWN) is None
     assert question_guess([("pension_refund", 0.2)], [Hit("pension_refund", 0.05)], KNOWN) is None
+
+
+def test_a_long_story_is_also_searched_by_its_last_sentence() -> None:
+    from bot.retrieval import query_parts
+
+    story = ("aku lulusan smk 2022, kerja di pabrik sepatu, ortu pengen aku ke jepang. "
+             "temen udah ada yang berangkat dan katanya enak. nenkin bisa dicairin ga kalo udah pulang?")
+    assert query_parts(story)[-1] == "nenkin bisa dicairin ga kalo udah pulang?"
+    assert query_parts("gaji ssw brp?") == ["gaji ssw brp?"]
+    assert KnowledgeRetriever(DOCS).search(story)[0].answer_id == "pension_refund"
