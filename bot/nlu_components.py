@@ -38,6 +38,7 @@ from bot.retrieval import (
     KnowledgeRetriever,
     decide,
     documents_for,
+    keyword_documents,
     looks_like_question,
     question_guess,
 )
@@ -172,7 +173,7 @@ class KnowledgeRetrievalClassifier(GraphComponent):
             kb = _knowledge()
             texts = {
                 answer.id: [*answer.title.values(), *answer.text.values(),
-                            *(" ".join(words) for words in answer.keywords.values())]
+                            *keyword_documents(answer.keywords)]
                 for answer in kb.answers.values()
             }
             self._retriever = KnowledgeRetriever(documents_for(self._examples, texts))

@@ -118,6 +118,18 @@ class KnowledgeRetriever:
         return [Hit(answer_id, score) for answer_id, score in best.items()]
 
 
+KEYWORDS_PER_DOCUMENT = 4
+
+
+def keyword_documents(keywords: Mapping[str, Sequence[str]]) -> List[str]:
+    """Keywords indexed a few at a time: one long list would score low against any short
+    message (cosine similarity divides by the document's length)."""
+    documents: List[str] = []
+    for words in keywords.values():
+        documents.extend(" ".join(words[i:i + KEYWORDS_PER_DOCUMENT]) for i in range(0, len(words), KEYWORDS_PER_DOCUMENT))
+    return documents
+
+
 def documents_for(
     examples: Mapping[str, Iterable[str]], answer_texts: Mapping[str, Iterable[str]]
 ) -> List[KnowledgeDocument]:

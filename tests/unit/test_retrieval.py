@@ -92,3 +92,10 @@ def test_a_long_story_is_also_searched_by_its_last_sentence() -> None:
     assert query_parts(story)[-1] == "nenkin bisa dicairin ga kalo udah pulang?"
     assert query_parts("gaji ssw brp?") == ["gaji ssw brp?"]
     assert KnowledgeRetriever(DOCS).search(story)[0].answer_id == "pension_refund"
+
+
+def test_keywords_are_indexed_a_few_at_a_time() -> None:
+    from bot.retrieval import keyword_documents
+
+    docs = keyword_documents({"id": ["a", "b", "c", "d", "e"], "en": ["x"]})
+    assert docs == ["a b c d", "e", "x"]
