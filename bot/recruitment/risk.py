@@ -99,11 +99,11 @@ _FACT_FLAGS: Tuple[Tuple[str, str], ...] = (
 def offer_flags(facts: OfferFacts, agencies: Sequence[AgencyCheck]) -> Tuple[str, ...]:
     """The red flags in an offer, in order of seriousness."""
     found = {flag for fact, flag in _FACT_FLAGS if getattr(facts, fact)}
-    # A name missing from our copy of the registry counts unless the user says they checked the
-    # official registry themselves (our copy can be stale); an expired or revoked licence always counts.
-    registry_problem = any(agency.status == "expired" for agency in agencies) or (
-        not facts.claims_licensed and any(agency.status == "not_found" for agency in agencies)
-    )
+    # Only a licence our registry shows as expired or revoked counts. A name missing from it does
+    # not: our registry is a sample copy (content/registry/sample_registry.csv), so "not found"
+    # says nothing about the agency. It stays in the assessment's agencies with status not_found,
+    # and the reply tells the user to check the official registries.
+    registry_problem = any(agency.status == "expired" for agency in agencies)
     if facts.individual_recruiter or facts.explicitly_unlicensed or registry_problem:
         found.add("unlicensed_agency")
     # Money before any contract, or money to a person: the legal routes never work this way.
