@@ -145,8 +145,10 @@ def documents_for(
 # --- the decision --------------------------------------------------------------------------
 FALLBACK_INTENT = "nlu_fallback"
 # Intents that cannot be the meaning of a real question; a strong knowledge match overrides them.
+# "skip" and "correct" steer a form; a long message taken for them outside one is a question.
 SMALL_TALK_INTENTS = frozenset({
     "greet", "goodbye", "thank", "chitchat", "out_of_scope", "bot_challenge", "ask_capabilities", "affirm", "deny",
+    "skip", "correct",
 })
 # Scores are cosine similarities (0..1) of the blended vectors. Calibrated on the training
 # data alone, never on the held-out sets: 15% of the knowledge examples held out of the index

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from bot.recruitment.extract import OfferFacts, extract_offer_facts
+from bot.recruitment.extract import OfferFacts, extract_offer_facts, salary_is_unrealistic
 
 # Facts that are a red flag (or the danger sign) when the text states them.
 _FLAG_FACTS = (
@@ -94,6 +94,8 @@ class OfferSignals:
 
     flag_facts: Tuple[str, ...]
     has_money: bool
+    has_fee: bool  # money asked or paid, not only a salary
+    unrealistic_pay: bool
     has_agency: bool
     has_phone: bool
     concrete: bool
@@ -115,6 +117,8 @@ def offer_signals(text: str, facts: OfferFacts) -> OfferSignals:
     return OfferSignals(
         flag_facts=tuple(name for name in _FLAG_FACTS if getattr(facts, name)),
         has_money=bool(facts.fees or facts.salaries),
+        has_fee=bool(facts.fees),
+        unrealistic_pay=salary_is_unrealistic(facts),
         has_agency=bool(facts.agencies),
         has_phone=bool(facts.phones),
         concrete=bool(_CONCRETE.search(text)),
@@ -145,7 +149,10 @@ def describes_offer(signals: OfferSignals) -> bool:
         return True
     if signals.concrete and (signals.flag_facts or signals.has_money or signals.has_agency):
         return True
-    if signals.asks_judgement and (signals.has_money or signals.flag_facts or signals.has_agency or signals.has_phone):
+    # "is it true the allowance is only 100,000 yen?" asks about a rule; "gaji 30jt sebulan
+    # masuk akal ga?" or "LPK minta 62 juta, wajar?" asks to judge an offer.
+    if signals.asks_judgement and (signals.has_fee or signals.unrealistic_pay or signals.flag_facts
+                                   or signals.has_agency or signals.has_phone):
         return True
     return (signals.has_phone and signals.words >= 6) or _clean_offer(signals)
 

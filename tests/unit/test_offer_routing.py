@@ -79,3 +79,8 @@ def test_a_general_question_about_offers_is_not_a_request_to_check_one() -> None
     assert asks_about_offers(signals("gimana caranya tau tawaran kerja ke jepang itu penipuan atau bukan?"))
     assert not asks_about_offers(signals("tolong cek tawaran ini dong"))  # a request: the form asks for it
     assert not asks_about_offers(signals("LPK minta 62 juta buat magang, wajar ga?"))  # a case to check
+
+
+def test_asking_whether_a_normal_pay_figure_is_true_is_a_question_not_an_offer() -> None:
+    assert not _describes("bener ga sih tunjangan magang cuma 100.000 yen sebulan?")
+    assert _describes("gaji 35 juta sebulan buat kerja pabrik di jepang masuk akal ga?")
