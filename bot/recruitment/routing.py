@@ -165,6 +165,8 @@ def _clean_offer(signals: OfferSignals) -> bool:
         return True
     if signals.words < MIN_CLEAN_DESCRIPTION_WORDS or (signals.question_form and not signals.asks_judgement):
         return False
+    if signals.names_recruiter and signals.offer_context >= 4 and signals.words >= 15:
+        return True  # an offer told like an advert, without the user in it
     return signals.concrete and (
         (signals.names_recruiter and signals.offer_context >= 2) or signals.offer_context >= 4
     )

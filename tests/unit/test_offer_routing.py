@@ -84,3 +84,10 @@ def test_a_general_question_about_offers_is_not_a_request_to_check_one() -> None
 def test_asking_whether_a_normal_pay_figure_is_true_is_a_question_not_an_offer() -> None:
     assert not _describes("bener ga sih tunjangan magang cuma 100.000 yen sebulan?")
     assert _describes("gaji 35 juta sebulan buat kerja pabrik di jepang masuk akal ga?")
+
+
+def test_an_offer_described_without_the_user_in_it_is_still_an_offer() -> None:
+    assert _describes("Lowongan pabrik di Gifu lewat PT penyalur resmi, wajib JFT dan tes skill, gaji sesuai standar, "
+                      "kontrak kerja diberikan sebelum berangkat")
+    assert _describes("Factory work in Gifu through a registered P3MI, JFT and skill test required, salary as for "
+                      "Japanese staff, contract before departure")
