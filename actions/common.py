@@ -43,7 +43,17 @@ class ReportTextReply:
 
 
 def latest_text(tracker: Tracker) -> str:
+    """What the user wrote last, in full. The NLU reads at most MAX_READ_CHARS of a long message
+    (bot/nlu_components.LongTextGuard) and the parse data carries that cut text, so the text is
+    taken from the user event, which keeps the original: a long story's last lines are often
+    where its red flags and its question are."""
     text = tracker.latest_message.get("text") or ""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            original = event.get("text") or ""
+            if len(original) > len(text) and original.startswith(text[:50]):
+                text = original
+            break
     # Button presses arrive as "/intent" payloads: they say nothing about the user's language.
     return "" if text.startswith("/") else text
 

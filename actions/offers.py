@@ -25,6 +25,7 @@ from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.registry import RegistryEntry, load_registry_csv
 from bot.intents import OFFER_ROUTE_KEY
 from bot.recruitment.risk import RiskAssessment, assess_offer
+from bot.recruitment.routing import describes_offer, offer_signals
 from bot.replies import BotMessage, answer_reply
 from bot.reports.answers import clean_text
 from bot.reports.texts import offer_result
@@ -40,7 +41,11 @@ MIN_DESCRIPTION_WORDS = 8
 
 
 def is_description(text: str) -> bool:
+    """Whether "check this offer" came with the offer itself (else the form asks for it); the
+    same decision that routes a message to the check counts first."""
     facts = extract_offer_facts(text)
+    if describes_offer(offer_signals(text, facts)):
+        return True
     return len(text.split()) >= MIN_DESCRIPTION_WORDS or bool(facts.matched or facts.fees or facts.agencies)
 
 
@@ -66,15 +71,15 @@ def routed_question(tracker: Tracker) -> Optional[str]:
     ("LPK aku nahan ijazah, boleh ga?") to the offer check."""
     route = tracker.latest_message.get(OFFER_ROUTE_KEY) or {}
     intent = route.get("from_intent")
-    return intent if intent in knowledge() else None
+    return intent if route.get("question") and intent in knowledge() else None
 
 
 def offer_check_messages(text: str, language: str, question: Optional[str] = None,
-                         offer_report: bool = True) -> Tuple[RiskAssessment, List[BotMessage]]:
+                         offer_report: bool = True, brief: bool = False) -> Tuple[RiskAssessment, List[BotMessage]]:
     """The check of ``text`` and, for a question that carried facts, the rule's answer too.
     Danger comes first: with signs of trafficking the check (emergency contacts) leads."""
     assessment = assess_text(text)
-    check = offer_result(report_texts(), assessment, language, offer_report=offer_report)
+    check = offer_result(report_texts(), assessment, language, offer_report=offer_report, brief=brief)
     if question is None:
         return assessment, check
     answer = answer_reply(knowledge(), question, language)

@@ -55,7 +55,8 @@ class ActionEmergency(Action):
             messages = [*messages, *answer_reply(knowledge(), "emergency_help", language)]
             text = clean_text(latest_text(tracker))
             if describes_offer(offer_signals(text, extract_offer_facts(text))):
-                assessment, check = offer_check_messages(text, language, offer_report=False)
+                # The contacts were just given: only the flags, not the level's contacts again.
+                assessment, check = offer_check_messages(text, language, offer_report=False, brief=True)
                 messages += check
                 events += [SlotSet(OFFER_SLOT, text), SlotSet("offer_level", assessment.level)]
             texts = report_texts()

@@ -24,16 +24,16 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intents import CANDIDATES_KEY, OFFER_ROUTE_KEY, QUESTION_GUESS_KEY, RETRIEVAL_KEY
+from bot.intents import CANDIDATES_KEY, FALLBACK_INTENT, OFFER_ROUTE_KEY, QUESTION_GUESS_KEY, RETRIEVAL_KEY
 from bot.knowledge import KnowledgeBase, cached_knowledge
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.routing import asks_about_offers, offer_signals, route_to_offer_check
 from bot.retrieval import (
-    FALLBACK_INTENT,
     SMALL_TALK_INTENTS,
     KnowledgeRetriever,
     decide,
@@ -42,6 +42,7 @@ from bot.retrieval import (
     looks_like_question,
     question_guess,
 )
+from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.text_guard import MAX_READ_CHARS, TRUNCATED_KEY, cut_long_text, has_readable_text
 
@@ -104,7 +105,7 @@ class NonTextIntentClassifier(_Stateless):
                 message.set(INTENT, {"name": NON_TEXT_INTENT, "confidence": 1.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
             elif (intent.get("confidence") or 0.0) < self.intent_thresholds.get(intent.get("name"), 0.0):
-                unclear = {"name": "nlu_fallback", "confidence": self.intent_thresholds[intent["name"]]}
+                unclear = {"name": FALLBACK_INTENT, "confidence": self.intent_thresholds[intent["name"]]}
                 message.set(INTENT, unclear, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [unclear, *(message.get(INTENT_RANKING_KEY) or [])], add_to_output=True)
         return messages
@@ -182,51 +183,68 @@ class KnowledgeRetrievalClassifier(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            intent = message.get(INTENT) or {}
-            name = intent.get("name")
-            text = message.get(TEXT) or ""
-            unsure = name == FALLBACK_INTENT or (name in SMALL_TALK_INTENTS and looks_like_question(text))
-            offer_question = name == OFFER_INTENT and looks_like_question(text)
-            if not has_readable_text(text) or not (unsure or offer_question):
-                continue  # a real intent the classifier was sure of, or plain small talk
-            retriever = self._index()
-            ranking = [(item.get("name"), item.get("confidence") or 0.0) for item in message.get(INTENT_RANKING_KEY) or []]
-            if offer_question:
-                # "is a 30jt LPK fee normal, what does it cover?" asks a question besides the check:
-                # remember which answer, for the routing after this component.
-                guess = question_guess(ranking, retriever.search(text), self._knowledge_intents)
-                if guess is not None:
-                    message.set(QUESTION_GUESS_KEY, guess.answer_id, add_to_output=True)
-                continue
-            decision = decide(name, intent.get("confidence") or 0.0, ranking, retriever.search(text),
-                              self._knowledge_intents, text)
-            message.set(CANDIDATES_KEY, list(decision.candidates), add_to_output=True)
-            if decision.source == "retrieval":
-                _set_intent(message, decision.intent, decision.confidence)
-                message.set(RETRIEVAL_KEY, {"from_intent": name}, add_to_output=True)
+            try:
+                self._process_one(message)
+            except Exception as error:  # noqa: BLE001 - a second stage must never break a message
+                logger.error("knowledge retrieval skipped: %s", error_summary(error))
         return messages
+
+    def _process_one(self, message: Message) -> None:
+        intent = message.get(INTENT) or {}
+        name = intent.get("name")
+        text = message.get(TEXT) or ""
+        if text.startswith(INTENT_MESSAGE_PREFIX):
+            return  # a button payload ("/ask_salary") names its intent itself
+        unsure = name == FALLBACK_INTENT or (name in SMALL_TALK_INTENTS and looks_like_question(text))
+        offer_question = name == OFFER_INTENT and looks_like_question(text)
+        if not has_readable_text(text) or not (unsure or offer_question):
+            return  # a real intent the classifier was sure of, or plain small talk
+        retriever = self._index()
+        ranking = [(item.get("name"), item.get("confidence") or 0.0) for item in message.get(INTENT_RANKING_KEY) or []]
+        if offer_question:
+            # "is a 30jt LPK fee normal, what does it cover?" asks a question besides the check:
+            # remember which answer, for the routing after this component.
+            guess = question_guess(ranking, retriever.search(text), self._knowledge_intents, text)
+            if guess is not None:
+                message.set(QUESTION_GUESS_KEY, guess.answer_id, add_to_output=True)
+            return
+        decision = decide(name, intent.get("confidence") or 0.0, ranking, retriever.search(text),
+                          self._knowledge_intents, text)
+        message.set(CANDIDATES_KEY, list(decision.candidates), add_to_output=True)
+        if decision.source == "retrieval":
+            _set_intent(message, decision.intent, decision.confidence)
+            message.set(RETRIEVAL_KEY, {"from_intent": name}, add_to_output=True)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class OfferRoutingClassifier(_Stateless):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(TEXT) or ""
-            intent = message.get(INTENT) or {}
-            name = intent.get("name")
-            if not has_readable_text(text) or text.startswith("/"):
-                continue
-            signals = offer_signals(text, extract_offer_facts(text))
-            guess = message.get(QUESTION_GUESS_KEY)
-            if name == OFFER_INTENT and guess:
-                if asks_about_offers(signals):
-                    # A general question about offers ("how can I tell a job offer is a scam?")
-                    # describes none to check: it gets its answer.
-                    _set_intent(message, guess, intent.get("confidence") or 0.0)
-                else:
-                    message.set(OFFER_ROUTE_KEY, {"from_intent": guess, "confidence": 0.0}, add_to_output=True)
-            elif route_to_offer_check(name, signals):
-                message.set(OFFER_ROUTE_KEY, {"from_intent": name, "confidence": intent.get("confidence") or 0.0},
-                            add_to_output=True)
-                _set_intent(message, OFFER_INTENT, 1.0)
+            try:
+                self._process_one(message)
+            except Exception as error:  # noqa: BLE001 - routing must never break a message
+                logger.error("offer routing skipped: %s", error_summary(error))
         return messages
+
+    @staticmethod
+    def _process_one(message: Message) -> None:
+        text = message.get(TEXT) or ""
+        intent = message.get(INTENT) or {}
+        name = intent.get("name")
+        if not has_readable_text(text) or text.startswith(INTENT_MESSAGE_PREFIX):
+            return
+        signals = offer_signals(text, extract_offer_facts(text))
+        guess = message.get(QUESTION_GUESS_KEY)
+        if name == OFFER_INTENT and guess:
+            if asks_about_offers(signals):
+                # A general question about offers ("how can I tell a job offer is a scam?")
+                # describes none to check: it gets its answer.
+                _set_intent(message, guess, intent.get("confidence") or 0.0)
+            else:
+                message.set(OFFER_ROUTE_KEY, {"from_intent": guess, "question": True}, add_to_output=True)
+        elif route_to_offer_check(name, signals):
+            # Only a message asked as a question gets the classifier's answer besides the check:
+            # "aku ditawarin kerja… visa turis" tells a case, it asks for no FAQ.
+            message.set(OFFER_ROUTE_KEY, {"from_intent": name, "question": signals.question_form},
+                        add_to_output=True)
+            _set_intent(message, OFFER_INTENT, 1.0)

@@ -17,6 +17,8 @@ from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.intents import FALLBACK_INTENT
+
 # Abbreviations and synonyms users write, mapped to the words our examples and answers use.
 # Whole words only; applied to the message and to the indexed texts alike.
 SYNONYMS: Mapping[str, str] = {
@@ -47,7 +49,8 @@ def normalise(text: str) -> str:
     """Lower-case words with abbreviations expanded; reduplication ("lpk2") and repeats folded."""
     words = []
     for word in _WORD.findall((text or "").lower()):
-        word = re.sub(r"(.)\1{2,}", r"\1", word)  # "bangettt" -> "banget"
+        if not any(c.isdigit() for c in word):
+            word = re.sub(r"(.)\1{2,}", r"\1", word)  # "bangettt" -> "banget", but not "1000"
         if word.endswith("2") and len(word) > 3 and not word[:-1].isdigit():
             word = word[:-1]  # Indonesian reduplication "dokumen2" = "dokumen-dokumen"
         words.append(SYNONYMS.get(word, word))
@@ -143,7 +146,6 @@ def documents_for(
 
 
 # --- the decision --------------------------------------------------------------------------
-FALLBACK_INTENT = "nlu_fallback"
 # Intents that cannot be the meaning of a real question; a strong knowledge match overrides them.
 # "skip" and "correct" steer a form; a long message taken for them outside one is a question.
 SMALL_TALK_INTENTS = frozenset({
@@ -198,11 +200,13 @@ def decide(
     hits = [h for h in hits if h.answer_id in known]
     candidates = _candidates(ranking, hits, known)
     if intent == FALLBACK_INTENT:
-        guess = question_guess(ranking, hits, known)
+        guess = question_guess(ranking, hits, known, text)
         if guess is not None:
             return Decision(guess.answer_id, guess.score, candidates, "retrieval")
         return Decision(intent, confidence, candidates, "unclear")
     top = hits[0] if hits else None
+    if top is not None and top.answer_id in NEVER_RETRIEVED:
+        top = None
     if (intent in SMALL_TALK_INTENTS and top is not None and looks_like_question(text)
             and top.score >= SMALL_TALK_SCORE and _margin(hits) >= MIN_MARGIN):
         # "makasih kak, trus gaji ssw brp?" is a question, not thanks.
@@ -216,10 +220,21 @@ def _margin(hits: Sequence[Hit]) -> float:
     return hits[0].score - hits[1].score if len(hits) > 1 else hits[0].score
 
 
-def question_guess(ranking: Sequence[Tuple[str, float]], hits: Sequence[Hit], known: Iterable[str]) -> "Hit | None":
+MIN_RETRIEVAL_WORDS = 3
+# Answers the retriever may offer but never choose: choosing them starts a flow (an emergency
+# marks any later report urgent), which a guess must not do.
+NEVER_RETRIEVED = frozenset({"emergency_help", "report_guidance"})
+
+
+def question_guess(
+    ranking: Sequence[Tuple[str, float]], hits: Sequence[Hit], known: Iterable[str], text: str = ""
+) -> "Hit | None":
     """The knowledge answer a message asks for, when the evidence suffices: a close retrieval
-    match, or the retriever and the classifier agreeing (see AGREE_CONFIDENCE)."""
-    known = set(known)
+    match, or the retriever and the classifier agreeing (see AGREE_CONFIDENCE). One or two
+    words ("kak", "magang") say too little: they get "did you mean", not a guess."""
+    if len(normalise(text).split()) < MIN_RETRIEVAL_WORDS:
+        return None
+    known = set(known) - NEVER_RETRIEVED
     hits = [h for h in hits if h.answer_id in known]
     if not hits:
         return None

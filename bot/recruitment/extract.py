@@ -738,9 +738,14 @@ def _is_skilled_work(text: str, lowered: str) -> bool:
     return bool(_SKILLED_WORK.search(lowered) or _SKILLED_IT.search(text)) and not _UNSKILLED_WORK.search(lowered)
 
 
+# The longest description read: a pasted advert or a long story fits; beyond it some patterns
+# (one pass per amount of money) would grow quadratically with the length.
+MAX_OFFER_CHARS = 4000
+
+
 def extract_offer_facts(text: str) -> OfferFacts:
     """Pure: the facts a description states. Never raises; empty text gives empty facts."""
-    text = text or ""
+    text = (text or "")[:MAX_OFFER_CHARS]
     lowered = _lower(text)
     money = parse_money(text)
     salaries, fees = _split_pay_and_fees(lowered, money)

@@ -31,8 +31,10 @@ _CONCRETE = re.compile(
     r"\b(?:aku|aq|ak|ku|saya|sy|gue|gw|gua|ane|kami|kita|kmi|abdi|kuring|aing|kula|inyong|enyong|adik|adek|adikku|anak|anakku|suami|istri|"
     r"temen|teman|temanku|temenku|kakak|kakakku|abang|sepupu|tetangga|ponakan|keponakan|pacar|"
     r"i|i'm|im|i've|ive|me|my|we|our|us|mine|son|daughter|brother|sister|husband|wife|cousin|friend)\b"
-    r"|\w{3,}(?:ku|ku\b)\b"
-    r"|\b(?:di|ku)?(?:tawar(?:in|i|kan)|suruh|minta(?:in)?|janji(?:in|kan)|jaminkan)\b"
+    # "LPK-ku", "pasporku", "kontrakku": a possessive -ku (not berlaku, perilaku, selaku, buku…)
+    r"|\b(?!(?:berlaku|perilaku|selaku|laku|mengaku|ngaku|buku|waktu|saku|kuku|suku|baku|paku|aku|laku)\b)\w{2,}ku\b"
+    r"|\b(?:di|ku)?(?:tawar(?:in|i|kan)|suruh|janji(?:in|kan)|jaminkan)\b"
+    r"|\b(?:lpk|pt|agen|agent|calo|sponsor|perusahaan|kantor|dia|mereka|beliau)\w*\s+(?:(?!biasanya|umumnya|sering|usually)\w+\s+)?minta\b"
     r"|\b(?:ditawarin|ditawari|ditawarkan|disuruh|diminta|dimintai|dijanjiin|dijanjikan|dijanjikannya|katanya|nawarin|"
     r"offered|asked me|told me|promised|promises|they said|he said|she said|was told|were told|"
     r"udah bayar|udh bayar|sudah bayar|sdh bayar|dah bayar|paid|transfer(?:red)?|ditransfer|tf|dapet|got|received)\b"
@@ -50,7 +52,8 @@ _ADVERT = re.compile(
     r"open recruitment|rekrutmen|buka pendaftaran|pendaftaran dibuka|promo|job ad|iklan|"
     r"kuota terbatas|slot terbatas|limited (?:slots?|seats?)|fasilitas|benefit|syarat\s*:|requirements?\s*:|"
     r"hubungi|contact us|dm (?:aja|for|untuk)|minat\??\s*(?:dm|hub|wa|chat)|info lengkap|"
-    r"daftar sekarang|apply now|segera daftar|buruan)\b",
+    # (?!\w), not \b: some alternatives end in ":" or "?"
+    r"daftar sekarang|apply now|segera daftar|buruan)(?!\w)",
     re.IGNORECASE | re.MULTILINE,
 )
 # "is this legit / wajar ga": the user asks us to judge something they were given.
@@ -61,7 +64,7 @@ _JUDGE = re.compile(
     r"should i (?:pay|trust|go|accept|take)|reasonable|realistic|sus\b|mencurigakan|curiga|kemahalan|mahal (?:ga|gak|gk|nggak|banget)|"
     r"sah (?:ga|gak|gk|nggak|kah)|itu sah|is (?:that|it|this) (?:ok|okay|allowed|normal|possible|true)|is it legal|"
     r"mungkin (?:ga|gak|gk|nggak)|beneran bisa|bener bisa|normal (?:ga|gak|gk|nggak)|"
-    r"apik ora|iso (?:ta|tah)|piye jal|kumaha atuh|leres teu)\b",
+    r"apik ora|iso (?:ta|tah)|piye jal|kumaha atuh|leres teu)(?!\w)",
     re.IGNORECASE,
 )
 # Who makes the offer, and what an offer is made of: with the user or a recruiter as actor these

@@ -42,11 +42,14 @@ def load_report_texts(content_dir: str) -> ReportTexts:
 
 
 def offer_result(
-    texts: ReportTexts, assessment: RiskAssessment, language: str, offer_report: bool = True
+    texts: ReportTexts, assessment: RiskAssessment, language: str, offer_report: bool = True, brief: bool = False
 ) -> List[BotMessage]:
     """Each red flag with the rule it breaks and what to do, the overall level, and (unless the
-    user is already reporting) the offer to report it."""
-    lines = [texts.reports["offer_result_header"][assessment.level][language], texts.levels[assessment.level][language]]
+    user is already reporting) the offer to report it. ``brief``: the flags only, for a reply
+    that already gave the emergency contacts and the verify advice."""
+    lines = [texts.reports["offer_result_header"][assessment.level][language]]
+    if not brief:
+        lines.append(texts.levels[assessment.level][language])
     for code in assessment.flags[:MAX_FLAGS_IN_FULL]:
         flag = texts.flags[code]
         lines.append(f"• {flag['title'][language]}: {flag['explanation'][language]} {flag['rule'][language]} "
@@ -56,7 +59,8 @@ def offer_result(
         lines.append(("• Juga: " if language == "id" else "• Also: ") + more)
     for agency in assessment.agencies:
         lines.append(f"• {agency.name} {texts.reports['agency_status'][agency.status][language]}.")
-    lines.append(texts.verify_reminder[language])
+    if not brief:
+        lines.append(texts.verify_reminder[language])
     messages = [BotMessage(text="\n".join(lines), custom=assessment.payload())]
     if offer_report and assessment.level in ("high", "urgent"):
         messages.append(

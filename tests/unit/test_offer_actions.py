@@ -37,7 +37,7 @@ QUESTION_WITH_FACTS = "kak lpk aku nahan ijazah asli sampe lunas biaya pelatihan
 
 def test_a_routed_question_gets_the_rule_answer_then_the_check() -> None:
     stub = tracker(QUESTION_WITH_FACTS, "check_offer", {"offer_text": QUESTION_WITH_FACTS},
-                   offer_route={"from_intent": "documents", "confidence": 0.6})
+                   offer_route={"from_intent": "documents", "question": True})
     messages, slots = run(ActionCheckOffer(), stub)
     checks = payloads(messages)
     assert len(checks) == 1 and "document_retention" in checks[0]["flags"]
@@ -47,7 +47,7 @@ def test_a_routed_question_gets_the_rule_answer_then_the_check() -> None:
 
 def test_danger_leads_even_when_a_question_was_asked() -> None:
     text = "kami dikunci di asrama dan gaji 3 bulan belum dibayar, boleh ga lpk kayak gitu"
-    stub = tracker(text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "red_flags"})
+    stub = tracker(text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "red_flags", "question": True})
     messages, slots = run(ActionCheckOffer(), stub)
     assert messages[0].get("custom", {}).get("level") == "urgent"
     assert slots["report_urgent"] is True
@@ -55,7 +55,7 @@ def test_danger_leads_even_when_a_question_was_asked() -> None:
 
 def test_a_check_routed_from_small_talk_gives_no_answer() -> None:
     text = "makasih kak, btw aku ditawarin visa turis buat kerja di pabrik bayar 40jt"
-    stub = tracker(text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "thank"})
+    stub = tracker(text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "thank", "question": True})
     messages, slots = run(ActionCheckOffer(), stub)
     assert payloads(messages) and "last_answer" not in slots
 
@@ -93,3 +93,35 @@ def test_an_emergency_inside_the_report_form_only_gives_the_contacts() -> None:
     text = "tolong aku dikunci"
     messages, _ = run(ActionEmergency(), tracker(text, "emergency_help", active_loop="report_form"))
     assert len(messages) == 1 and not payloads(messages)
+
+
+def test_a_long_story_is_read_in_full_not_as_the_nlu_cut_it() -> None:
+    from actions.common import latest_text
+
+    story = "aku cerita dulu ya kak. " * 60 + "terus LPK minta DP 10 juta ke rekening pribadi"
+    stub = tracker(story[:1000], "report_recruiter")
+    stub.events.append({"event": "user", "text": story})
+    assert latest_text(stub) == story
+
+
+def test_a_short_advert_routed_to_the_check_is_taken_as_the_offer() -> None:
+    from actions.offers import ActionPrefillOffer
+
+    text = "LOKER JEPANG! Gaji 28jt/bln. Minat DM"
+    _, slots = run(ActionPrefillOffer(), tracker(text, "check_offer"))
+    assert slots["offer_text"] == text
+
+
+def test_a_case_told_as_statements_gets_the_check_without_an_faq_answer() -> None:
+    text = "aku ditawarin kerja di jepang sama calo, bayar 40jt, visa turis dulu"
+    stub = tracker(text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "wrong_visa", "question": False})
+    messages, slots = run(ActionCheckOffer(), stub)
+    assert messages[0].get("custom", {}).get("type") == "risk_assessment" and "last_answer" not in slots
+
+
+def test_an_emergency_reply_fits_a_phone_and_gives_each_contact_once() -> None:
+    text = "tolong aku dikunci di asrama, paspor diambil bos"
+    messages, _ = run(ActionEmergency(), tracker(text, "emergency_help"))
+    reply = "\n".join(m.get("text") or "" for m in messages)
+    assert payloads(messages)
+    assert reply.count("0-800-1000") <= 2 and len(reply) <= 2000

@@ -91,3 +91,23 @@ def test_an_offer_described_without_the_user_in_it_is_still_an_offer() -> None:
                       "kontrak kerja diberikan sebelum berangkat")
     assert _describes("Factory work in Gifu through a registered P3MI, JFT and skill test required, salary as for "
                       "Japanese staff, contract before departure")
+
+
+def test_adversarial_long_inputs_stay_fast() -> None:
+    import time
+
+    for text in ("Rp 1.000.000, " * 1500, "1jt! " * 4000, "a" * 20000, "lpk " * 5000, "aku " * 5000):
+        started = time.perf_counter()
+        offer_signals(text, extract_offer_facts(text))
+        tells_story(text)
+        assert time.perf_counter() - started < 1.5, text[:20]
+
+
+def test_words_ending_in_ku_are_not_all_possessives() -> None:
+    assert not _describes("apakah biaya 30 juta untuk magang masih berlaku?")
+    assert not _describes("perilaku calo biasanya minta berapa juta?")
+    assert _describes("pasporku ditahan LPK sampai lunas")
+
+
+def test_a_bare_question_mark_still_asks_for_a_judgement() -> None:
+    assert _describes("LPK minta 20jt sebelum tanda tangan kontrak, aman?")

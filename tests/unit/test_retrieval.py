@@ -43,7 +43,7 @@ def test_unclear_message_takes_a_close_match() -> None:
 
 def test_unclear_message_takes_a_weaker_match_the_classifier_agrees_with() -> None:
     hits = [Hit("salary", 0.25), Hit("pension_refund", 0.24)]
-    decision = decide("nlu_fallback", 0.3, [("nlu_fallback", 0.3), ("salary", 0.28)], hits, KNOWN, "gaji?")
+    decision = decide("nlu_fallback", 0.3, [("nlu_fallback", 0.3), ("salary", 0.28)], hits, KNOWN, "gaji di sana brp")
     assert decision.intent == "salary"
 
 
@@ -74,14 +74,32 @@ def test_question_guess_takes_agreement_of_two_unsure_methods() -> None:
     from bot.retrieval import question_guess
 
     # the retriever's best is the classifier's best knowledge intent, both unsure
+    text = "uang yang dulu dipotong itu bisa diambil lagi ga"
     hits = [Hit("pension_refund", 0.18), Hit("salary", 0.16)]
-    assert question_guess([("nlu_fallback", 0.3), ("pension_refund", 0.2)], hits, KNOWN).answer_id == "pension_refund"
+    assert question_guess([("nlu_fallback", 0.3), ("pension_refund", 0.2)], hits, KNOWN, text).answer_id == "pension_refund"
     # the classifier's fairly sure guess is the retriever's second
     hits = [Hit("salary", 0.30), Hit("check_lpk", 0.25)]
-    assert question_guess([("check_lpk", 0.3)], hits, KNOWN).answer_id == "check_lpk"
+    assert question_guess([("check_lpk", 0.3)], hits, KNOWN, text).answer_id == "check_lpk"
     # too weak on both sides: no guess
-    assert question_guess([("check_lpk", 0.1)], hits, KNOWN) is None
-    assert question_guess([("pension_refund", 0.2)], [Hit("pension_refund", 0.05)], KNOWN) is None
+    assert question_guess([("check_lpk", 0.1)], hits, KNOWN, text) is None
+    assert question_guess([("pension_refund", 0.2)], [Hit("pension_refund", 0.05)], KNOWN, text) is None
+
+
+def test_one_or_two_words_never_get_a_guessed_answer() -> None:
+    from bot.retrieval import question_guess
+
+    strong = [Hit("salary", 0.9), Hit("check_lpk", 0.1)]
+    for text in ("kak", "magang", "gaji ssw"):
+        assert question_guess([("salary", 0.5)], strong, KNOWN, text) is None
+        assert decide("nlu_fallback", 0.3, [("salary", 0.5)], strong, KNOWN, text).source == "unclear"
+
+
+def test_an_emergency_is_never_guessed() -> None:
+    from bot.retrieval import question_guess
+
+    hits = [Hit("emergency_help", 0.9), Hit("salary", 0.1)]
+    known = KNOWN | {"emergency_help"}
+    assert question_guess([("emergency_help", 0.5)], hits, known, "tolong aku harus gimana sekarang") is None
 
 
 def test_a_long_story_is_also_searched_by_its_last_sentence() -> None:
