@@ -48,6 +48,8 @@ def question_sets() -> List[Dict[str, Any]]:
     return [
         {"name": "heldout_questions", "path": EVAL_DIR / "heldout" / "questions.yml", "primary": True},
         {"name": "guidance_questions", "path": EVAL_DIR / "guidance_questions.yml", "primary": False},
+        # Written independently like heldout/, but nobody reads its items: only its figures.
+        {"name": "sealed_questions", "path": EVAL_DIR / "sealed" / "questions.yml", "primary": False, "sealed": True},
     ]
 
 

@@ -44,6 +44,7 @@ def offer_sets() -> List[Dict[str, Any]]:
     return [
         {"name": "heldout_offers", "path": EVAL_DIR / "heldout" / "offers.yml", "primary": True},
         {"name": "offer_cases", "path": EVAL_DIR / "offer_cases.yml", "primary": False},
+        {"name": "sealed_offers", "path": EVAL_DIR / "sealed" / "offers.yml", "primary": False, "sealed": True},
     ]
 
 

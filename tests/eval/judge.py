@@ -342,7 +342,8 @@ def question_figures(judged: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
 class Target:
     name: str
     figure: str  # key in the figures
-    minimum: float
+    minimum: float = 0.0
+    maximum: float = 1.0  # for rates that must stay low
 
 
 HELDOUT_TARGETS: Tuple[Target, ...] = (
@@ -351,6 +352,8 @@ HELDOUT_TARGETS: Tuple[Target, ...] = (
     Target("flag recall (through the chat)", "offers.micro_recall", 0.90),
     Target("flag precision (through the chat)", "offers.micro_precision", 0.85),
     Target("level accuracy (through the chat)", "offers.level_accuracy", 0.85),
+    # Sending every message to the check would raise the payload share; plain questions must not get one.
+    Target("offer check on a plain question (not_offer)", "offers.false_payload_rate", maximum=0.10),
 )
 
 
@@ -361,7 +364,9 @@ def missed_targets(figures: Mapping[str, Mapping[str, Any]], targets: Sequence[T
         part, key = target.figure.split(".")
         value = (figures.get(part) or {}).get(key)
         if value is None:
-            missed.append(f"{target.name}: not measured (target >= {target.minimum:.2f})")
+            missed.append(f"{target.name}: not measured")
         elif value < target.minimum:
             missed.append(f"{target.name}: {value:.3f} < {target.minimum:.2f}")
+        elif value > target.maximum:
+            missed.append(f"{target.name}: {value:.3f} > {target.maximum:.2f}")
     return missed

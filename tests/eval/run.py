@@ -31,7 +31,7 @@ EXAMPLES_PER_CATEGORY = 40
 def _run_set(kind: str, spec: Mapping[str, Any], server: RasaServer) -> Dict[str, Any]:
     path: Path = spec["path"]
     entry: Dict[str, Any] = {"set": spec["name"], "kind": kind, "file": str(path.relative_to(ROOT)),
-                             "primary": spec["primary"]}
+                             "primary": spec["primary"], "sealed": spec.get("sealed", False)}
     if not path.exists():
         entry["problem"] = f"{entry['file']} does not exist"
         return entry
@@ -53,7 +53,7 @@ def _run_set(kind: str, spec: Mapping[str, Any], server: RasaServer) -> Dict[str
 def write_reports(results: Sequence[Mapping[str, Any]], missed: Sequence[str], problems: Sequence[str]) -> Path:
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     for result in results:
-        if "items" in result:
+        if "items" in result and not result.get("sealed"):
             (REPORT_DIR / f"{result['set']}.json").write_text(
                 json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     summary = {
@@ -62,7 +62,8 @@ def write_reports(results: Sequence[Mapping[str, Any]], missed: Sequence[str], p
         "targets": [{"name": t.name, "figure": t.figure, "minimum": t.minimum} for t in HELDOUT_TARGETS],
         "missed_targets": list(missed),
         "problems": list(problems),
-        "sets": {r["set"]: {k: v for k, v in r.items() if k not in ("items", "traceback")} for r in results},
+        "sets": {r["set"]: {k: v for k, v in r.items() if k not in ("items", "traceback", "misses", "confusions")}
+                 for r in results},
     }
     (REPORT_DIR / "eval.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     path = REPORT_DIR / "errors.md"
@@ -103,6 +104,9 @@ def error_report(results: Sequence[Mapping[str, Any]], missed: Sequence[str], pr
         figures = result["figures"]
         lines += [f"- {k}: {round(v, 3) if isinstance(v, float) else v}" for k, v in figures.items()
                   if not isinstance(v, dict)]
+        if result.get("sealed"):
+            lines += ["", "Sealed set: figures only; its items are not shown, so it cannot be used for tuning."]
+            continue
         if result["kind"] == "questions":
             categories = guidance.QUESTION_LABELS
             for key, label in categories.items():

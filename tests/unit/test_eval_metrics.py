@@ -322,8 +322,12 @@ def test_question_figures() -> None:
 
 def test_missed_targets_names_every_miss_and_unmeasured_figure() -> None:
     good = {"questions": {"fact_share": 0.95},
-            "offers": {"payload_share": 0.99, "micro_recall": 0.91, "micro_precision": 0.9, "level_accuracy": 0.85}}
+            "offers": {"payload_share": 0.99, "micro_recall": 0.91, "micro_precision": 0.9, "level_accuracy": 0.85,
+                       "false_payload_rate": 0.0}}
     assert missed_targets(good) == []
+    # a rate with a ceiling: checking plain questions as offers is a miss
+    overrouted = {**good, "offers": {**good["offers"], "false_payload_rate": 0.4}}
+    assert missed_targets(overrouted) == ["offer check on a plain question (not_offer): 0.400 > 0.10"]
     bad = {"questions": {"fact_share": 0.5}, "offers": {**good["offers"], "micro_precision": None}}
     missed = missed_targets(bad)
     assert len(missed) == 2 and "0.500 < 0.92" in missed[0] and "not measured" in missed[1]
