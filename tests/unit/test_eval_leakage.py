@@ -29,6 +29,8 @@ HELD_OUT_FILES = (
     EVAL / "heldout" / "offers.yml",
     EVAL / "guidance_questions.yml",
     EVAL / "offer_cases.yml",
+    EVAL / "sealed" / "questions.yml",
+    EVAL / "sealed" / "offers.yml",
 )
 SIMILAR = 0.75
 # Share of the shorter text's distinct tokens that must also be in the other before difflib runs.
@@ -211,6 +213,8 @@ def test_the_prefilter_drops_no_leak() -> None:
 
 def test_no_held_out_item_is_a_copy_or_near_copy_of_training_data() -> None:
     leaks = _leaks()
-    listing = "\n".join(f"  {ratio:.2f}  {h_where}: {h_text!r}\n        ~ {t_where}: {t_text!r}"
+    # A sealed set's items are never shown, not even here: only which training text is too close.
+    listing = "\n".join(f"  {ratio:.2f}  {h_where}: {'(sealed)' if '/sealed/' in h_where else repr(h_text)}\n"
+                        f"        ~ {t_where}: {t_text!r}"
                         for ratio, h_where, h_text, t_where, t_text in leaks)
     assert not leaks, f"{len(leaks)} held-out item(s) too close to training data:\n{listing}"
