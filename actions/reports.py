@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import ReportTextReply, knowledge, language_events, latest_text, reply_language, report_texts, send
 from actions.offers import OFFER_SLOT, assess_text, offer_check_messages
 from bot.recruitment.extract import extract_offer_facts
+from bot.recruitment.money import approximate_idr
 from bot.recruitment.risk import FLAG_CODES, risk_level
 from bot.recruitment.routing import describes_offer, offer_signals, tells_story
 from bot.replies import BotMessage, Button, answer_reply
@@ -110,10 +111,9 @@ def story_slots(story: str) -> List[Dict[Text, Any]]:
     if facts.phones:
         events.append(SlotSet("report_recruiter_phone", facts.phones[0]))
     if facts.fees:
-        parsed = answers.parse_money_answer(story)
-        if parsed:
-            events.append(SlotSet("report_money", story[facts.fees[0].start: facts.fees[-1].end][:300]))
-            events.append(SlotSet(MONEY_IDR_SLOT, float(parsed[1])))
+        # Fees only: a promised salary or a threatened penalty in the story is no money paid.
+        events.append(SlotSet("report_money", story[facts.fees[0].start: facts.fees[-1].end][:300]))
+        events.append(SlotSet(MONEY_IDR_SLOT, float(max(approximate_idr(fee) for fee in facts.fees))))
     if facts.trafficking:
         events.append(SlotSet(URGENT_SLOT, True))
     return events

@@ -125,3 +125,9 @@ def test_an_emergency_reply_fits_a_phone_and_gives_each_contact_once() -> None:
     reply = "\n".join(m.get("text") or "" for m in messages)
     assert payloads(messages)
     assert reply.count("0-800-1000") <= 2 and len(reply) <= 2000
+
+
+def test_the_money_in_a_report_is_the_fee_not_the_promised_salary() -> None:
+    text = "mau lapor, calo janji gaji 28 juta sebulan, aku udah transfer 5 juta ke rekening dia tapi dia hilang"
+    _, slots = run(ActionStartReport(), tracker(text, "report_recruiter"))
+    assert slots["report_money_idr"] == 5_000_000
