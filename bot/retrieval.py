@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.intents import FALLBACK_INTENT
+from bot.text_guard import asks_something
 
 # Abbreviations and synonyms users write, mapped to the words our examples and answers use.
 # Whole words only; applied to the message and to the indexed texts alike.
@@ -165,11 +166,6 @@ AGREE_CONFIDENCE = 0.15
 SUPPORT_CONFIDENCE = 0.25
 SMALL_TALK_SCORE = 0.50    # to overrule "thanks"/"bye": above what small talk itself reaches
 CANDIDATE_SCORE = 0.12     # below this an answer is not worth offering as "did you mean"
-_QUESTION = re.compile(
-    r"\?|\b(?:apa|apakah|berapa|brp|gimana|bagaimana|gmn|kapan|dimana|mana|siapa|kenapa|boleh|bisa|bs|harus|perlu|"
-    r"syarat|cara|how|what|which|when|where|who|why|can|do|does|is|are|should|need|must)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -184,7 +180,7 @@ class Decision:
 
 def looks_like_question(text: str) -> bool:
     words = len((text or "").split())
-    return words >= 7 or (words >= 4 and bool(_QUESTION.search(text or "")))
+    return words >= 7 or (words >= 4 and asks_something(text))
 
 
 def decide(

@@ -24,3 +24,23 @@ def cut_long_text(text: str, limit: int = MAX_READ_CHARS) -> str:
     cut = text[:limit]
     space = cut.rfind(" ")
     return cut[:space] if space > limit * 0.8 else cut
+
+
+# Words that ask, in Indonesian (and its abbreviations) and English. One list for every place
+# that must tell a question from a statement (offer routing, the retrieval stage).
+_QUESTION_WORDS = (
+    r"apa|apakah|berapa|brp|gimana|bagaimana|gmn|kapan|dimana|mana|siapa|kenapa|boleh|bisa|bs|kalau|kalo|piye|kumaha|"
+    r"how|what|which|when|where|who|why|can|could|do|does|is|are|should"
+)
+_STARTS_AS_QUESTION = re.compile(rf"\?|^\s*(?:{_QUESTION_WORDS})\b", re.IGNORECASE)
+_ASKS = re.compile(rf"\?|\b(?:{_QUESTION_WORDS}|harus|perlu|syarat|cara|need|must)\b", re.IGNORECASE)
+
+
+def is_question_form(text: Optional[str]) -> bool:
+    """Asked as a question: a question mark, or a question word first ("gimana cara…")."""
+    return bool(_STARTS_AS_QUESTION.search(text or ""))
+
+
+def asks_something(text: Optional[str]) -> bool:
+    """A question mark or a question word anywhere ("aku umur 30 masih bisa ga")."""
+    return bool(_ASKS.search(text or ""))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from bot.recruitment.extract import OfferFacts, extract_offer_facts, salary_is_unrealistic
+from bot.text_guard import is_question_form
 
 # Facts that are a red flag (or the danger sign) when the text states them.
 _FLAG_FACTS = (
@@ -82,13 +83,6 @@ _OFFER_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 MIN_CLEAN_DESCRIPTION_WORDS = 10
-# A question ("How can I check an LPK?", "LPK swasta narik brp?") asks about a topic; a clean
-# offer is told as statements.
-_QUESTION_FORM = re.compile(
-    r"\?|^\s*(?:how|what|which|when|where|who|why|can|could|is|are|do|does|should|apa|apakah|gimana|bagaimana|"
-    r"berapa|brp|kapan|dimana|siapa|kenapa|boleh|bisa|kalau|kalo|piye|kumaha)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -129,7 +123,8 @@ def offer_signals(text: str, facts: OfferFacts) -> OfferSignals:
         asks_judgement=bool(_JUDGE.search(text)),
         offer_context=len({m.group(0).lower() for m in _OFFER_CONTEXT.finditer(text)}),
         names_recruiter=bool(_AGENCY_WORD.search(text)) or bool(facts.agencies),
-        question_form=bool(_QUESTION_FORM.search(text)),
+        # A question ("How can I check an LPK?") asks about a topic; a clean offer is told as statements.
+        question_form=is_question_form(text),
         words=len(text.split()),
     )
 

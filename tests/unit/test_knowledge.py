@@ -6,13 +6,14 @@ Source URLs, phone numbers and figures are checked against the project's own reg
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 import pytest
 import yaml
 
 from bot.knowledge import MAX_ANSWER_CHARS, MAX_TITLE_CHARS, ContentError, format_source_note, load_knowledge
 from bot.settings import get_settings
+from tests.unit.support import yaml_strings
 
 CONTENT = get_settings().content_dir
 
@@ -77,15 +78,6 @@ def _superseded(text: str) -> List[str]:
     return problems
 
 
-def _strings(node) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _strings(value)
 
 
 def test_the_superseded_claims_check_can_fail() -> None:
@@ -101,7 +93,7 @@ def test_no_superseded_claim_is_stated(kb) -> None:
     problems = [f"{a.id}/{lang}: {p}" for a in kb.answers.values() for lang in ("id", "en") for p in _superseded(a.body(lang))]
     for name in ("ui.yml", "reports.yml", "risk_flags.yml"):
         data = yaml.safe_load((CONTENT / name).read_text(encoding="utf-8"))
-        problems += [f"{name}: {p}" for text in _strings(data) for p in _superseded(text)]
+        problems += [f"{name}: {p}" for text in yaml_strings(data) for p in _superseded(text)]
     assert not problems, problems
 
 

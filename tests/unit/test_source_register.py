@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import List, Tuple
 
 import pytest
 import yaml
@@ -14,6 +14,7 @@ import yaml
 from bot.knowledge import load_knowledge
 from bot.settings import get_settings
 from bot.sources import PHONE, ContentError, digits, load_source_register, numbers_in, phone_numbers
+from tests.unit.support import yaml_strings
 
 CONTENT = get_settings().content_dir
 FACTS = get_settings().project_root.parent / "shared" / "knowledge" / "facts.md"
@@ -41,16 +42,6 @@ def _load(name: str):
     return yaml.safe_load((CONTENT / name).read_text(encoding="utf-8"))
 
 
-def _strings(node) -> Iterator[str]:
-    """Every text in a YAML tree (comments are not data, so they are not included)."""
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _strings(value)
 
 
 def _red_flags() -> List[Tuple[str, List[str], List[str]]]:
@@ -101,7 +92,7 @@ def _content_phones() -> List[Tuple[str, str]]:
         for number in phone_numbers(answer.body(lang))
     ]
     for name in ("ui.yml", "reports.yml", "risk_flags.yml"):
-        found += [(name, number) for text in _strings(_load(name)) for number in phone_numbers(text)]
+        found += [(name, number) for text in yaml_strings(_load(name)) for number in phone_numbers(text)]
     return found
 
 
