@@ -34,6 +34,7 @@ from bot.knowledge import KnowledgeBase, cached_knowledge
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.routing import asks_about_offers, offer_signals, route_to_offer_check
 from bot.retrieval import (
+    DOUBTFUL_CONFIDENCE,
     SMALL_TALK_INTENTS,
     KnowledgeRetriever,
     decide,
@@ -195,7 +196,9 @@ class KnowledgeRetrievalClassifier(GraphComponent):
         text = message.get(TEXT) or ""
         if text.startswith(INTENT_MESSAGE_PREFIX):
             return  # a button payload ("/ask_salary") names its intent itself
-        unsure = name == FALLBACK_INTENT or (name in SMALL_TALK_INTENTS and looks_like_question(text))
+        doubtful = (intent.get("confidence") or 0.0) < DOUBTFUL_CONFIDENCE and name not in SMALL_TALK_INTENTS
+        unsure = (name == FALLBACK_INTENT or (name in SMALL_TALK_INTENTS and looks_like_question(text))
+                  or (doubtful and name in self._knowledge_intents))
         offer_question = name == OFFER_INTENT and looks_like_question(text)
         if not has_readable_text(text) or not (unsure or offer_question):
             return  # a real intent the classifier was sure of, or plain small talk
@@ -211,8 +214,9 @@ class KnowledgeRetrievalClassifier(GraphComponent):
         decision = decide(name, intent.get("confidence") or 0.0, ranking, retriever.search(text),
                           self._knowledge_intents, text)
         message.set(CANDIDATES_KEY, list(decision.candidates), add_to_output=True)
-        if decision.source == "retrieval":
+        if decision.source == "retrieval" or decision.intent != name:
             _set_intent(message, decision.intent, decision.confidence)
+        if decision.source == "retrieval":
             message.set(RETRIEVAL_KEY, {"from_intent": name}, add_to_output=True)
 
 

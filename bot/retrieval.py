@@ -44,17 +44,32 @@ SYNONYMS: Mapping[str, str] = {
     "tki": "pmi", "tkw": "pmi", "tkv": "pmi", "bmi": "pmi",
 }
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Words that frame a question ("…syaratnya apa aja kak?") but say nothing about its topic. Left in,
+# they make "magang ke jepang syaratnya apa aja" as close to "epa ke ssw syaratnya apa aja" as to
+# any magang answer; the retriever compares what a message is about.
+FRAME_WORDS = frozenset("""
+    apa apakah aja saja sih dong deh nih kah ya yah kak ka min gan bang mas mbak sis bro om tante pak bu
+    ke di dari dr yang itu ini tuh gitu gimana bagaimana berapa brp kapan dimana mana siapa kenapa
+    tidak bisa boleh harus perlu mau ingin pengen tanya nanya tolong mohon halo hai makasih terima kasih
+    aku saya kamu kita kami dia nya dan atau tapi juga jg lagi udah sudah belum masih kalau kalo jadi
+    syarat syaratnya caranya cara info informasi soal tentang buat untuk utk sama dengan dgn
+    the a an to of in on at for is are was be do does can could what how which who why when where
+    i my me you your we our it this that and or but please hi hello thanks thank about with
+""".split())
 
 
 def normalise(text: str) -> str:
-    """Lower-case words with abbreviations expanded; reduplication ("lpk2") and repeats folded."""
+    """Lower-case content words with abbreviations expanded; reduplication ("lpk2") and repeats
+    folded; question frames (FRAME_WORDS) dropped."""
     words = []
     for word in _WORD.findall((text or "").lower()):
         if not any(c.isdigit() for c in word):
             word = re.sub(r"(.)\1{2,}", r"\1", word)  # "bangettt" -> "banget", but not "1000"
         if word.endswith("2") and len(word) > 3 and not word[:-1].isdigit():
             word = word[:-1]  # Indonesian reduplication "dokumen2" = "dokumen-dokumen"
-        words.append(SYNONYMS.get(word, word))
+        word = SYNONYMS.get(word, word)
+        if word not in FRAME_WORDS:
+            words.append(word)
     return " ".join(words)
 
 
@@ -166,6 +181,10 @@ AGREE_CONFIDENCE = 0.15
 SUPPORT_CONFIDENCE = 0.25
 SMALL_TALK_SCORE = 0.50    # to overrule "thanks"/"bye": above what small talk itself reaches
 CANDIDATE_SCORE = 0.12     # below this an answer is not worth offering as "did you mean"
+# A knowledge answer the classifier is unsure of, for a message that resembles nothing in the
+# knowledge ("zxqv plmk wrtz"): a guess on noise, so the message is unclear.
+DOUBTFUL_CONFIDENCE = 0.5
+NOTHING_ALIKE_SCORE = 0.10
 
 
 @dataclass(frozen=True)
@@ -200,6 +219,8 @@ def decide(
         if guess is not None:
             return Decision(guess.answer_id, guess.score, candidates, "retrieval")
         return Decision(intent, confidence, candidates, "unclear")
+    if intent in known and confidence < DOUBTFUL_CONFIDENCE and (not hits or hits[0].score < NOTHING_ALIKE_SCORE):
+        return Decision(FALLBACK_INTENT, confidence, candidates, "unclear")
     top = hits[0] if hits else None
     if top is not None and top.answer_id in NEVER_RETRIEVED:
         top = None
@@ -216,7 +237,7 @@ def _margin(hits: Sequence[Hit]) -> float:
     return hits[0].score - hits[1].score if len(hits) > 1 else hits[0].score
 
 
-MIN_RETRIEVAL_WORDS = 3
+MIN_RETRIEVAL_WORDS = 2  # content words, after FRAME_WORDS are dropped
 # Answers the retriever may offer but never choose: choosing them starts a flow (an emergency
 # marks any later report urgent), which a guess must not do.
 NEVER_RETRIEVED = frozenset({"emergency_help", "report_guidance"})
@@ -227,7 +248,7 @@ def question_guess(
 ) -> "Hit | None":
     """The knowledge answer a message asks for, when the evidence suffices: a close retrieval
     match, or the retriever and the classifier agreeing (see AGREE_CONFIDENCE). One or two
-    words ("kak", "magang") say too little: they get "did you mean", not a guess."""
+    content word ("kak", "magang") says too little: it gets "did you mean", not a guess."""
     if len(normalise(text).split()) < MIN_RETRIEVAL_WORDS:
         return None
     known = set(known) - NEVER_RETRIEVED
