@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.knowledge import KnowledgeBase, cached_knowledge
+from bot.knowledge import KnowledgeBase, configured_knowledge
 from bot.language import choose_language
 from bot.text_guard import TRUNCATED_KEY
 from bot.replies import BotMessage, UiText, cached_ui_text
@@ -20,7 +20,7 @@ SUGGESTED_ANSWER_SLOT = "suggested_answer"
 
 
 def knowledge() -> KnowledgeBase:
-    return cached_knowledge(str(get_settings().content_dir / "knowledge"))
+    return configured_knowledge()
 
 
 def ui_text() -> UiText:

@@ -16,6 +16,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import yaml
 
 from bot.language import SUPPORTED_LANGUAGES
+from bot.settings import get_settings
 
 # WhatsApp reply-button titles are limited to 20 characters; we use titles as button labels.
 MAX_TITLE_CHARS = 20
@@ -186,6 +187,11 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
 def cached_knowledge(directory: str) -> KnowledgeBase:
     """Content is read once per process; the action server restarts to pick up edits."""
     return load_knowledge(Path(directory))
+
+
+def configured_knowledge() -> KnowledgeBase:
+    """The knowledge in the configured content directory (the actions and the NLU's retriever)."""
+    return cached_knowledge(str(get_settings().content_dir / "knowledge"))
 
 
 def format_source_note(answer: Answer, language: str) -> str:

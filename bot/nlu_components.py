@@ -30,7 +30,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.intents import CANDIDATES_KEY, FALLBACK_INTENT, OFFER_ROUTE_KEY, QUESTION_GUESS_KEY, RETRIEVAL_KEY
-from bot.knowledge import KnowledgeBase, cached_knowledge
+from bot.knowledge import configured_knowledge
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.routing import asks_about_offers, offer_signals, route_to_offer_check
 from bot.retrieval import (
@@ -44,7 +44,6 @@ from bot.retrieval import (
     question_guess,
 )
 from bot.safe_logging import error_summary
-from bot.settings import get_settings
 from bot.text_guard import MAX_READ_CHARS, TRUNCATED_KEY, cut_long_text, has_readable_text
 
 logger = logging.getLogger(__name__)
@@ -112,10 +111,6 @@ class NonTextIntentClassifier(_Stateless):
         return messages
 
 
-def _knowledge() -> KnowledgeBase:
-    return cached_knowledge(str(get_settings().content_dir / "knowledge"))
-
-
 def _set_intent(message: Message, name: str, confidence: float) -> None:
     intent = {"name": name, "confidence": float(confidence)}
     ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != name]
@@ -159,7 +154,7 @@ class KnowledgeRetrievalClassifier(GraphComponent):
         return component
 
     def train(self, training_data: TrainingData) -> Resource:
-        answer_ids = set(_knowledge().answers)
+        answer_ids = set(configured_knowledge().answers)
         examples: Dict[str, List[str]] = {}
         for example in training_data.intent_examples:
             intent = example.get(INTENT)
@@ -172,7 +167,7 @@ class KnowledgeRetrievalClassifier(GraphComponent):
 
     def _index(self) -> KnowledgeRetriever:
         if self._retriever is None:
-            kb = _knowledge()
+            kb = configured_knowledge()
             texts = {
                 answer.id: [*answer.title.values(), *answer.text.values(),
                             *keyword_documents(answer.keywords)]
@@ -196,9 +191,8 @@ class KnowledgeRetrievalClassifier(GraphComponent):
         text = message.get(TEXT) or ""
         if text.startswith(INTENT_MESSAGE_PREFIX):
             return  # a button payload ("/ask_salary") names its intent itself
-        doubtful = (intent.get("confidence") or 0.0) < DOUBTFUL_CONFIDENCE and name not in SMALL_TALK_INTENTS
-        unsure = (name == FALLBACK_INTENT or (name in SMALL_TALK_INTENTS and looks_like_question(text))
-                  or (doubtful and name in self._knowledge_intents))
+        doubtful = name in self._knowledge_intents and (intent.get("confidence") or 0.0) < DOUBTFUL_CONFIDENCE
+        unsure = name == FALLBACK_INTENT or (name in SMALL_TALK_INTENTS and looks_like_question(text)) or doubtful
         offer_question = name == OFFER_INTENT and looks_like_question(text)
         if not has_readable_text(text) or not (unsure or offer_question):
             return  # a real intent the classifier was sure of, or plain small talk
@@ -214,7 +208,7 @@ class KnowledgeRetrievalClassifier(GraphComponent):
         decision = decide(name, intent.get("confidence") or 0.0, ranking, retriever.search(text),
                           self._knowledge_intents, text)
         message.set(CANDIDATES_KEY, list(decision.candidates), add_to_output=True)
-        if decision.source == "retrieval" or decision.intent != name:
+        if decision.intent != name:
             _set_intent(message, decision.intent, decision.confidence)
         if decision.source == "retrieval":
             message.set(RETRIEVAL_KEY, {"from_intent": name}, add_to_output=True)
