@@ -75,8 +75,12 @@ class Report(Base):
     consent_to_contact = Column(Boolean, nullable=False, default=False)
     anonymous = Column(Boolean, nullable=False, default=True)
     reporter_contact = Column(String(200), nullable=True)
-    failed_pin_attempts = Column(Integer, nullable=False, default=0)
-    pin_locked_until = Column(DateTime, nullable=True)
+    # The question about being contacted exactly as the reporter saw it, and when they answered
+    # (UU 27/2022: consent must be provable).
+    consent_text = Column(Text, nullable=True)
+    consent_recorded_at = Column(DateTime, nullable=True)
+    # Set when the retention command removed the personal data of this closed report.
+    anonymised_at = Column(DateTime, nullable=True)
     recruiter_id = Column(Integer, ForeignKey("recruiters.id"), nullable=True, index=True)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -199,6 +203,14 @@ class StaffUser(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_login_at = Column(DateTime, nullable=True)
+    # TOTP (RFC 6238) second factor: the base32 secret, when it was confirmed, and the last time
+    # step accepted (a code cannot be used twice).
+    totp_secret = Column(String(64), nullable=True)
+    totp_enabled_at = Column(DateTime, nullable=True)
+    totp_last_step = Column(BigInteger, nullable=True)
+    password_changed_at = Column(DateTime, nullable=True)
+    # Set by an admin's reset: the next sign-in must choose a new password first.
+    must_change_password = Column(Boolean, nullable=False, default=False, server_default="0")
 
     tokens: List["ApiToken"] = relationship("ApiToken", back_populates="user", order_by="ApiToken.id")
 
@@ -216,22 +228,68 @@ class ApiToken(Base):
     created_by = Column(String(80), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_used_at = Column(DateTime, nullable=True)
+    expires_at = Column(DateTime, nullable=True)
     revoked_at = Column(DateTime, nullable=True)
 
     user: StaffUser = relationship("StaffUser", back_populates="tokens")
 
 
-class LoginThrottle(Base):
-    """Failed sign-ins per username (known or not, so probing names looks the same), and the lock
-    they lead to. The row is removed after a successful sign-in."""
+class StaffSession(Base):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored, and a
+    session ends for good when revoked (logout, password change, account disabled), whatever the
+    cookie says."""
 
-    __tablename__ = "staff_login_throttle"
+    __tablename__ = "staff_sessions"
 
     id = Column(Integer, primary_key=True)
-    username = Column(String(80), nullable=False, unique=True)
-    failures = Column(Integer, nullable=False, default=0)
-    last_failure_at = Column(DateTime, nullable=True)
-    locked_until = Column(DateTime, nullable=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=True)
+    revoked_at = Column(DateTime, nullable=True)
+    revoked_reason = Column(String(40), nullable=True)
+
+    user: StaffUser = relationship("StaffUser")
+
+
+class RecoveryCode(Base):
+    """A one-time code that replaces the authenticator app once (stored as an argon2 hash)."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    code_hash = Column(String(200), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    used_at = Column(DateTime, nullable=True)
+
+
+class SecurityCounter(Base):
+    """How often something happened to one key in one fixed time window (failed sign-ins, wrong
+    PINs, reports filed, status checks). Incremented in SQL (``count = count + 1``), so parallel
+    requests are all counted; old windows are purged by the retention command. Keys hold hashes,
+    never a username, phone number or address in clear (bot/storage/counters.py)."""
+
+    __tablename__ = "security_counters"
+    __table_args__ = (UniqueConstraint("key", "window_start", name="uq_security_counter_window"),)
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(200), nullable=False)
+    window_start = Column(DateTime, nullable=False, index=True)
+    count = Column(Integer, nullable=False, default=0)
+
+
+class AuditEntry(Base):
+    """What staff and scheduled jobs did that concerns no single report (those go to
+    report_events): accounts, sign-in factors, tokens, retention runs, data erasure."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    actor = Column(String(80), nullable=False)
+    action = Column(String(60), nullable=False, index=True)
+    detail = Column(JSON, nullable=False, default=dict)
 
 
 # Reviewer the report is assigned to (a staff username), and the reason of the last decision

@@ -1,0 +1,82 @@
+"""Atomic counters in fixed time windows: rate limits and lock-outs shared by every process.
+
+``hit`` increments in SQL (``UPDATE … SET count = count + 1``), so eight parallel wrong guesses
+count as eight, on SQLite and PostgreSQL alike; the row lock taken by the UPDATE orders parallel
+transactions. Keys are ``kind:hash``: the subject (a sender id, a username, an address) is kept
+only as a truncated SHA-256, so this table holds nobody's phone number or address in clear, and its
+rows are purged a day after their window ends (bot/privacy/retention.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Iterable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.storage.models import SecurityCounter
+
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+def counter_key(kind: str, *subject: object) -> str:
+    """``kind:`` and a hash of the subject parts (never the subject itself)."""
+    digest = hashlib.sha256("\x1f".join(str(part) for part in subject).encode("utf-8")).hexdigest()[:40]
+    return f"{kind}:{digest}"
+
+
+def window_start(now: dt.datetime, window_seconds: int) -> dt.datetime:
+    seconds = int((now - EPOCH).total_seconds())
+    return EPOCH + dt.timedelta(seconds=seconds - seconds % max(1, window_seconds))
+
+
+def window_end(now: dt.datetime, window_seconds: int) -> dt.datetime:
+    return window_start(now, window_seconds) + dt.timedelta(seconds=max(1, window_seconds))
+
+
+def hit(session: Session, key: str, window_seconds: int, now: dt.datetime, amount: int = 1) -> int:
+    """Add ``amount`` to the key's count in the current window; returns the count after it."""
+    start = window_start(now, window_seconds)
+    condition = (SecurityCounter.key == key, SecurityCounter.window_start == start)
+    for _ in range(3):
+        changed = session.execute(
+            update(SecurityCounter).where(*condition).values(count=SecurityCounter.count + amount)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed:
+            break
+        try:
+            # The first hit of a window creates the row; of two first hits, the loser of the
+            # unique-key race goes round again and increments the winner's row.
+            with session.begin_nested():
+                session.add(SecurityCounter(key=key, window_start=start, count=amount))
+                session.flush()
+            break
+        except IntegrityError:
+            continue
+    return int(session.execute(select(SecurityCounter.count).where(*condition)).scalar_one())
+
+
+def current(session: Session, key: str, window_seconds: int, now: dt.datetime) -> int:
+    start = window_start(now, window_seconds)
+    value = session.execute(
+        select(SecurityCounter.count).where(SecurityCounter.key == key, SecurityCounter.window_start == start)
+    ).scalar()
+    return int(value or 0)
+
+
+def clear(session: Session, keys: Iterable[str]) -> None:
+    """Forget these keys in every window (after a successful sign-in, say)."""
+    keys = list(keys)
+    if keys:
+        session.execute(delete(SecurityCounter).where(SecurityCounter.key.in_(keys))
+                        .execution_options(synchronize_session=False))
+
+
+def forget_before(session: Session, before: dt.datetime) -> int:
+    """Remove windows that started before ``before``; returns how many rows went."""
+    return session.execute(
+        delete(SecurityCounter).where(SecurityCounter.window_start < before).execution_options(synchronize_session=False)
+    ).rowcount or 0

@@ -1,0 +1,115 @@
+"""Start-up refuses unsafe settings (issue 10, items 2-4): placeholder or short secrets, an open REST
+channel in production, internal servers exposed without the action server's token; secrets come
+from the environment or files, never the command line."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.serve import child_environment, services, write_endpoints
+from bot.settings import PROJECT_ROOT, get_settings, is_loopback, secret_problems
+
+STRONG = "k3XvQ9w2Zr8yT5pL1mN7bH4cF6dJ0sAe"  # 32 random characters
+PRODUCTION_ENV_EXAMPLE = PROJECT_ROOT / "deploy" / "production.env.example"
+
+
+def example_values() -> dict:
+    values = {}
+    for line in PRODUCTION_ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            name, _, value = line.partition("=")
+            values[name] = value
+    return values
+
+
+@pytest.mark.parametrize("name", ["RASA_API_TOKEN", "CONSOLE_SECRET_KEY", "TELEGRAM_WEBHOOK_SECRET",
+                                  "WHATSAPP_VERIFY_TOKEN", "ACTION_SERVER_TOKEN", "REST_CHANNEL_TOKEN"])
+def test_every_placeholder_secret_of_the_example_file_is_refused_by_name(name: str, monkeypatch) -> None:
+    value = example_values().get(name) or "CHANGE-ME-long-random"
+    monkeypatch.setenv(name, value)
+    problems = get_settings().security_problems()
+    assert any(problem.startswith(name) and "placeholder" in problem for problem in problems), problems
+
+
+def test_the_whole_example_file_as_given_does_not_start(monkeypatch) -> None:
+    for name, value in example_values().items():
+        monkeypatch.setenv(name, value)
+    problems = get_settings().security_problems()
+    named = {problem.split()[0] for problem in problems}
+    assert {"RASA_API_TOKEN", "CONSOLE_SECRET_KEY", "DATABASE_URL", "TRACKER_STORE_URL", "ACTION_SERVER_TOKEN",
+            "TELEGRAM_WEBHOOK_SECRET", "WHATSAPP_VERIFY_TOKEN"} <= named
+
+
+def test_short_self_chosen_secrets_are_refused_platform_ones_only_for_placeholders() -> None:
+    assert secret_problems("CONSOLE_SECRET_KEY", "short-but-random")
+    assert not secret_problems("CONSOLE_SECRET_KEY", STRONG)
+    assert not secret_problems("WHATSAPP_APP_SECRET", "0123456789abcdef0123456789abcdef")
+    assert secret_problems("TELEGRAM_BOT_TOKEN", "123456:CHANGE-ME")
+    assert secret_problems("STAFF_ADMIN_PASSWORD", "admin123")
+
+
+def test_production_needs_rest_off_or_behind_a_token(monkeypatch) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("CONSOLE_BASE_URL", "https://console.example.org")
+    for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "CONSOLE_SECRET_KEY"):
+        monkeypatch.setenv(name, STRONG)
+    assert any("REST_CHANNEL=on" in problem for problem in get_settings().security_problems())
+    monkeypatch.setenv("REST_CHANNEL", "token")
+    assert any("REST_CHANNEL_TOKEN" in problem for problem in get_settings().security_problems())
+    monkeypatch.setenv("REST_CHANNEL_TOKEN", STRONG)
+    assert get_settings().security_problems() == []
+    monkeypatch.setenv("REST_CHANNEL", "off")
+    assert get_settings().security_problems() == []
+
+
+def test_internal_servers_stay_on_loopback_unless_told_and_protected(monkeypatch) -> None:
+    assert get_settings().bind_host == "127.0.0.1"
+    monkeypatch.setenv("BIND_HOST", "0.0.0.0")
+    assert any("BIND_HOST" in problem for problem in get_settings().security_problems())
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", STRONG)
+    assert get_settings().security_problems() == []
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5")
+
+
+def test_secrets_can_come_from_files(tmp_path: Path, monkeypatch) -> None:
+    secret_file = tmp_path / "console_secret"
+    secret_file.write_text(STRONG + "\n", encoding="utf-8")
+    monkeypatch.delenv("CONSOLE_SECRET_KEY", raising=False)
+    monkeypatch.setenv("CONSOLE_SECRET_KEY_FILE", str(secret_file))
+    assert get_settings().console_secret_key == STRONG
+
+
+def test_no_secret_is_on_any_command_line_and_the_endpoints_file_is_private(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RASA_API_TOKEN", STRONG)
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", STRONG[::-1])
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:" + STRONG)
+    monkeypatch.setenv("STAFF_TELEGRAM_CHAT_ID", "-100123")
+    settings = dataclasses.replace(get_settings(), var_dir=tmp_path)
+    for service in services(settings):
+        command = " ".join(service.command)
+        assert STRONG not in command and STRONG[::-1] not in command, service.name
+    path = write_endpoints(settings)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    endpoints = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert endpoints["action_endpoint"]["headers"] == {"X-Action-Token": STRONG[::-1]}
+    assert endpoints["action_endpoint"]["url"].startswith("http://127.0.0.1:")
+    assert endpoints["tracker_store"]["type"] == "bot.storage.tracker_store.RedactingSQLTrackerStore"
+
+
+@pytest.mark.parametrize("module", ["bot.rasa_server", "bot.action_server"])
+def test_servers_refuse_to_start_with_a_placeholder_secret_and_say_which(module: str) -> None:
+    env = child_environment()
+    env.update({"RASA_API_TOKEN": "CHANGE-ME-long-random", "ACTION_SERVER_TOKEN": STRONG})
+    result = subprocess.run([sys.executable, "-m", module], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert "RASA_API_TOKEN is a placeholder" in result.stderr
+    assert "CHANGE-ME-long-random" not in result.stderr  # the value itself is never echoed
