@@ -20,9 +20,14 @@ from typing import Dict, List, Optional, Sequence
 import yaml
 from sqlalchemy.engine import make_url
 
+from bot.action_server import TOKEN_HEADER
 from bot.settings import Settings, get_settings
+from bot.startup import refuse_unsafe_start
 
 logger = logging.getLogger("bot.serve")
+
+# Largest request body any of our servers reads (chat webhooks are a few KB).
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,8 @@ def endpoints_yaml(settings: Settings) -> str:
     workers must not process one user's messages at the same time)."""
     tracker = make_url(settings.tracker_store_url)
     store = {
-        "type": "SQL",
+        # Rasa's SQL store with case codes and PINs kept out (bot/storage/tracker_store.py).
+        "type": "bot.storage.tracker_store.RedactingSQLTrackerStore",
         "dialect": tracker.drivername.split("+")[0],
         "db": tracker.database,
     }
@@ -46,7 +52,8 @@ def endpoints_yaml(settings: Settings) -> str:
         if value:
             store[key] = value
     endpoints: Dict[str, object] = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_port}/webhook"},
+        "action_endpoint": {"url": f"http://{connect_host(settings.bind_host)}:{settings.action_port}/webhook",
+                            "headers": {TOKEN_HEADER: settings.action_server_token}},
         "tracker_store": store,
     }
     if settings.redis_url:
@@ -56,29 +63,30 @@ def endpoints_yaml(settings: Settings) -> str:
     return yaml.safe_dump(endpoints, sort_keys=False)
 
 
-def write_endpoints(settings: Settings) -> Path:
-    path = settings.var_dir / "endpoints.yml"
-    path.write_text("# Written by bot/serve.py from the environment at each start; edit the settings, not this.\n"
-                    + endpoints_yaml(settings), encoding="utf-8")
-    path.chmod(0o600)  # it may hold the database password
+def connect_host(bind_host: str) -> str:
+    """Where this machine reaches a server bound to ``bind_host``."""
+    return "127.0.0.1" if bind_host in ("0.0.0.0", "::", "") else bind_host
+
+
+def write_endpoints(settings: Settings, path: Optional[Path] = None) -> Path:
+    """The endpoints file, readable by its owner only: it holds the action server's token and
+    may hold the database password (files, not argv, carry secrets to Rasa)."""
+    path = path or settings.var_dir / "endpoints.yml"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("# Written by bot/serve.py from the environment at each start; edit the settings, not this.\n"
+                     + endpoints_yaml(settings))
+    path.chmod(0o600)
     return path
 
 
 def services(settings: Settings) -> List[Service]:
     python = sys.executable
+    # No secret on any command line (every local user can read argv in `ps`): the children read
+    # them from the environment and from the endpoints file.
     selected: List[Service] = [
-        Service("actions", [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)]),
-        Service(
-            "rasa",
-            [
-                python, "-m", "rasa", "run",
-                "--model", str(settings.model_path),
-                "--port", str(settings.rasa_port),
-                "--endpoints", str(settings.var_dir / "endpoints.yml"),
-                "--credentials", "credentials.yml",
-                "--enable-api", "--auth-token", settings.rasa_api_token,
-            ],
-        ),
+        Service("actions", [python, "-m", "bot.action_server"]),
+        Service("rasa", [python, "-m", "bot.rasa_server", str(settings.var_dir / "endpoints.yml")]),
         Service("console", [python, "-m", "console", "serve", "--port", str(settings.console_port)]),
     ]
     if settings.staff_alerts_enabled or settings.telegram_enabled or settings.whatsapp_enabled:
@@ -92,6 +100,10 @@ def child_environment() -> Dict[str, str]:
     env = dict(os.environ)
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Sanic (Rasa and the action server): refuse bodies over 1 MB before reading them (its own
+    # default is 100 MB), and no access log (URLs hold conversation ids and the API token).
+    env.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
+    env.setdefault("SANIC_ACCESS_LOG", "False")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(get_settings().project_root), env.get("PYTHONPATH")]))
     return env
 
@@ -102,6 +114,8 @@ def run(selected: Sequence[Service]) -> int:
     # The schema and the registry must exist before the first report arrives.
     from bot.manage import ensure_registry, migrate
 
+    if refuse_unsafe_start(settings, "make run", needs=("RASA_API_TOKEN", "ACTION_SERVER_TOKEN")):
+        return 2
     migrate()
     ensure_registry()
     write_endpoints(settings)
@@ -165,10 +179,15 @@ def prepare_telegram_polling() -> Optional[str]:
     return None
 
 
-def ensure_api_token() -> None:
-    """Rasa's HTTP API reads and rewrites conversations: never serve it without a token."""
-    if not get_settings().rasa_api_token:
+def ensure_internal_tokens() -> None:
+    """Rasa's HTTP API reads and rewrites conversations, and the action server files reports:
+    never serve either without a token. Unset, each gets a random one for this run (production
+    sets them, the same on every replica)."""
+    settings = get_settings()
+    if not settings.rasa_api_token:
         os.environ["RASA_API_TOKEN"] = secrets.token_urlsafe(32)
+    if not settings.action_server_token:
+        os.environ["ACTION_SERVER_TOKEN"] = secrets.token_urlsafe(32)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -178,7 +197,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = parser.parse_args(argv)
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the bot token
-    ensure_api_token()
+    ensure_internal_tokens()
     selected = services(get_settings())
     if options.telegram_polling:
         problem = prepare_telegram_polling()

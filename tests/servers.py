@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import secrets
 import socket
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
-from bot.serve import child_environment
+from bot.action_server import TOKEN_HEADER
+from bot.channels.rest import REST_PREFIX
+from bot.serve import child_environment, write_endpoints
 from bot.settings import get_settings
 
 
@@ -55,18 +58,38 @@ def stop_process(process: subprocess.Popen) -> None:
             process.kill()
 
 
+# Benchmarks and tests send hundreds of conversations from 127.0.0.1, each a fresh sender: the
+# per-address and per-chat limits would stop them, so they are lifted here (and only here).
+BENCHMARK_LIMITS = {
+    "REST_MESSAGES_PER_MINUTE_PER_ADDRESS": "1000000", "REST_MESSAGES_PER_MINUTE": "100000",
+    "STATUS_CHECKS_PER_HOUR_PER_ADDRESS": "1000000", "REPORTS_PER_DAY_PER_ADDRESS": "1000000",
+}
+
+
+@dataclass(frozen=True)
+class ActionServer:
+    url: str
+    token: str
+
+    @property
+    def headers(self) -> Dict[str, str]:
+        return {TOKEN_HEADER: self.token}
+
+
 @contextlib.contextmanager
-def action_server(log_dir: Path) -> Iterator[str]:
-    """The real rasa_sdk action server; yields its webhook URL."""
+def action_server(log_dir: Path) -> Iterator[ActionServer]:
+    """The real action server (python -m bot.action_server, as `make run` starts it) with a fresh
+    token; yields its webhook URL and token."""
     port = free_port()
+    token = secrets.token_urlsafe(32)
+    env = child_environment()
+    env.update({"ACTION_PORT": str(port), "ACTION_SERVER_TOKEN": token, "BIND_HOST": "127.0.0.1", **BENCHMARK_LIMITS})
     log = (log_dir / "actions.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=get_settings().project_root, env=child_environment(), stdout=log, stderr=subprocess.STDOUT,
-    )
+    process = subprocess.Popen([sys.executable, "-m", "bot.action_server"], cwd=get_settings().project_root, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, timeout=120)
-        yield f"http://127.0.0.1:{port}/webhook"
+        yield ActionServer(f"http://127.0.0.1:{port}/webhook", token)
     finally:
         stop_process(process)
         log.close()
@@ -90,24 +113,29 @@ class RasaServer:
 
     def tracker(self, sender: str) -> Dict[str, Any]:
         """The conversation as Rasa's HTTP API shows it: events (actions run, slots set, what the
-        bot said) and the slots' current values."""
-        return http_json(self._api(f"/conversations/{urllib.parse.quote(sender, safe='')}/tracker"))
+        bot said) and the slots' current values. REST senders live under ``rest:`` (no other
+        channel's users can be named from REST)."""
+        return http_json(self._api(f"/conversations/{urllib.parse.quote(REST_PREFIX + sender, safe=':')}/tracker"))
 
 
 @contextlib.contextmanager
-def rasa_server(model_path: Path, action_url: str, log_dir: Path) -> Iterator[RasaServer]:
-    """The real Rasa server with the REST channel and an in-memory tracker store; its HTTP API
-    is protected by a fresh token, as under `make run`."""
+def rasa_server(model_path: Path, actions: ActionServer, log_dir: Path) -> Iterator[RasaServer]:
+    """The real Rasa server as `make run` starts it (python -m bot.rasa_server: the REST channel,
+    the redacting SQL tracker store in a fresh SQLite file, the API behind a fresh token)."""
     port = free_port()
-    token = secrets.token_urlsafe(24)
+    token = secrets.token_urlsafe(32)
+    env = child_environment()
+    env.update({"RASA_PORT": str(port), "RASA_API_TOKEN": token, "ACTION_SERVER_TOKEN": actions.token,
+                "ACTION_PORT": actions.url.rsplit(":", 1)[1].split("/")[0], "BIND_HOST": "127.0.0.1",
+                "TRACKER_STORE_URL": f"sqlite:///{log_dir / 'tracker.db'}", "MODEL_PATH": str(model_path)})
+    env.update(BENCHMARK_LIMITS)
     endpoints = log_dir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
+    write_endpoints(dataclasses.replace(get_settings(), action_port=int(env["ACTION_PORT"]),
+                                        action_server_token=actions.token, bind_host="127.0.0.1",
+                                        tracker_store_url=env["TRACKER_STORE_URL"], redis_url=""), endpoints)
     log = (log_dir / "rasa.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa", "run", "--model", str(model_path), "--port", str(port),
-         "--endpoints", str(endpoints), "--credentials", "credentials.yml", "--enable-api", "--auth-token", token],
-        cwd=get_settings().project_root, env=child_environment(), stdout=log, stderr=subprocess.STDOUT,
-    )
+    process = subprocess.Popen([sys.executable, "-m", "bot.rasa_server", str(endpoints)],
+                               cwd=get_settings().project_root, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         # Loading the model takes tens of seconds.
         server = RasaServer(f"http://127.0.0.1:{port}", api_token=token)
@@ -123,7 +151,7 @@ def assistant(model_path: Path) -> Iterator[RasaServer]:
     """Both servers, logs in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="assistant-") as folder:
         log_dir = Path(folder)
-        with action_server(log_dir) as action_url, rasa_server(model_path, action_url, log_dir) as server:
+        with action_server(log_dir) as actions, rasa_server(model_path, actions, log_dir) as server:
             yield server
 
 

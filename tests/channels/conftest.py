@@ -31,13 +31,14 @@ from tests.standins.telegram_api import TelegramApiStandIn
 
 TELEGRAM_SECRET = "telegram-secret-for-tests_0123456789"
 WHATSAPP_APP_SECRET = "whatsapp-app-secret-for-tests"
-WHATSAPP_VERIFY_TOKEN = "verify-me-please"
+WHATSAPP_VERIFY_TOKEN = "verify-me-please-0123456789abcdefghij"
 WHATSAPP_ACCESS_TOKEN = "EAAG-test-access-token"
 WHATSAPP_PHONE_NUMBER_ID = "109876543210"
 STAFF_CHAT_ID = "-1001234567890"
 # Rasa's lock store; a database number of its own, so tests never touch other data.
 REDIS_URL = "redis://127.0.0.1:6379/7"
-RASA_API_TOKEN = "rasa-api-token-for-tests"
+RASA_API_TOKEN = "rasa-api-token-for-tests-0123456789abcdef"
+ACTION_SERVER_TOKEN = "action-server-token-for-tests-0123456789"
 
 
 @dataclass
@@ -76,6 +77,7 @@ def stack_environment(folder: Path, database_url: str, telegram: TelegramApiStan
         "TRACKER_STORE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "RASA_API_TOKEN": RASA_API_TOKEN,
+        "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),
         "CONSOLE_PORT": str(free_port()),
@@ -96,6 +98,11 @@ def stack_environment(folder: Path, database_url: str, telegram: TelegramApiStan
         "SEND_RETRY_BASE_MS": "50",
         "ALERT_POLL_SECONDS": "0.5",
         "LOG_LEVEL": "INFO",
+        # Every test talks from 127.0.0.1: per-address limits would count the whole suite as one
+        # person. Per-chat limits stay at their defaults (tests/channels/test_security.py).
+        "REST_MESSAGES_PER_MINUTE_PER_ADDRESS": "100000",
+        "STATUS_CHECKS_PER_HOUR_PER_ADDRESS": "100000",
+        "REPORTS_PER_DAY_PER_ADDRESS": "100000",
     })
     env.pop("TELEGRAM_WEBHOOK_URL", None)
     return env

@@ -60,8 +60,14 @@ def _agent_with_actions(folder: Path, model: Path, loop: asyncio.AbstractEventLo
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
 
-    with action_server(folder) as url:
-        endpoints = AvailableEndpoints(action=EndpointConfig(url=url))
+    with action_server(folder) as actions:
+        # As under `make run`: the action server's token, and conversations in the redacting SQL
+        # tracker store (a fresh SQLite file), so tests see what is really stored.
+        endpoints = AvailableEndpoints(
+            action=EndpointConfig(url=actions.url, headers=actions.headers),
+            tracker_store=EndpointConfig(type="bot.storage.tracker_store.RedactingSQLTrackerStore",
+                                         dialect="sqlite", db=str(folder / "tracker.db")),
+        )
         agent = loop.run_until_complete(load_agent(model_path=str(model), endpoints=endpoints, loop=loop))
         yield agent, loop
 

@@ -1,0 +1,47 @@
+"""The Rasa server (`python -m bot.rasa_server`): Rasa's own `rasa run`, given its secrets inside
+the process.
+
+`rasa run --auth-token …` puts the API token on the command line, where every local user reads it
+in `ps` (and our start-up log printed the command). Here the token comes from the environment
+(RASA_API_TOKEN or RASA_API_TOKEN_FILE, bot/settings.py) and is handed to Rasa's argument parser
+in this process only: /proc/<pid>/cmdline shows the command without it. Everything else is
+stock `rasa run`, so Rasa's logging, model loading and channels behave as documented.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List
+
+from bot.settings import Settings, get_settings
+from bot.startup import refuse_unsafe_start
+
+
+def rasa_arguments(settings: Settings, endpoints: Path, credentials: str = "credentials.yml") -> List[str]:
+    """Arguments for Rasa's CLI, secrets included: never pass them to a subprocess."""
+    return [
+        "rasa", "run",
+        "--model", str(settings.model_path),
+        "--interface", settings.bind_host,
+        "--port", str(settings.rasa_port),
+        "--endpoints", str(endpoints),
+        "--credentials", credentials,
+        "--enable-api", "--auth-token", settings.rasa_api_token,
+    ]
+
+
+def main(argv: List[str]) -> int:
+    settings = get_settings()
+    if refuse_unsafe_start(settings, "rasa server", needs=("RASA_API_TOKEN",)):
+        return 2
+    endpoints = Path(argv[0]) if argv else settings.var_dir / "endpoints.yml"
+    credentials = argv[1] if len(argv) > 1 else "credentials.yml"
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = rasa_arguments(settings, endpoints, credentials)
+    rasa_main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
