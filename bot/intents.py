@@ -47,3 +47,8 @@ def clarify_candidates(
         if name in known and name not in candidates:
             candidates.append(str(name))
     return candidates
+
+# The action that erases the user's conversation ("hapus data saya"), after they confirmed. The
+# tracker store (bot/storage/tracker_store.py) sees it among a turn's new events and deletes the
+# whole stored conversation instead of saving it.
+ERASE_DATA_ACTION = "action_erase_my_data"

@@ -1,22 +1,37 @@
-"""The conversation behind a report, read from Rasa's SQL tracker store (table ``events``)."""
+"""The conversation behind a report, read from Rasa's SQL tracker store (table ``events``).
+
+Reviewers see only what they need, and nothing that opens the case:
+- the conversation up to the report (what the reporter did afterwards, e.g. status checks, is theirs);
+- for an anonymous report only the report itself (from "lapor" to the confirmation), with phone
+  numbers masked: the rest of the history could identify them;
+- case codes and PINs redacted again on reading (the store redacts on writing; this also covers
+  rows written before it did).
+"""
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.redaction import redact_text
 from bot.storage.db import engine_for
 
 logger = logging.getLogger("console.transcript")
 
 MAX_EVENTS = 2000  # a report conversation is tens of turns; this only bounds a runaway tracker
+REPORT_START_ACTION = "action_start_report"
+# The confirmation with the case code follows the save by a moment.
+AFTER_SAVE = dt.timedelta(minutes=2)
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,}\d(?![\w])")
+MASKED_PHONE = "[nomor disembunyikan]"
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,10 @@ def _sqlite_file_missing(url: str) -> bool:
     return not parsed.database or not Path(parsed.database).is_file()
 
 
+def _at(timestamp: Optional[float]) -> Optional[dt.datetime]:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None) if timestamp else None
+
+
 def _line(type_name: str, timestamp: Optional[float], data: str) -> Optional[Line]:
     if type_name not in ("user", "bot"):
         return None
@@ -44,11 +63,32 @@ def _line(type_name: str, timestamp: Optional[float], data: str) -> Optional[Lin
     message = event.get("text") if isinstance(event, dict) else None
     if not isinstance(message, str) or not message.strip():
         return None
-    at = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None) if timestamp else None
-    return Line(speaker=type_name, text=message, at=at)
+    return Line(speaker=type_name, text=redact_text(message) or "", at=_at(timestamp))
 
 
-def load_transcript(tracker_store_url: str, conversation_id: Optional[str]) -> Optional[List[Line]]:
+def report_lines(rows: Sequence[Tuple[str, Optional[float], Optional[str], str]], saved_at: Optional[dt.datetime],
+                 anonymous: bool) -> List[Line]:
+    """The transcript a reviewer may see of (type_name, timestamp, action_name, data) rows."""
+    start = 0
+    if saved_at is not None:
+        until = saved_at + AFTER_SAVE
+        rows = [row for row in rows if _at(row[1]) is None or _at(row[1]) <= until]
+    if anonymous:
+        starts = [index for index, row in enumerate(rows) if row[0] == "action" and row[2] == REPORT_START_ACTION]
+        # Only the report: from its last start (the user message that asked for it comes just before).
+        if starts:
+            start = max(0, starts[-1] - 1)
+            while start > 0 and rows[start][0] != "user":
+                start -= 1
+    lines = [line for line in (_line(row[0], row[1], row[3]) for row in rows[start:]) if line is not None]
+    if anonymous:
+        lines = [Line(line.speaker, _PHONE.sub(MASKED_PHONE, line.text) if line.speaker == "user" else line.text,
+                      line.at) for line in lines]
+    return lines
+
+
+def load_transcript(tracker_store_url: str, conversation_id: Optional[str], saved_at: Optional[dt.datetime] = None,
+                    anonymous: bool = False) -> Optional[List[Line]]:
     """User and bot messages in order, or None when the store (or the conversation) is unavailable."""
     if not conversation_id or _sqlite_file_missing(tracker_store_url):
         return None
@@ -57,13 +97,13 @@ def load_transcript(tracker_store_url: str, conversation_id: Optional[str]) -> O
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                text("SELECT type_name, timestamp, data FROM events WHERE sender_id = :sender "
-                     "ORDER BY timestamp, id LIMIT :limit"),
+                text("SELECT type_name, timestamp, action_name, data FROM events WHERE sender_id = :sender "
+                     "ORDER BY id LIMIT :limit"),
                 {"sender": conversation_id, "limit": MAX_EVENTS},
             ).all()
     except SQLAlchemyError as error:
         # Only the error class: the message could contain the sender id, which is personal data.
         logger.warning("tracker store unavailable: %s", error.__class__.__name__)
         return None
-    lines = [line for line in (_line(*row) for row in rows) if line is not None]
+    lines = report_lines([tuple(row) for row in rows], saved_at, anonymous)
     return lines or None

@@ -1,0 +1,122 @@
+"""Rasa's SQL tracker store, with what must not be stored taken out (endpoints.yml names it).
+
+- Case codes and PINs are redacted from the stored user and bot messages (bot/redaction.py):
+  the user sees their code and PIN once, in the reply; nobody reads them back from the store.
+- The status check's own slots are sealed (AES-GCM) at rest and opened again on loading, so a
+  check spread over two messages still works while the database holds no usable code or PIN.
+- Request metadata is not stored.
+- A turn that ran the erasure action (bot.intents.ERASE_DATA_ACTION, after the user confirmed
+  "hapus data saya") deletes the user's whole stored conversation instead of adding to it.
+
+Rasa's own SQLTrackerStore does the rest (schema, sessions, retrieval). No event broker is used:
+one would receive the events before redaction.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+from typing import Any, Dict, List, Optional, Text
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.intents import ERASE_DATA_ACTION
+from bot.redaction import SEALED_SLOTS, ConversationContext, redact_events
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+SEALED_PREFIX = "sealed:v1:"
+
+
+def sealing_key(secret: str) -> bytes:
+    """The slot-sealing key: derived from ACTION_SERVER_TOKEN, which every Rasa replica shares.
+    Without one (a test server), a key for this process only: sealed values then last as long
+    as the process, and a status check interrupted by a restart simply asks again."""
+    material = secret.encode("utf-8") if secret else _PROCESS_SECRET
+    return hashlib.sha256(b"pandu slot sealing v1\x00" + material).digest()
+
+
+_PROCESS_SECRET = os.urandom(32)
+
+
+def seal(value: Any, key: bytes) -> Any:
+    if value is None or (isinstance(value, str) and value.startswith(SEALED_PREFIX)):
+        return value
+    nonce = os.urandom(12)
+    sealed = AESGCM(key).encrypt(nonce, json.dumps(value).encode("utf-8"), b"slot")
+    return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal(value: Any, key: bytes) -> Any:
+    """The clear value, or None when it was sealed with another key (or is damaged)."""
+    if not isinstance(value, str) or not value.startswith(SEALED_PREFIX):
+        return value
+    try:
+        raw = base64.urlsafe_b64decode(value[len(SEALED_PREFIX):].encode("ascii"))
+        return json.loads(AESGCM(key).decrypt(raw[:12], raw[12:], b"slot").decode("utf-8"))
+    except (ValueError, InvalidTag):
+        return None
+
+
+def seal_slots(event: Dict[str, Any], key: bytes) -> Dict[str, Any]:
+    if event.get("event") == "slot" and event.get("name") in SEALED_SLOTS:
+        return {**event, "value": seal(event.get("value"), key)}
+    return event
+
+
+def unseal_slots(event: Dict[str, Any], key: bytes) -> Dict[str, Any]:
+    if event.get("event") == "slot" and event.get("name") in SEALED_SLOTS:
+        return {**event, "value": unseal(event.get("value"), key)}
+    return event
+
+
+def ran_erasure(events: List[Any]) -> bool:
+    return any(isinstance(event, ActionExecuted) and event.action_name == ERASE_DATA_ACTION for event in events)
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._key = sealing_key(get_settings().action_server_token)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        with self.session_scope() as session:
+            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            new_events = list(tracker.events)[stored:]
+            if ran_erasure(new_events):
+                deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete(
+                    synchronize_session=False)
+                session.commit()
+                logger.info("tracker store: a conversation was erased at its user's request (%d events)", deleted)
+                return
+            # The context (is a PIN expected?) comes from the events already stored in this session.
+            context = ConversationContext()
+            for earlier in list(tracker.events)[:stored]:
+                context.follow(earlier.as_dict())
+            dicts = redact_events([event.as_dict() for event in new_events], context)
+            for event, data in zip(new_events, dicts):
+                data = seal_slots(data, self._key)
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                ))
+            session.commit()
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
+            events = [unseal_slots(json.loads(row.data), self._key) for row in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None

@@ -1,0 +1,149 @@
+"""What the conversation store keeps (issue 10, item 5): no case code or PIN in any stored event,
+the status check's slots sealed at rest and opened again on loading, no request metadata, and the
+whole conversation gone after "hapus data saya". Real Rasa trackers through the real store, on a
+SQLite file and on PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Restarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.intents import ERASE_DATA_ACTION
+from bot.redaction import redact_text
+from bot.storage.tracker_store import RedactingSQLTrackerStore, seal, sealing_key, unseal
+from tests.databases import PostgresUnavailable, missing_service, throwaway_postgres
+
+CODE, PIN = "K7QX-4M2P", "482913"
+DOMAIN = Domain.from_yaml("""
+version: "3.1"
+intents: [check_status, greet]
+slots:
+  status_case_code: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  status_pin: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  requested_slot: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+""")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+        return
+    try:
+        database = throwaway_postgres("tracker")
+        url = database.__enter__()
+    except PostgresUnavailable as error:
+        missing_service(str(error))
+    try:
+        yield url
+    finally:
+        database.__exit__(None, None, None)
+
+
+def store_for(url: str) -> RedactingSQLTrackerStore:
+    parsed = make_url(url)
+    return RedactingSQLTrackerStore(domain=DOMAIN, dialect=parsed.drivername, host=parsed.host, port=parsed.port,
+                                    db=parsed.database, username=parsed.username, password=parsed.password)
+
+
+def stored_rows(url: str, sender: str) -> List[str]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        return [row[0] for row in connection.execute(text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
+                                                     {"s": sender})]
+
+
+def user(message: str, intent: str = "check_status", **metadata) -> UserUttered:
+    return UserUttered(message, {"name": intent, "confidence": 1.0}, [], metadata=metadata or None)
+
+
+def test_codes_and_pins_never_reach_the_store_but_the_check_still_works(store_url: str) -> None:
+    store = store_for(store_url)
+    sender = "telegram:5550001"
+    tracker = DialogueStateTracker.from_events(sender, [
+        ActionExecuted("action_listen"),
+        user("cek status laporan k7qx 4m2p", client="address-key"),
+        ActiveLoop("status_form"),
+        SlotSet("status_case_code", CODE),
+        SlotSet("requested_slot", "status_pin"),
+        BotUttered("Sekarang tulis PIN 6 angka untuk laporan itu."),
+        ActionExecuted("action_listen"),
+    ], DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    # The PIN arrives in the next turn, as a bare number: it is a PIN here because it was asked for.
+    tracker.update(user(PIN, intent="greet"))
+    tracker.update(SlotSet("status_pin", PIN))
+    tracker.update(BotUttered(f"✅ Laporanmu tersimpan. Kode laporan: {CODE} · PIN: {PIN}",
+                              data={"custom": {"type": "risk_assessment", "case_code": CODE}}))
+    asyncio.run(store.save(tracker))
+
+    rows = stored_rows(store_url, sender)
+    stored = "\n".join(rows)
+    assert CODE not in stored and CODE.replace("-", " ").lower() not in stored and PIN not in stored
+    assert "address-key" not in stored  # request metadata is not kept
+    assert "[kode laporan]" in stored and "[PIN]" in stored
+    # The slots are sealed at rest and open again when the conversation is loaded.
+    loaded = asyncio.run(store.retrieve(sender))
+    assert loaded.get_slot("status_case_code") == CODE and loaded.get_slot("status_pin") == PIN
+
+
+def test_numbers_that_are_not_pins_stay_in_the_story(store_url: str) -> None:
+    store = store_for(store_url)
+    tracker = DialogueStateTracker.from_events("rest:story", [
+        user("aku sudah bayar 150000 ke sponsor buat medical", intent="greet"),
+    ], DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    assert "150000" in stored_rows(store_url, "rest:story")[0]
+
+
+def test_erasure_deletes_the_whole_stored_conversation(store_url: str) -> None:
+    store = store_for(store_url)
+    sender = "whatsapp:628123450000"
+    tracker = DialogueStateTracker.from_events(sender, [user("halo", intent="greet"), BotUttered("Halo!")],
+                                               DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    assert stored_rows(store_url, sender)
+    tracker.update(user("ya hapus", intent="greet"))
+    tracker.update(ActionExecuted(ERASE_DATA_ACTION))
+    tracker.update(Restarted())
+    asyncio.run(store.save(tracker))
+    assert stored_rows(store_url, sender) == []
+    other = DialogueStateTracker.from_events("rest:other", [user("halo", intent="greet")], DOMAIN.slots)
+    asyncio.run(store.save(other))
+    assert len(stored_rows(store_url, "rest:other")) == 1  # nobody else's conversation is touched
+
+
+def test_sealed_values_open_only_with_their_key() -> None:
+    key, other = sealing_key("a" * 32), sealing_key("b" * 32)
+    sealed = seal(PIN, key)
+    assert PIN not in sealed and unseal(sealed, key) == PIN
+    assert unseal(sealed, other) is None  # a restart with a new key asks again; it never misreads
+    assert unseal("plain", key) == "plain" and seal(None, key) is None
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("cek status K7QX-4M2P 482913", "cek status [kode laporan] [PIN]"),
+    ("k7qx 4m2p", "[kode laporan]"),
+    ("PIN: 482913", "PIN: [PIN]"),
+    ("bayar 150000 ke sponsor", "bayar 150000 ke sponsor"),
+    ("mana taun lalu", "mana taun lalu"),
+    ("kemnaker", "kemnaker"),
+])
+def test_redaction_of_texts(message: str, expected: str) -> None:
+    assert redact_text(message) == expected
+
+
+def test_stored_json_is_still_valid_rasa_events(store_url: str) -> None:
+    store = store_for(store_url)
+    tracker = DialogueStateTracker.from_events("rest:json", [user(f"{CODE} {PIN}")], DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    event = json.loads(stored_rows(store_url, "rest:json")[0])
+    assert event["event"] == "user" and event["parse_data"]["text"] == "[kode laporan] [PIN]"
