@@ -58,6 +58,16 @@ def latest_text(tracker: Tracker) -> str:
     return "" if text.startswith("/") else text
 
 
+def client_key(tracker: Tracker) -> Optional[str]:
+    """The REST caller's address key (bot/channels/rest.py puts it in the message metadata), for
+    per-address limits; None on Telegram and WhatsApp, whose sender ids the platforms vouch for."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            value = (event.get("metadata") or {}).get("client")
+            return str(value)[:64] if value else None
+    return None
+
+
 def reply_language(tracker: Tracker) -> str:
     return choose_language(latest_text(tracker), tracker.get_slot(LANGUAGE_SLOT), get_settings().default_language)
 

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import ReportTextReply, knowledge, language_events, latest_text, reply_language, report_texts, send
+from actions.common import ReportTextReply, client_key, knowledge, language_events, latest_text, reply_language, report_texts, send
 from actions.offers import OFFER_SLOT, assess_text, offer_check_messages
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.money import approximate_idr
@@ -26,7 +26,7 @@ from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.storage.db import transaction
 from bot.storage.models import utcnow
-from bot.storage.reports import check_status, save_report
+from bot.storage.reports import FilingLimits, Requester, StatusLimits, check_status, may_file_report, save_report
 
 logger = logging.getLogger(__name__)
 CONFIRM_SLOT = "report_confirm"
@@ -281,9 +281,15 @@ class ActionSubmitReport(Action):
             ordered = [code for code in FLAG_CODES if code in flags]
             level = risk_level(ordered)
             channel = (tracker.get_latest_input_channel() or "rest")[:30]
+            consent = consent_record(texts, slots, language)
             with transaction() as session:
-                report, pin = save_report(session, draft, level, ordered, channel, tracker.sender_id, language)
-                code = report.case_code
+                if not may_file_report(session, requester(tracker), utcnow(), FilingLimits.from_settings(get_settings())):
+                    limited = True
+                else:
+                    limited = False
+                    report, pin = save_report(session, draft, level, ordered, channel, tracker.sender_id, language,
+                                              consent_text=consent, consent_at=utcnow())
+                    code = report.case_code
         except (SQLAlchemyError, OSError) as error:
             # Nothing personal in the log; the answers stay in the slots so the user can retry.
             logger.error("report: saving failed; the reporter was asked to retry: %s", error_summary(error))
@@ -292,10 +298,30 @@ class ActionSubmitReport(Action):
                 Button(texts.text("button_cancel", language), "/cancel"),
             ))], language)
             return [*language_events(tracker, language), SlotSet(CONFIRM_SLOT, None)]
+        if limited:
+            # Nothing saved, nothing lost: the answers stay in the slots for a later "Kirim".
+            logger.warning("report: a chat went over the daily report limit")
+            send(dispatcher, tracker, [BotMessage(texts.text("report_limit", language))], language)
+            return [*language_events(tracker, language), SlotSet(CONFIRM_SLOT, None)]
         logger.info("report: saved a %s report", level)
         payload = {"type": "risk_assessment", "level": level, "flags": ordered, "case_code": code}
         send(dispatcher, tracker, [BotMessage(texts.text("saved", language, code=code, pin=pin), custom=payload)], language)
         return [*language_events(tracker, language), *_clear_report_slots()]
+
+
+def consent_record(texts: Any, slots: Dict[str, Any], language: str) -> Optional[str]:
+    """The contact question exactly as the reporter saw it, with their answer (UU 27/2022: the
+    consent must be provable); None when the question was not asked."""
+    answer = slots.get("report_consent_contact")
+    if not isinstance(answer, bool):
+        return None
+    label = texts.reports["choices"]["yes_no"]["/affirm" if answer else "/deny"][language]
+    return f"{question(texts, 'report_consent_contact', language).text} → {label}"
+
+
+def requester(tracker: Tracker) -> Requester:
+    """Who is asking, for the limits: their conversation, and on REST their address key."""
+    return Requester(tracker.sender_id, client_key(tracker))
 
 
 class ActionReportCancelled(ReportTextReply, Action):
@@ -368,16 +394,14 @@ class ActionShowStatus(Action):
         clear = [SlotSet("status_case_code", None), SlotSet("status_pin", None)]
         try:
             with transaction() as session:
-                result = check_status(session, code or "", pin or "", utcnow(), settings.max_pin_failures,
-                                      settings.pin_lock_minutes)
+                result = check_status(session, code or "", pin or "", requester(tracker), utcnow(),
+                                      StatusLimits.from_settings(settings))
         except SQLAlchemyError as error:
             logger.error("status: lookup failed: %s", error_summary(error))
             send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language))], language)
             return [*language_events(tracker, language), *clear]
-        if result.outcome == "locked":
-            message = texts.text("status_locked", language, minutes=result.locked_minutes)
-        elif result.outcome != "ok" or result.view is None:
-            message = texts.text("status_no_match", language)
+        if result.outcome != "ok" or result.view is None:
+            message = texts.text("status_refused", language)
         else:
             view = result.view
             lines = [texts.text("status_line", language, code=view.case_code,

@@ -48,12 +48,20 @@ def hash_pin(pin: str) -> str:
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
+# Hashed against when the case code is unknown, so an unknown code costs the same time as a real one.
+DUMMY_PIN_HASH = "scrypt$" + "00" * 16 + "$" + "00" * 32
+
+
 def verify_pin(pin: str, stored: str) -> bool:
     try:
         scheme, salt_hex, digest_hex = stored.split("$")
     except ValueError:
         return False
-    if scheme != "scrypt" or not re.fullmatch(r"\d{6}", pin or ""):
+    if scheme != "scrypt":
         return False
-    digest = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
+    # A malformed PIN is hashed too (as "000000"): its answer must take as long as a wrong one.
+    wellformed = bool(re.fullmatch(r"\d{6}", pin or ""))
+    digest = hashlib.scrypt((pin if wellformed else "000000").encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
+    if not wellformed:
+        return False
     return hmac.compare_digest(digest.hex(), digest_hex)

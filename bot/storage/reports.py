@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from rapidfuzz import fuzz
 from sqlalchemy import func, select
@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 from bot.alerts.outbox import needs_staff_alert
 from bot.alerts.reporter_notices import initial_notice
 from bot.recruitment.registry import normalise_name
-from bot.reports.codes import hash_pin, new_case_code, new_pin, verify_pin
+from bot.reports.codes import DUMMY_PIN_HASH, hash_pin, new_case_code, new_pin, verify_pin
 from bot.reports.draft import ReportDraft
-from bot.storage.models import Recruiter, Report, ReportEvent, StaffAlert, StaffMessage, minutes_left, utcnow
+from bot.storage import counters
+from bot.storage.counters import counter_key
+from bot.storage.models import Recruiter, Report, ReportEvent, StaffAlert, StaffMessage, utcnow
 
 SAME_NAME_SCORE = 90
 
@@ -65,6 +67,8 @@ def save_report(
     channel: str,
     conversation_id: Optional[str],
     language: str,
+    consent_text: Optional[str] = None,
+    consent_at: Optional[dt.datetime] = None,
 ) -> Tuple[Report, str]:
     """Add the report, link it to its recruiter and record the creation event. Returns the report and
     its PIN (the only time the PIN exists in clear: it is stored as a salted hash)."""
@@ -91,6 +95,8 @@ def save_report(
         consent_to_contact=draft.consent_to_contact,
         anonymous=draft.anonymous,
         reporter_contact=draft.reporter_contact,
+        consent_text=consent_text,
+        consent_recorded_at=consent_at if consent_text else None,
     )
     report.recruiter = find_or_create_recruiter(session, draft)
     session.add(report)
@@ -120,31 +126,77 @@ class StatusView:
 
 
 @dataclass(frozen=True)
+class Requester:
+    """Who is asking: their conversation, and on REST a keyed hash of their address."""
+
+    conversation_id: str
+    client: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class StatusLimits:
+    max_failures: int  # wrong codes/PINs per person per lock window
+    lock_minutes: int
+    checks_per_hour: int  # all checks, per conversation
+    checks_per_hour_per_address: int
+    # Wrong PINs for one report from other conversations per day, after which only the report's own
+    # conversation may still try: a code in the wrong hands cannot be brute-forced, and the
+    # reporter is never locked out of their own chat.
+    foreign_failures_per_report_per_day: int = 20
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "StatusLimits":
+        return cls(settings.max_pin_failures, settings.pin_lock_minutes, settings.status_checks_per_hour,
+                   settings.status_checks_per_hour_per_address)
+
+
+@dataclass(frozen=True)
 class StatusResult:
-    outcome: str  # "ok", "no_match" or "locked"
+    """``ok`` with the view, or ``refused``: an unknown code, a wrong PIN, a lock and a rate limit
+    give the same answer after the same work (one scrypt hash), so none can be told apart."""
+
+    outcome: str
     view: Optional[StatusView] = None
-    locked_minutes: int = 0
 
 
-def check_status(
-    session: Session, case_code: str, pin: str, now: dt.datetime, max_failures: int, lock_minutes: int
-) -> StatusResult:
-    """A wrong PIN and an unknown code look the same to the user, so codes cannot be probed."""
+HOUR = 3600
+DAY = 24 * HOUR
+
+
+def _keys(requester: Requester, kind: str) -> List[Tuple[str, bool]]:
+    keys = [(counter_key(kind, "conversation", requester.conversation_id), False)]
+    if requester.client:
+        keys.append((counter_key(kind, "address", requester.client), True))
+    return keys
+
+
+def check_status(session: Session, case_code: str, pin: str, requester: Requester, now: dt.datetime,
+                 limits: StatusLimits) -> StatusResult:
+    """Every try is counted before the PIN is checked (an atomic increment, so parallel guesses are
+    all counted and only the first ``max_failures`` of them are even checked); a right PIN clears
+    the conversation's count."""
+    lock_window = limits.lock_minutes * 60
+    over = False
+    for key, is_address in _keys(requester, "status-check"):
+        count = counters.hit(session, key, HOUR, now)
+        over |= count > (limits.checks_per_hour_per_address if is_address else limits.checks_per_hour)
+    for key, is_address in _keys(requester, "status-try"):
+        # An address is shared by a whole household or office: it gets more room than one chat.
+        over |= counters.hit(session, key, lock_window, now) > limits.max_failures * (4 if is_address else 1)
     report = session.execute(select(Report).where(Report.case_code == case_code)).scalars().first()
-    if report is None:
-        return StatusResult("no_match")
-    if report.pin_locked_until and report.pin_locked_until > now:
-        return StatusResult("locked", locked_minutes=minutes_left(report.pin_locked_until, now))
-    if not verify_pin(pin, report.pin_hash):
-        report.failed_pin_attempts += 1
-        session.add(ReportEvent(report_id=report.id, kind="wrong_pin", actor="reporter", detail={}))
-        if report.failed_pin_attempts >= max_failures:
-            report.failed_pin_attempts = 0
-            report.pin_locked_until = now + dt.timedelta(minutes=lock_minutes)
-            return StatusResult("locked", locked_minutes=lock_minutes)
-        return StatusResult("no_match")
-    report.failed_pin_attempts = 0
-    report.pin_locked_until = None
+    foreign = report is not None and report.conversation_id != requester.conversation_id
+    if foreign:
+        over |= (counters.hit(session, counter_key("status-try-report", report.id), DAY, now)
+                 > limits.foreign_failures_per_report_per_day)
+    # Always exactly one PIN hash, whatever the outcome, so the timing tells nothing either.
+    pin_ok = verify_pin(pin, report.pin_hash if report is not None else DUMMY_PIN_HASH) and report is not None
+    if over or not pin_ok:
+        if report is not None and not over:
+            session.add(ReportEvent(report_id=report.id, kind="wrong_pin", actor="reporter",
+                                    detail={"own_chat": not foreign}))
+        return StatusResult("refused")
+    assert report is not None
+    counters.clear(session, [key for key, is_address in _keys(requester, "status-try") if not is_address])
     messages: List[str] = []
     for message in report.messages:
         messages.append(message.body)
@@ -152,6 +204,26 @@ def check_status(
             message.delivered_at = now
     session.add(ReportEvent(report_id=report.id, kind="status_checked", actor="reporter", detail={}))
     return StatusResult("ok", StatusView(report.case_code, report.status, report.escalated_to, tuple(messages)))
+
+
+@dataclass(frozen=True)
+class FilingLimits:
+    per_day: int
+    per_day_per_address: int
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "FilingLimits":
+        return cls(settings.reports_per_day, settings.reports_per_day_per_address)
+
+
+def may_file_report(session: Session, requester: Requester, now: dt.datetime, limits: FilingLimits) -> bool:
+    """Count one report for this conversation and address; False when either is over its daily
+    limit (the answers stay with the user, who is told to try later or call the hotline)."""
+    allowed = True
+    for key, is_address in _keys(requester, "report-filed"):
+        count = counters.hit(session, key, DAY, now)
+        allowed &= count <= (limits.per_day_per_address if is_address else limits.per_day)
+    return allowed
 
 
 def add_staff_message(session: Session, report: Report, author: str, body: str) -> StaffMessage:

@@ -10,7 +10,8 @@ from bot.reports.draft import ReportDraft
 from bot.storage.db import transaction
 from bot.storage.models import Report, ReportEvent
 from bot.storage.registry import load_registry
-from bot.storage.reports import add_staff_message, check_status, reports_about_same_recruiter, save_report
+from bot.storage.reports import (Requester, StatusLimits, add_staff_message, check_status, reports_about_same_recruiter,
+                                 save_report)
 
 
 def draft(**changes) -> ReportDraft:
@@ -36,41 +37,123 @@ def test_report_is_saved_with_hashed_pin_and_audit_event(database_url: str) -> N
         assert [e.kind for e in events] == ["created"]
 
 
+LIMITS = StatusLimits(max_failures=5, lock_minutes=15, checks_per_hour=100, checks_per_hour_per_address=400)
+OWNER = Requester("telegram:1001")
+
+
 def test_status_with_the_right_pin_shows_status_and_staff_messages(database_url: str) -> None:
     with transaction(database_url) as session:
-        report, pin = save_report(session, draft(), "high", ["upfront_fee"], "rest", "u", "id")
+        report, pin = save_report(session, draft(), "high", ["upfront_fee"], "telegram", OWNER.conversation_id, "id")
         report.status = "escalated"
         report.escalated_to = "KP2MI"
         add_staff_message(session, report, "reviewer1", "Laporanmu sudah kami teruskan ke KP2MI.")
         code = report.case_code
     with transaction(database_url) as session:
-        result = check_status(session, code, pin, NOW, max_failures=5, lock_minutes=15)
+        result = check_status(session, code, pin, OWNER, NOW, LIMITS)
     assert result.outcome == "ok"
     assert result.view.status == "escalated" and result.view.escalated_to == "KP2MI"
     assert result.view.messages == ("Laporanmu sudah kami teruskan ke KP2MI.",)
 
 
-def test_wrong_pin_shows_nothing_and_repeated_failures_lock(database_url: str) -> None:
+def _saved(database_url: str) -> tuple:
     with transaction(database_url) as session:
-        report, pin = save_report(session, draft(), "high", [], "rest", "u", "id")
-        code = report.case_code
-    wrong = "000000" if pin != "000000" else "111111"
-    for attempt in range(4):
+        report, pin = save_report(session, draft(), "high", [], "telegram", OWNER.conversation_id, "id")
+        return report.case_code, pin
+
+
+def _wrong(pin: str) -> str:
+    return "000000" if pin != "000000" else "111111"
+
+
+def _check(database_url: str, code: str, pin: str, who: Requester, at: dt.datetime = NOW) -> str:
+    with transaction(database_url) as session:
+        return check_status(session, code, pin, who, at, LIMITS).outcome
+
+
+def test_wrong_pins_lock_the_one_guessing_not_the_reporter(database_url: str) -> None:
+    code, pin = _saved(database_url)
+    guesser = Requester("rest:someone-else", client="address-key-1")
+    for _ in range(5):
+        assert _check(database_url, code, _wrong(pin), guesser) == "refused"
+    # The guesser is paused, even with the right PIN, so guessing gains nothing...
+    assert _check(database_url, code, pin, guesser, NOW + dt.timedelta(minutes=5)) == "refused"
+    # ...while the reporter, in their own chat, still gets in at once.
+    assert _check(database_url, code, pin, OWNER, NOW + dt.timedelta(minutes=5)) == "ok"
+    # The pause ends with its window.
+    assert _check(database_url, code, pin, guesser, NOW + dt.timedelta(minutes=16)) == "ok"
+
+
+def test_a_new_sender_name_from_the_same_address_does_not_reset_the_count(database_url: str) -> None:
+    code, pin = _saved(database_url)
+    for number in range(LIMITS.max_failures * 4):
+        _check(database_url, code, _wrong(pin), Requester(f"rest:name-{number}", client="one-address"))
+    assert _check(database_url, code, pin, Requester("rest:yet-another", client="one-address")) == "refused"
+    assert _check(database_url, code, pin, OWNER) == "ok"
+
+
+def test_many_foreign_guessers_cannot_lock_the_reporters_own_chat(database_url: str) -> None:
+    code, pin = _saved(database_url)
+    for number in range(LIMITS.foreign_failures_per_report_per_day):
+        assert _check(database_url, code, _wrong(pin), Requester(f"rest:bot-{number}", client=f"a{number}")) == "refused"
+    # After that many foreign failures, nobody but the reporter's own chat may try today.
+    assert _check(database_url, code, pin, Requester("rest:lucky", client="fresh")) == "refused"
+    assert _check(database_url, code, pin, OWNER) == "ok"
+
+
+def test_unknown_code_wrong_pin_and_lock_give_one_answer(database_url: str) -> None:
+    code, pin = _saved(database_url)
+    someone = Requester("whatsapp:628111")
+    assert _check(database_url, "ZZZZ-9999", "123456", someone) == "refused"
+    assert _check(database_url, code, _wrong(pin), someone) == "refused"
+    for _ in range(4):
+        _check(database_url, code, _wrong(pin), someone)
+    assert _check(database_url, code, pin, someone) == "refused"  # locked: the same answer
+
+
+def test_status_checks_are_rate_limited_per_chat(database_url: str) -> None:
+    code, pin = _saved(database_url)
+    limits = StatusLimits(max_failures=5, lock_minutes=15, checks_per_hour=3, checks_per_hour_per_address=100)
+    outcomes = []
+    for _ in range(4):
         with transaction(database_url) as session:
-            result = check_status(session, code, wrong, NOW, max_failures=5, lock_minutes=15)
-        assert result.outcome == "no_match" and result.view is None
-    with transaction(database_url) as session:
-        assert check_status(session, code, wrong, NOW, 5, 15).outcome == "locked"
-    with transaction(database_url) as session:
-        # Even the right PIN waits out the lock, so guessing gains nothing.
-        assert check_status(session, code, pin, NOW + dt.timedelta(minutes=5), 5, 15).outcome == "locked"
-    with transaction(database_url) as session:
-        assert check_status(session, code, pin, NOW + dt.timedelta(minutes=16), 5, 15).outcome == "ok"
+            outcomes.append(check_status(session, code, pin, OWNER, NOW, limits).outcome)
+    assert outcomes == ["ok", "ok", "ok", "refused"]
 
 
-def test_unknown_code_looks_like_a_wrong_pin(database_url: str) -> None:
+def test_unknown_codes_cost_the_same_hashing_as_real_ones(database_url: str, monkeypatch) -> None:
+    import bot.storage.reports as reports
+
+    code, pin = _saved(database_url)
+    calls = []
+    real = reports.verify_pin
+    monkeypatch.setattr(reports, "verify_pin", lambda given, stored: calls.append(stored) or real(given, stored))
+    _check(database_url, "ZZZZ-9999", "123456", Requester("rest:x"))
+    _check(database_url, code, _wrong(pin), Requester("rest:y"))
+    _check(database_url, code, "12ab", Requester("rest:z"))
+    assert len(calls) == 3  # one scrypt hash per check, whatever the outcome
+
+
+def test_parallel_wrong_pins_are_all_counted(database_url: str) -> None:
+    """Eight guesses at the same moment count as eight (the old read-then-write counted ~1)."""
+    import concurrent.futures
+
+    from bot.storage import counters
+
+    code, pin = _saved(database_url)
+    guesser = Requester("rest:parallel")
+
+    def guess(_: int) -> str:
+        return _check(database_url, code, _wrong(pin), guesser)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(guess, range(8)))
+    assert outcomes == ["refused"] * 8
     with transaction(database_url) as session:
-        assert check_status(session, "ZZZZ-9999", "123456", NOW, 5, 15).outcome == "no_match"
+        key = counters.counter_key("status-try", "conversation", guesser.conversation_id)
+        assert counters.current(session, key, LIMITS.lock_minutes * 60, NOW) == 8
+        wrong_pin_events = session.execute(select(ReportEvent).where(ReportEvent.kind == "wrong_pin")).scalars().all()
+        # Only the first five were even checked; the rest were refused unseen.
+        assert len(wrong_pin_events) == LIMITS.max_failures
 
 
 def test_reports_about_the_same_recruiter_are_linked(database_url: str) -> None:

@@ -30,7 +30,7 @@ from bot.settings import Settings, get_settings
 from bot.storage.db import transaction
 from bot.storage.inbox import accept_message
 from bot.storage.models import InboxMessage, Report, StaffMessage, utcnow
-from bot.storage.reports import add_staff_message, check_status, save_report
+from bot.storage.reports import Requester, StatusLimits, add_staff_message, check_status, save_report
 from tests.servers import notifier_process, wait_until
 from tests.standins.graph_api import GraphApiStandIn
 from tests.standins.telegram_api import TelegramApiStandIn
@@ -273,7 +273,8 @@ def test_a_rest_report_gets_no_notice_and_nothing_is_sent(telegram, graph, datab
 def test_a_message_read_at_a_status_check_first_needs_no_notice(telegram, database_url: str) -> None:
     report_id, code, pin = new_report(database_url, "telegram", f"telegram:{TELEGRAM_CHAT}")
     with transaction(database_url) as session:
-        assert check_status(session, code, pin, utcnow(), 5, 15).outcome == "ok"
+        assert check_status(session, code, pin, Requester(f"telegram:{TELEGRAM_CHAT}"), utcnow(),
+                            StatusLimits(5, 15, 100, 100)).outcome == "ok"
     assert run_pass() == NoticePassResult(already_read=1)
     assert send_calls(telegram) == []
     assert only_message(database_url, report_id).notice_status == "none"
