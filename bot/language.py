@@ -35,6 +35,7 @@ _ENGLISH_MARKERS = frozenset(
     this to up us want was we what when where which who why will with without would you your
     yes hi hey many much long old cost costs fee fees salary job jobs work working apply english
     family requirement requirements allowed allow official number contact get got
+    delete erase remove wipe messages conversation history
     """.split()
 )
 

@@ -1,4 +1,5 @@
-"""Operations commands: `python -m bot.manage migrate` and `python -m bot.manage import-registry FILE.csv`."""
+"""Operations commands: `python -m bot.manage migrate`, `python -m bot.manage import-registry FILE.csv`
+and `python -m bot.manage retention [--dry-run]` (the retention policy, bot/privacy/retention.py)."""
 from __future__ import annotations
 
 import argparse
@@ -8,10 +9,13 @@ from typing import Optional, Sequence
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.privacy.retention import limit_problems, run_retention
 from bot.recruitment.registry import RegistryError, load_registry_csv
 from bot.settings import get_settings
 from bot.storage.db import transaction
+from bot.storage.models import utcnow
 from bot.storage.registry import registry_size, replace_registry
 
 
@@ -47,17 +51,40 @@ def main(argv: Sequence[str]) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     importer = sub.add_parser("import-registry", help="import a CSV export of licensed LPK/SO/P3MI")
     importer.add_argument("csv", type=Path)
+    retention = sub.add_parser("retention", help="apply the retention policy once (UU 27/2022), printing the counts")
+    retention.add_argument("--dry-run", action="store_true", help="count what would go, change nothing")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         migrate()
         print("database is up to date")
         return 0
+    if args.command == "retention":
+        return retention_command(dry_run=args.dry_run)
     try:
         count = import_registry(args.csv)
     except (OSError, RegistryError) as error:
         print(f"import failed: {error}", file=sys.stderr)
         return 1
     print(f"imported {count} registry entries from {args.csv}")
+    return 0
+
+
+def retention_command(dry_run: bool) -> int:
+    """One run of the retention policy; the counts on stdout, a failure as one polite line."""
+    settings = get_settings()
+    problems = limit_problems(settings)
+    if problems:
+        for problem in problems:
+            print(f"retention refused: {problem}", file=sys.stderr)
+        return 2
+    try:
+        result = run_retention(settings, utcnow(), dry_run=dry_run)
+    except (SQLAlchemyError, OSError) as error:
+        # The class only: database errors quote their SQL parameters (sender ids, report text).
+        print(f"retention failed: {type(error).__name__} (is the database migrated and reachable?); "
+              "nothing after the failure was changed, the next run tries again", file=sys.stderr)
+        return 1
+    print(result.summary())
     return 0
 
 

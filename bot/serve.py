@@ -88,6 +88,8 @@ def services(settings: Settings) -> List[Service]:
         Service("actions", [python, "-m", "bot.action_server"]),
         Service("rasa", [python, "-m", "bot.rasa_server", str(settings.var_dir / "endpoints.yml")]),
         Service("console", [python, "-m", "console", "serve", "--port", str(settings.console_port)]),
+        # Retention (UU 27/2022): purges and anonymises on schedule (bot/privacy/retention.py).
+        Service("retention", [python, "-m", "bot.privacy.maintenance"]),
     ]
     if settings.staff_alerts_enabled or settings.telegram_enabled or settings.whatsapp_enabled:
         # Staff alerts and reporter notices (bot/alerts/notifier.py). Only when one of them is

@@ -184,6 +184,8 @@ def asks_about_offers(signals: OfferSignals) -> bool:
 NEVER_ROUTED = frozenset({
     "check_offer", "report_recruiter", "check_report_status", "emergency_help", "cancel", "skip", "correct",
     "set_language", "ask_source", "non_text",
+    # "tolong hapus semua chat aku" reads like a case ("chat" is a contact channel, "aku" an actor).
+    "erase_my_data",
 })
 
 

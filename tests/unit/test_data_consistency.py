@@ -14,6 +14,7 @@ DIALOGUE_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "ask_source", "set_language",
     "ask_capabilities", "bot_challenge", "chitchat", "out_of_scope", "non_text",
     "check_offer", "report_recruiter", "check_report_status", "cancel", "skip", "correct",
+    "erase_my_data",
 }
 # Answered by action_emergency (contacts first, then the answer), not by action_answer_question.
 SPECIAL_KNOWLEDGE_INTENTS = {"emergency_help"}
