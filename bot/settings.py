@@ -173,7 +173,8 @@ class Settings:
     # First admin account, created at console start-up when there are no staff users yet.
     staff_admin_user: str = field(default_factory=lambda: _env("STAFF_ADMIN_USER", ""))
     staff_admin_password: str = field(default_factory=lambda: _secret("STAFF_ADMIN_PASSWORD"))
-    # Wrong passwords allowed per username before sign-in locks for a while.
+    # Wrong passwords allowed per username from one address (4x that per address, any username)
+    # before sign-in locks there for a while; the owner elsewhere is not locked out.
     console_max_login_failures: int = field(default_factory=lambda: _env_int("CONSOLE_MAX_LOGIN_FAILURES", 5))
     console_lock_minutes: int = field(default_factory=lambda: _env_int("CONSOLE_LOCK_MINUTES", 15))
     # Bearer tokens for the console API expire after this many days.

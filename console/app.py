@@ -5,21 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-from flask import Flask, Request, Response, current_app, jsonify, redirect, render_template, request, url_for
-from flask_login import LoginManager, UserMixin
+from flask import (Flask, Request, Response, current_app, has_request_context, jsonify, redirect, render_template,
+                   request, url_for)
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.settings import Settings, get_settings
+from bot.settings import Settings, get_settings, secret_problems
 from bot.storage.db import transaction
 from bot.storage.models import StaffUser, utcnow
-from console.auth import user_for_token
+from console import auth
 
 SECRET_FILE = "console_secret"
-SESSION_HOURS = 12
+SESSION_HOURS = auth.SESSION_HOURS
+HSTS = "max-age=31536000; includeSubDomains"
+# Where a signed-in user with an unfinished step (a password to change, an admin's missing second
+# factor) may still go; everything else sends them to that step.
+OPEN_DURING_STEP = frozenset({"console.login", "console.login_code", "console.logout", "static", "api_docs.openapi_json"})
 
 csrf = CSRFProtect()
 
@@ -31,17 +38,40 @@ class Staff(UserMixin):
     id: int
     username: str
     role: str
+    # The server-side session's token (Flask-Login's "alternative token": what get_id() returns
+    # and the cookie carries). Empty when the request came with an API token instead.
+    session_token: str = field(default="", repr=False)
+    must_change_password: bool = False
+    totp_enabled: bool = False
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def via_api_token(self) -> bool:
+        return not self.session_token
+
     def get_id(self) -> str:
-        return str(self.id)
+        return self.session_token
 
     @classmethod
-    def of(cls, user: StaffUser) -> "Staff":
-        return cls(id=user.id, username=user.username, role=user.role)
+    def of(cls, user: StaffUser, session_token: str = "") -> "Staff":
+        return cls(id=user.id, username=user.username, role=user.role, session_token=session_token,
+                   must_change_password=bool(user.must_change_password),
+                   totp_enabled=user.totp_enabled_at is not None)
+
+
+def required_step(user: Any) -> Optional[str]:
+    """The page a signed-in browser must finish before any other: a new password after an admin's
+    reset, then (admins) enrolling a second factor. None when there is nothing to do."""
+    if not getattr(user, "is_authenticated", False) or getattr(user, "via_api_token", True):
+        return None
+    if user.must_change_password:
+        return "console.change_password"
+    if user.is_admin and not user.totp_enabled:
+        return "console.totp_setup"
+    return None
 
 
 def load_secret_key(settings: Settings) -> str:
@@ -60,13 +90,12 @@ def load_secret_key(settings: Settings) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def _load_user(user_id: str) -> Optional[Staff]:
-    """Runs on every request with a session: a disabled account is signed out at once."""
-    if not user_id.isdigit():
-        return None
+def _load_user(session_token: str) -> Optional[Staff]:
+    """Runs on every request with a session cookie: the cookie only names a server-side session,
+    so a revoked, expired or disabled one is signed out at once, whatever the cookie says."""
     with transaction(_settings().database_url) as session:
-        user = session.get(StaffUser, int(user_id))
-        return Staff.of(user) if user is not None and user.active else None
+        row = auth.session_for_token(session, session_token, utcnow())
+        return Staff.of(row.user, session_token) if row is not None else None
 
 
 def _load_user_from_bearer(req: Request) -> Optional[Staff]:
@@ -76,8 +105,9 @@ def _load_user_from_bearer(req: Request) -> Optional[Staff]:
     scheme, _, token = (req.headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    with transaction(_settings().database_url) as session:
-        user = user_for_token(session, token.strip(), utcnow())
+    settings = _settings()
+    with transaction(settings.database_url) as session:
+        user = auth.user_for_token(session, token.strip(), utcnow(), settings.console_token_days)
         return Staff.of(user) if user is not None else None
 
 
@@ -87,8 +117,26 @@ def _unauthorized() -> Response:
     return redirect(url_for("console.login", next=request.full_path if request.query_string else request.path))
 
 
+def _finish_step_first() -> Optional[Response]:
+    if request.endpoint in OPEN_DURING_STEP:
+        return None  # before current_user: a stylesheet needs no session lookup
+    step = required_step(current_user)
+    if step is None or request.endpoint == step:
+        return None
+    if request.path.startswith("/api/"):
+        what = "change your password" if step == "console.change_password" else "set up two-factor sign-in"
+        return jsonify(error=f"finish signing in first: {what}"), 403
+    return redirect(url_for(step))
+
+
 def _settings() -> Settings:
     return current_app.config["CONSOLE_SETTINGS"]
+
+
+def is_https(req: Request, settings: Settings) -> bool:
+    """HTTPS as the browser sees it: this request (after ProxyFix, when proxies are trusted), or
+    the public address when TLS ends at a proxy we were not told to trust."""
+    return req.is_secure or settings.console_base_url.startswith("https")
 
 
 def _security_headers(response: Response) -> Response:
@@ -101,7 +149,16 @@ def _security_headers(response: Response) -> Response:
         "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
+    if is_https(request, _settings()):
+        response.headers["Strict-Transport-Security"] = HSTS
     return response
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked Secure also when this request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
 def _csrf_error(error: CSRFError):
@@ -111,6 +168,10 @@ def _csrf_error(error: CSRFError):
 
 def create_app(settings: Optional[Settings] = None) -> Flask:
     settings = settings or get_settings()
+    problems = secret_problems("CONSOLE_SECRET_KEY", settings.console_secret_key)
+    if problems:
+        # Anyone who knows the key can forge a session cookie: refuse a weak one outright.
+        raise ValueError(" ".join(problems))
     app = Flask(__name__)
     app.config.update(
         CONSOLE_SETTINGS=settings,
@@ -124,16 +185,25 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=256 * 1024,
     )
+    app.session_interface = _SessionInterface()
+    if settings.trusted_proxy_hops > 0:
+        # Only then are X-Forwarded-For / -Proto believed: the client address the lock-out counts
+        # and the HTTPS that HSTS and Secure cookies follow. Without proxies anyone could set them.
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     csrf.init_app(app)
     login_manager = LoginManager(app)
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
     login_manager.request_loader(_load_user_from_bearer)
     login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_finish_step_first)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
 
     from console.views import blueprint
 
     app.register_blueprint(blueprint)
+    from console.api_docs import blueprint as api_docs  # GET /api/openapi.json (no sign-in: a description)
+    app.register_blueprint(api_docs)
     return app

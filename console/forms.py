@@ -14,6 +14,27 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
 
 
+class CodeForm(FlaskForm):
+    """The second sign-in step: a 6-digit code from the app, or a recovery code."""
+
+    code = StringField("Code from your authenticator app (or a recovery code)",
+                       validators=[DataRequired(), Length(max=40)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1000)])
+    new = PasswordField("New password (12+ characters)", validators=[DataRequired(), Length(max=1000)])
+    repeat = PasswordField("New password again", validators=[DataRequired(), Length(max=1000)])
+
+
+class TotpConfirmForm(FlaskForm):
+    code = StringField("6-digit code the app shows now", validators=[DataRequired(), Length(max=20)])
+
+
+class TotpDisableForm(FlaskForm):
+    code = StringField("Current 6-digit code", validators=[DataRequired(), Length(max=20)])
+
+
 class CsrfOnlyForm(FlaskForm):
     """A button that changes something (log out, disable, revoke): only the CSRF token."""
 

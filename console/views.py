@@ -1,6 +1,7 @@
 """Thin Flask views: parse the request, call console.auth / queries / workflow, render."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from typing import Any, Callable, Dict, List, Optional
@@ -14,11 +15,11 @@ from bot.recruitment.risk import FLAG_CODES
 from bot.reports.texts import load_report_texts
 from bot.settings import Settings
 from bot.storage.db import transaction
-from bot.storage.models import REPORT_STATUSES, Report, utcnow
+from bot.storage.models import REPORT_STATUSES, Report, StaffUser, utcnow
 from console import auth, charts, export, queries, workflow
-from console.app import Staff
-from console.forms import (AssignForm, CsrfOnlyForm, LoginForm, MessageForm, NoteForm, StatusForm, TokenCreateForm,
-                           UserCreateForm)
+from console.app import Staff, required_step
+from console.forms import (AssignForm, CodeForm, CsrfOnlyForm, LoginForm, MessageForm, NoteForm, PasswordChangeForm,
+                           StatusForm, TokenCreateForm, TotpConfirmForm, TotpDisableForm, UserCreateForm)
 from console.privacy import can_see_contact, hide_contact
 from console.transcript import load_transcript
 
@@ -62,7 +63,8 @@ def admin_required(view: Callable) -> Callable:
 
 @blueprint.app_context_processor
 def _template_globals() -> Dict[str, Any]:
-    return {"LEVEL_LABELS": LEVEL_LABELS, "STATUS_LABELS": STATUS_LABELS, "logout_form": CsrfOnlyForm()}
+    return {"LEVEL_LABELS": LEVEL_LABELS, "STATUS_LABELS": STATUS_LABELS, "logout_form": CsrfOnlyForm(),
+            "finishing_step": required_step(current_user)}
 
 
 @blueprint.app_errorhandler(403)
@@ -79,6 +81,12 @@ def _not_found(_error: Exception):
 
 # --- sign-in ---------------------------------------------------------------------------------
 
+# The half-finished sign-in (password right, code still to come) lives in the signed cookie, not
+# as a login: nothing but the code page accepts it, and only for this long.
+PENDING_KEY = "pending_sign_in"
+PENDING_SECONDS = 5 * 60
+LOCKED = "Too many failed sign-ins. Try again in {minutes} minutes."
+
 
 def _safe_next(target: Optional[str]) -> str:
     """Only paths on this site: "//evil.example" or "https://…" would be an open redirect."""
@@ -87,28 +95,113 @@ def _safe_next(target: Optional[str]) -> str:
     return url_for("console.queue")
 
 
+def client_address() -> str:
+    """The peer address (the proxy's X-Forwarded-For only when TRUSTED_PROXY_HOPS says so: ProxyFix)."""
+    return request.remote_addr or "unknown"
+
+
+def lock_policy() -> auth.LockPolicy:
+    config = settings()
+    return auth.LockPolicy(config.console_max_login_failures, config.console_lock_minutes)
+
+
+def _seconds(now: dt.datetime) -> float:
+    return (now - auth.EPOCH).total_seconds()  # naive UTC; datetime.timestamp() would assume local time
+
+
+def pending_is_fresh(pending: Any, now: dt.datetime) -> bool:
+    """A half-finished sign-in still usable: made by us (the cookie is signed) and under 5 minutes old."""
+    return (isinstance(pending, dict) and isinstance(pending.get("at"), (int, float))
+            and isinstance(pending.get("uid"), int) and 0 <= _seconds(now) - pending["at"] <= PENDING_SECONDS)
+
+
+def _end_previous_session() -> None:
+    """Signing in over an earlier sign-in ends the earlier server-side session as well, not only
+    its cookie: a copy of that cookie must not outlive it."""
+    previous = cookie_session.get("_user_id")
+    if isinstance(previous, str) and previous:
+        with db() as session:
+            auth.end_session(session, previous, utcnow(), "replaced")
+
+
+def _signed_in(user: Staff, target: Optional[str]) -> Response:
+    _end_previous_session()
+    cookie_session.clear()  # nothing from before sign-in carries over
+    cookie_session.permanent = True
+    login_user(user)
+    logger.info("staff sign-in: %s", user.username)
+    return redirect(_safe_next(target))
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        config = settings()
+        now = utcnow()
+        signed_in: Optional[Staff] = None
+        pending: Optional[Dict[str, Any]] = None
         with db() as session:
-            result = auth.authenticate(session, form.username.data, form.password.data, utcnow(),
-                                       config.console_max_login_failures, config.console_lock_minutes)
-            user = Staff.of(result.user) if result.user is not None else None
-        if user is not None:
-            cookie_session.clear()  # nothing from before sign-in carries over
-            cookie_session.permanent = True
-            login_user(user)
-            logger.info("staff sign-in: %s", user.username)
-            return redirect(_safe_next(request.args.get("next")))
+            result = auth.authenticate(session, form.username.data, form.password.data, client_address(), now,
+                                       lock_policy())
+            if result.outcome == "ok":
+                signed_in = Staff.of(result.user, auth.start_session(session, result.user, now))
+            elif result.outcome == "code":
+                pending = {"uid": result.user.id, "pw": auth.password_fingerprint(result.user),
+                           "at": _seconds(now), "next": _safe_next(request.args.get("next"))}
+        if signed_in is not None:
+            return _signed_in(signed_in, request.args.get("next"))
+        if pending is not None:
+            _end_previous_session()
+            cookie_session.clear()
+            cookie_session[PENDING_KEY] = pending
+            return redirect(url_for("console.login_code"))
         if result.outcome == "locked":
-            error = f"Too many failed sign-ins. Try again in {result.locked_minutes} minutes."
+            error = LOCKED.format(minutes=result.locked_minutes)
         else:
+            # The same words for an unknown user, a wrong password and a disabled account.
+            logger.info("staff sign-in failed")
             error = "Wrong username or password."
     status = 200 if error is None else 401
     return render_template("login.html", form=form, error=error), status
+
+
+@blueprint.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    now = utcnow()
+    pending = cookie_session.get(PENDING_KEY)
+    if not pending_is_fresh(pending, now):
+        cookie_session.pop(PENDING_KEY, None)
+        if pending is not None:
+            flash("The sign-in took too long: enter your password again.", "error")
+        return redirect(url_for("console.login"))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        signed_in: Optional[Staff] = None
+        with db() as session:
+            result = auth.verify_second_factor(session, int(pending["uid"]), str(pending.get("pw", "")),
+                                               form.code.data, client_address(), now, lock_policy())
+            if result.outcome == "ok":
+                signed_in = Staff.of(result.user, auth.start_session(session, result.user, now))
+        if signed_in is not None:
+            response = _signed_in(signed_in, pending.get("next"))
+            if result.recovery_codes_left is not None:
+                flash(f"You used a recovery code; {result.recovery_codes_left} left. Lost your phone? Ask an "
+                      "admin to reset two-factor sign-in, then set it up again.", "ok")
+            return response
+        if result.outcome == "expired":
+            cookie_session.pop(PENDING_KEY, None)
+            flash("Please sign in again.", "error")
+            return redirect(url_for("console.login"))
+        if result.outcome == "locked":
+            error = LOCKED.format(minutes=result.locked_minutes)
+        else:
+            error = "That code is not right. Enter the 6-digit code your app shows now, or a recovery code."
+    elif request.method == "POST":
+        error = _form_problem(form)
+    status = 200 if error is None else 401
+    return render_template("login_code.html", form=form, error=error), status
 
 
 @blueprint.route("/logout", methods=["POST"])
@@ -116,9 +209,96 @@ def login():
 def logout():
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
+    if staff().session_token:
+        with db() as session:
+            auth.end_session(session, staff().session_token, utcnow(), "logout")
     logout_user()
     cookie_session.clear()
     return redirect(url_for("console.login"))
+
+
+# --- own account -----------------------------------------------------------------------------
+
+
+@blueprint.route("/account")
+@login_required
+def account():
+    with db() as session:
+        user = session.get(StaffUser, staff().id)
+        others = auth.other_sessions(session, user.id, staff().session_token, utcnow())
+        left = auth.recovery_codes_left(session, user.id) if user.totp_enabled_at else 0
+    return render_template("account.html", user=user, other_sessions=others, recovery_left=left,
+                           disable_form=TotpDisableForm(), sessions_form=CsrfOnlyForm())
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    error = None
+    if form.validate_on_submit():
+        with db() as session:
+            error = auth.change_password(session, staff().id, form.current.data, form.new.data, form.repeat.data,
+                                         client_address(), utcnow(), lock_policy(), keep_token=staff().session_token)
+        if error is None:
+            flash("Password changed. Every other session of yours has been signed out.", "ok")
+            return redirect(url_for("console.account"))
+    elif request.method == "POST":
+        error = _form_problem(form)
+    return render_template("password.html", form=form, error=error,
+                           forced=staff().must_change_password), 200 if error is None else 400
+
+
+@blueprint.route("/account/2fa", methods=["GET", "POST"])
+@login_required
+def totp_setup():
+    form = TotpConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            with db() as session:
+                codes = auth.confirm_totp(session, staff().id, form.code.data, utcnow())
+            # Shown once, in this response only (never in a flash, which lives in the cookie).
+            return render_template("recovery_codes.html", codes=codes)
+        except auth.AccountError as problem:
+            error = str(problem)
+    elif request.method == "POST":
+        error = _form_problem(form)
+    with db() as session:
+        user = session.get(StaffUser, staff().id)
+        if user.totp_enabled_at is not None:
+            flash("Two-factor sign-in is already on.", "ok")
+            return redirect(url_for("console.account"))
+        secret = auth.totp_setup_secret(session, user)
+        username = user.username
+    return render_template("totp_setup.html", form=form, error=error, secret=auth.grouped(secret),
+                           qr=auth.qr_data_uri(auth.provisioning_uri(secret, username)),
+                           required=staff().is_admin), 200 if error is None else 400
+
+
+@blueprint.route("/account/2fa/disable", methods=["POST"])
+@login_required
+def totp_disable():
+    form = TotpDisableForm()
+    problem = _form_problem(form)
+    if problem is None:
+        with db() as session:
+            problem = auth.disable_totp(session, staff().id, form.code.data, client_address(), utcnow(),
+                                        lock_policy())
+    flash(problem or "Two-factor sign-in is off.", "error" if problem else "ok")
+    return redirect(url_for("console.account"))
+
+
+@blueprint.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    with db() as session:
+        count = auth.revoke_sessions(session, staff().id, utcnow(), "signed_out_elsewhere",
+                                     keep_token=staff().session_token)
+    flash(f"Signed out {count} other session(s).", "ok")
+    return redirect(url_for("console.account"))
 
 
 # --- queue and report ------------------------------------------------------------------------
@@ -173,7 +353,8 @@ def report_detail(report_id: int):
                                       if s in workflow.allowed_targets(report.status)]
         assign_form = AssignForm(assignee=report.assigned_to or "")
         assign_form.assignee.choices = _assignee_choices(session)
-    lines = load_transcript(settings().tracker_store_url, report.conversation_id)
+    lines = load_transcript(settings().tracker_store_url, report.conversation_id,
+                            saved_at=report.created_at, anonymous=bool(report.anonymous))
     transcript = None if lines is None else [
         {"speaker": line.speaker, "text": hide_contact(line.text, report, role), "at": line.at} for line in lines
     ]
@@ -290,6 +471,12 @@ def dashboard():
 # --- admin -----------------------------------------------------------------------------------
 
 
+def _users_page(form: UserCreateForm, reset: Optional[Dict[str, str]] = None):
+    with db() as session:
+        accounts = auth.list_users(session)
+    return render_template("users.html", form=form, users=accounts, toggle_form=CsrfOnlyForm(), reset=reset)
+
+
 @blueprint.route("/admin/users", methods=["GET", "POST"])
 @admin_required
 def users():
@@ -297,14 +484,20 @@ def users():
     if form.validate_on_submit():
         try:
             with db() as session:
-                created = auth.create_user(session, form.username.data, form.password.data, form.role.data)
+                created = auth.create_user(session, form.username.data, form.password.data, form.role.data,
+                                           actor=staff().username, now=utcnow())
                 flash(f"Account {created.username} ({created.role}) created.", "ok")
             return redirect(url_for("console.users"))
         except auth.AccountError as error:
             flash(str(error), "error")
-    with db() as session:
-        accounts = auth.list_users(session)
-    return render_template("users.html", form=form, users=accounts, toggle_form=CsrfOnlyForm())
+    return _users_page(form)
+
+
+def _own_account_refused(username: str, what: str) -> Optional[Response]:
+    if auth.normalise_username(username) != staff().username:
+        return None
+    flash(f"You cannot {what} your own account here (use your account page, or ask another admin).", "error")
+    return redirect(url_for("console.users"))
 
 
 @blueprint.route("/admin/users/<username>/<any(enable, disable):action>", methods=["POST"])
@@ -312,13 +505,50 @@ def users():
 def set_user_active(username: str, action: str):
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
-    if username == staff().username and action == "disable":
-        flash("You cannot disable your own account.", "error")
-        return redirect(url_for("console.users"))
+    refused = _own_account_refused(username, "disable") if action == "disable" else None
+    if refused is not None:
+        return refused
     try:
         with db() as session:
-            auth.set_active(session, username, action == "enable")
+            auth.set_active(session, username, action == "enable", staff().username, utcnow())
         flash(f"Account {username} {action}d.", "ok")
+    except auth.AccountError as error:
+        flash(str(error), "error")
+    return redirect(url_for("console.users"))
+
+
+@blueprint.route("/admin/users/<username>/reset-password", methods=["POST"])
+@admin_required
+def reset_password(username: str):
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    refused = _own_account_refused(username, "reset the password of")
+    if refused is not None:
+        return refused
+    try:
+        with db() as session:
+            user, password = auth.reset_password(session, username, staff().username, utcnow())
+            target = user.username
+    except auth.AccountError as error:
+        flash(str(error), "error")
+        return redirect(url_for("console.users"))
+    # The temporary password is shown once, in this response only (never in a flash or a cookie).
+    return _users_page(UserCreateForm(formdata=None), reset={"username": target, "password": password})
+
+
+@blueprint.route("/admin/users/<username>/reset-2fa", methods=["POST"])
+@admin_required
+def reset_totp(username: str):
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    refused = _own_account_refused(username, "reset two-factor sign-in of")
+    if refused is not None:
+        return refused
+    try:
+        with db() as session:
+            user = auth.reset_totp(session, username, staff().username, utcnow())
+        flash(f"Two-factor sign-in of {user.username} reset and their sessions ended"
+              f"{'; they set it up again at their next sign-in' if user.role == 'admin' else ''}.", "ok")
     except auth.AccountError as error:
         flash(str(error), "error")
     return redirect(url_for("console.users"))
@@ -329,20 +559,26 @@ def set_user_active(username: str, action: str):
 def tokens():
     form = TokenCreateForm()
     new_token = None
+    config = settings()
     with db() as session:
         form.username.choices = [(u.username, f"{u.username} ({u.role})") for u in auth.list_users(session) if u.active]
     if form.validate_on_submit():
         try:
             with db() as session:
-                new_token = auth.create_token(session, form.username.data, form.name.data, staff().username)
+                new_token = auth.create_token(session, form.username.data, form.name.data, staff().username,
+                                              now=utcnow(), days=config.console_token_days)
         except auth.AccountError as error:
             flash(str(error), "error")
+    now = utcnow()
     with db() as session:
         rows = [{"id": t.id, "name": t.name, "user": t.user.username, "created_by": t.created_by,
-                 "created_at": t.created_at, "last_used_at": t.last_used_at, "revoked_at": t.revoked_at}
+                 "created_at": t.created_at, "last_used_at": t.last_used_at, "revoked_at": t.revoked_at,
+                 "expires_at": auth.token_expiry(t, config.console_token_days),
+                 "state": auth.token_state(t, now, config.console_token_days)}
                 for t in auth.list_tokens(session)]
     # The new token is shown once, in this response only (never in a flash, which lives in the cookie).
-    return render_template("tokens.html", form=form, tokens=rows, new_token=new_token, revoke_form=CsrfOnlyForm())
+    return render_template("tokens.html", form=form, tokens=rows, new_token=new_token, revoke_form=CsrfOnlyForm(),
+                           token_days=config.console_token_days)
 
 
 @blueprint.route("/admin/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -352,7 +588,7 @@ def revoke_token(token_id: int):
         abort(400)
     try:
         with db() as session:
-            auth.revoke_token(session, token_id, utcnow())
+            auth.revoke_token(session, token_id, utcnow(), staff().username)
         flash("Token revoked.", "ok")
     except auth.AccountError as error:
         flash(str(error), "error")

@@ -47,7 +47,7 @@ from bot.settings import Settings
 from bot.storage.counters import forget_before
 from bot.storage.db import engine_for, transaction
 from bot.storage.inbox import FINISHED_STATUSES
-from bot.storage.models import AuditEntry, InboxMessage, Report, ReportEvent, SecurityCounter, StaffMessage
+from bot.storage.models import AuditEntry, InboxMessage, Report, ReportEvent, SecurityCounter, StaffMessage, StaffSession
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +197,9 @@ def conversations_freed(due: Iterable[Tuple[int, Optional[str]]], still_linked: 
     return sorted({conversation for _, conversation in due if conversation and conversation not in still})
 
 
+SESSION_ROWS_KEPT = dt.timedelta(days=30)
+
+
 # --- result -------------------------------------------------------------------------------------
 @dataclass
 class RetentionResult:
@@ -210,6 +213,7 @@ class RetentionResult:
     tracker_events_deleted: int = 0       # (a) and (b) together
     inbox_rows_deleted: int = 0           # (c)
     counter_windows_deleted: int = 0      # (c)
+    staff_sessions_deleted: int = 0       # (c) console sign-ins ended (revoked or expired) long ago
     error: Optional[str] = None           # the class of the error that stopped a run half-way
 
     def detail(self) -> Dict[str, Any]:
@@ -226,7 +230,8 @@ class RetentionResult:
                 f"{would}anonymise {self.reports_anonymised} closed report(s) "
                 f"({self.report_conversations_deleted} conversation(s), {self.staff_messages_cleared} staff message(s)); "
                 f"{self.tracker_events_deleted} tracker event(s), {self.inbox_rows_deleted} inbox row(s), "
-                f"{self.counter_windows_deleted} counter window(s) in all"
+                f"{self.counter_windows_deleted} counter window(s), {self.staff_sessions_deleted} ended staff "
+                f"session(s) in all"
                 + (" [dry run: nothing changed]" if self.dry_run else ""))
 
 
@@ -397,6 +402,9 @@ def _run(settings: Settings, limits: RetentionLimits, result: RetentionResult) -
 
     # (c) and (d): the inbox, the counters and the audit entry in one transaction.
     with transaction(settings.database_url) as session:
+        # Sessions are 12 hours at most; a month later a revoked or expired one only says when
+        # somebody signed in, which the audit trail keeps where it matters.
+        ended_sessions = StaffSession.created_at < limits.now - SESSION_ROWS_KEPT
         inbox = and_(InboxMessage.status.in_(FINISHED_STATUSES), InboxMessage.received_at < limits.conversation_cutoff)
         if dry_run:
             result.inbox_rows_deleted = int(session.execute(
@@ -404,10 +412,14 @@ def _run(settings: Settings, limits: RetentionLimits, result: RetentionResult) -
             result.counter_windows_deleted = int(session.execute(
                 select(func.count(SecurityCounter.id)).where(SecurityCounter.window_start < limits.counter_cutoff)
             ).scalar_one())
+            result.staff_sessions_deleted = int(session.execute(
+                select(func.count(StaffSession.id)).where(ended_sessions)).scalar_one())
             return
         result.inbox_rows_deleted = int(session.execute(
             delete(InboxMessage).where(inbox).execution_options(synchronize_session=False)).rowcount or 0)
         result.counter_windows_deleted = forget_before(session, limits.counter_cutoff)
+        result.staff_sessions_deleted = int(session.execute(
+            delete(StaffSession).where(ended_sessions).execution_options(synchronize_session=False)).rowcount or 0)
         session.add(AuditEntry(actor=ACTOR, action=AUDIT_ACTION, detail=result.detail()))
 
 

@@ -5,14 +5,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+import datetime as dt
+
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 
 from bot.manage import migrate
 from bot.settings import get_settings
+from bot.storage.models import utcnow
+from console import auth
 from console.app import create_app
 from tests.console import support
 from tests.databases import PostgresUnavailable, missing_service, throwaway_postgres
+
+# argon2 with its real cost takes ~0.2 s per hash here: tests hash with the cheapest settings (the
+# same code path and hash format), so the lock-out tests can afford dozens of sign-ins.
+_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "_hasher", _FAST_HASHER)
+    monkeypatch.setattr(auth, "_code_hasher", _FAST_HASHER)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", _FAST_HASHER.hash("dummy password"))
+
 
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
@@ -61,3 +78,16 @@ def reviewer(app: Flask):
     client = app.test_client()
     assert support.sign_in(client, *support.REVIEWER).status_code == 302
     return client
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
+    """The console's clock stopped at the real time: lock-out windows are fixed (a test running
+    across a window boundary would see its count restart), TOTP codes still match the real time."""
+    now = utcnow()
+    import console.app
+    import console.views
+
+    monkeypatch.setattr(console.views, "utcnow", lambda: now)
+    monkeypatch.setattr(console.app, "utcnow", lambda: now)
+    return now

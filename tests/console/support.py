@@ -9,16 +9,20 @@ import sqlite3
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+import pyotp
 import pytest
 
 from bot.reports.draft import ReportDraft
+from bot.settings import get_settings
 from bot.storage.db import transaction
-from bot.storage.models import Report
+from bot.storage.models import Report, StaffUser, utcnow
 from bot.storage.reports import save_report
 from console import auth
 
 ADMIN = ("ana.admin", "admin-password-123")
 REVIEWER = ("rudi.review", "review-password-123")
+# Admins must have a second factor: the test admin's authenticator "app" is this secret.
+ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 XSS = "<script>alert(1)</script>"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -34,9 +38,34 @@ def environment(folder: Path) -> Dict[str, str]:
 
 
 def create_accounts(database_url: str) -> None:
+    """An admin with two-factor sign-in (ADMIN_TOTP_SECRET) and a reviewer without."""
     with transaction(database_url) as session:
-        auth.create_user(session, ADMIN[0], ADMIN[1], "admin")
+        admin = auth.create_user(session, ADMIN[0], ADMIN[1], "admin")
+        enable_totp(admin, ADMIN_TOTP_SECRET)
         auth.create_user(session, REVIEWER[0], REVIEWER[1], "reviewer")
+
+
+def enable_totp(user: StaffUser, secret: str) -> None:
+    """Two-factor on, as if enrolled (without recovery codes: tests that need them enrol for real)."""
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+
+
+def code_at(secret: str, step: int) -> str:
+    return pyotp.TOTP(secret).at(step * auth.TOTP_STEP_SECONDS)
+
+
+def next_code(username: str, database_url: Optional[str] = None) -> str:
+    """A code the console accepts now: the earliest of the steps current ±1 not used yet (each
+    step signs in once), so a test can sign the same account in up to three times in 30 s."""
+    with transaction(database_url or get_settings().database_url) as session:
+        user = auth.find_user(session, username)
+        secret, last = user.totp_secret, user.totp_last_step
+    current = auth.time_step(utcnow())
+    for step in (current - 1, current, current + 1):
+        if last is None or step > last:
+            return code_at(secret, step)
+    raise AssertionError(f"{username} signed in more than three times within 30 s: no unused TOTP step left")
 
 
 def add_report(database_url: str, *, level: str = "high", flags: Sequence[str] = ("upfront_fee",),
@@ -84,9 +113,19 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client, username: str, password: str):
+def sign_in(client, username: str, password: str, code: Optional[str] = None):
+    """Through the real form; for an account with two-factor, the code step too (the next unused
+    code unless ``code`` is given). Returns the last response."""
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    if response.status_code == 302 and response.headers["Location"].split("?")[0].endswith("/login/code"):
+        return enter_code(client, code or next_code(username))
+    return response
+
+
+def enter_code(client, code: str):
+    token = csrf_token(client.get("/login/code").get_data(as_text=True))
+    return client.post("/login/code", data={"code": code, "csrf_token": token})
 
 
 # --- demo data for the browser test and the screenshots ---------------------------------------

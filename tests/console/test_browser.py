@@ -8,23 +8,30 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Iterator
 
+import pyotp
 import pytest
+import requests
 
 from bot.manage import migrate
 from bot.serve import child_environment
+from bot.storage.db import transaction
+from console import auth
 from tests.console import support
 from tests.databases import missing_service
 from tests.servers import free_port, stop_process, wait_until_up
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ADMIN_USER, ADMIN_PASSWORD = "first.admin", "first-admin-password"
-
+REVIEWER_USER, REVIEWER_PASSWORD = "tia.review", "tia-review-password"
+REVIEWER_SECRET = pyotp.random_base32()  # the reviewer's authenticator app
+COOKIE = "console_session"
 
 
 @pytest.fixture(autouse=True)
@@ -33,12 +40,16 @@ def chromium_installed() -> None:
         missing_service("Chromium is not installed: run scripts/install-browser")
 
 
-@pytest.fixture
-def console_server(tmp_path: Path) -> Iterator[dict]:
+# One server and one browser for the module (each takes seconds to start): tests start signed out.
+@pytest.fixture(scope="module")
+def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        missing_service("Chromium is not installed: run scripts/install-browser")
+    tmp_path = tmp_path_factory.mktemp("console")
     env = child_environment()
     env.update(support.environment(tmp_path))
     env.update({"STAFF_ADMIN_USER": ADMIN_USER, "STAFF_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                "CONSOLE_SECRET_KEY": "browser-test-secret-key"})
+                "CONSOLE_SECRET_KEY": secrets.token_hex(32)})
     database_url = env["DATABASE_URL"]
     migrate(database_url)
     report_id = support.seed_demo(database_url, tmp_path / "var" / "tracker.db", dt.datetime.utcnow())
@@ -50,27 +61,55 @@ def console_server(tmp_path: Path) -> Iterator[dict]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/login", process, timeout=60)
+        # After start-up: the first admin is made only while there are no accounts at all.
+        with transaction(database_url) as session:
+            support.enable_totp(auth.create_user(session, REVIEWER_USER, REVIEWER_PASSWORD, "reviewer"),
+                                REVIEWER_SECRET)
         yield {"base": base, "report_id": report_id, "database_url": database_url}
     finally:
         stop_process(process)
 
 
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture(scope="module")
+def browser(console_server: dict):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must not download anything
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_OFFLINE", "true")  # Selenium Manager must not download anything
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1400,1000"):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def signed_out(browser, console_server: dict):
+    browser.get(console_server["base"] + "/static/console.css")  # cookies are deleted per site
+    browser.delete_all_cookies()
+    browser.get(console_server["base"] + "/login")
+    return browser
+
+
+def _type(driver, name: str, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    field = driver.find_element(By.NAME, name)
+    field.clear()
+    field.send_keys(text)
+
+
+def _submit(driver, form_selector: str = "main form") -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.CSS_SELECTOR, f"{form_selector} button[type=submit]").click()
 
 
 def _screenshot(driver, name: str, height: int = 1000) -> None:
@@ -85,20 +124,25 @@ def _screenshot(driver, name: str, height: int = 1000) -> None:
     driver.set_window_size(1400, 1000)
 
 
-def test_reviewer_signs_in_filters_opens_and_escalates_a_report(console_server: dict, browser) -> None:
+def test_reviewer_with_two_factor_signs_in_filters_opens_and_escalates_a_report(console_server: dict,
+                                                                              signed_out) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as until
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
+    browser = signed_out
     wait = WebDriverWait(browser, 10)
 
     base = console_server["base"]
     browser.get(f"{base}/reports/{console_server['report_id']}")
     assert "/login" in browser.current_url  # signed out: sent to sign in first
 
-    browser.find_element(By.NAME, "username").send_keys(ADMIN_USER)
-    browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    _type(browser, "username", REVIEWER_USER)
+    _type(browser, "password", REVIEWER_PASSWORD)
+    _submit(browser)
+    wait.until(until.url_contains("/login/code"))  # the password alone is not enough
+    _type(browser, "code", pyotp.TOTP(REVIEWER_SECRET).now())
+    _submit(browser)
     # The login URL holds "next=/reports/…" too: wait until we have left it.
     wait.until(lambda driver: "/login" not in driver.current_url)
     assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Report ")  # back where we were going
@@ -130,8 +174,43 @@ def test_reviewer_signs_in_filters_opens_and_escalates_a_report(console_server: 
     assert "Status changed to Escalated" in browser.find_element(By.CSS_SELECTOR, "p.flash").text
     assert browser.find_element(By.ID, "status").text == "Escalated"
     audit = browser.find_element(By.ID, "audit").text
-    assert "status_changed" in audit and ADMIN_USER in audit and "sent to KP2MI" in audit
+    assert "status_changed" in audit and REVIEWER_USER in audit and "sent to KP2MI" in audit
 
     browser.get(base + "/dashboard")
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 4
     _screenshot(browser, "dashboard", height=1900)
+
+
+def test_admin_enrols_two_factor_and_a_copied_cookie_dies_at_logout(console_server: dict, signed_out) -> None:
+    """The first admin has no second factor yet: after the password only enrolment is open. Then
+    the session cookie, copied out of the browser, works until logout and never after."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser, base = signed_out, console_server["base"]
+    wait = WebDriverWait(browser, 10)
+    _type(browser, "username", ADMIN_USER)
+    _type(browser, "password", ADMIN_PASSWORD)
+    _submit(browser)
+    wait.until(until.url_contains("/account/2fa"))
+    browser.get(base + "/admin/users")
+    assert browser.current_url.endswith("/account/2fa")  # nothing else until enrolled
+    qr = browser.find_element(By.CSS_SELECTOR, "img.qr")
+    assert qr.get_attribute("src").startswith("data:image/svg+xml")
+    assert browser.execute_script("return arguments[0].naturalWidth", qr) > 0  # drawn: the CSP lets data: in
+    secret = browser.find_element(By.ID, "totp-secret").text.replace(" ", "")
+    _type(browser, "code", pyotp.TOTP(secret).now())
+    _submit(browser)
+    codes = browser.find_elements(By.CSS_SELECTOR, "#recovery-codes li")
+    assert len(codes) == 10
+    browser.find_element(By.ID, "continue").click()
+    wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "table.queue")))
+
+    stolen = {COOKIE: browser.get_cookie(COOKIE)["value"]}
+    assert requests.get(base + "/admin/users", cookies=stolen, allow_redirects=False, timeout=10).status_code == 200
+    browser.find_element(By.CSS_SELECTOR, "form.logout button[type=submit]").click()
+    wait.until(until.url_contains("/login"))
+    page = requests.get(base + "/admin/users", cookies=stolen, allow_redirects=False, timeout=10)
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert requests.get(base + "/api/reports", cookies=stolen, timeout=10).status_code == 401

@@ -1,6 +1,8 @@
 """The console through Flask's test client: sign-in, CSRF, escaping, roles, API and workflow."""
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import stat
 
 import pytest
@@ -63,7 +65,7 @@ def test_generated_secret_key_is_private_and_kept(app: Flask) -> None:
     assert create_app(get_settings()).config["SECRET_KEY"] == app.config["SECRET_KEY"]
 
 
-def test_wrong_password_then_lock_out_after_five_failures(client) -> None:
+def test_wrong_password_then_lock_out_after_five_failures(client, frozen_now) -> None:
     for _ in range(4):
         response = sign_in(client, support.REVIEWER[0], "not-the-password")
         assert response.status_code == 401 and "Wrong username or password" in response.get_data(as_text=True)
@@ -73,19 +75,22 @@ def test_wrong_password_then_lock_out_after_five_failures(client) -> None:
 
 
 def test_next_parameter_cannot_redirect_off_site(client) -> None:
+    """For a two-factor account the target is kept through the code step."""
+    for target, expected in (("//evil.example/x", "/"), ("/dashboard", "/dashboard")):
+        token = csrf_token(_page(client, "/login"))
+        data = {"username": support.ADMIN[0], "password": support.ADMIN[1], "csrf_token": token}
+        assert client.post(f"/login?next={target}", data=data).headers["Location"] == "/login/code"
+        assert support.enter_code(client, support.next_code(support.ADMIN[0])).headers["Location"] == expected
+        client.post("/logout", data={"csrf_token": csrf_token(_page(client, expected))})
     token = csrf_token(_page(client, "/login"))
-    data = {"username": support.ADMIN[0], "password": support.ADMIN[1], "csrf_token": token}
-    assert client.post("/login?next=//evil.example/x", data=data).headers["Location"] == "/"
-    client.post("/logout", data={"csrf_token": token})
-    token = csrf_token(_page(client, "/login"))
-    data["csrf_token"] = token
-    assert client.post("/login?next=/dashboard", data=data).headers["Location"] == "/dashboard"
+    data = {"username": support.REVIEWER[0], "password": support.REVIEWER[1], "csrf_token": token}
+    assert client.post("/login?next=https://evil.example/", data=data).headers["Location"] == "/"
 
 
 def test_disabled_account_is_signed_out_at_once(reviewer, database_url: str) -> None:
     assert reviewer.get("/").status_code == 200
     with transaction(database_url) as session:
-        auth.set_active(session, support.REVIEWER[0], False)
+        auth.set_active(session, support.REVIEWER[0], False, actor=support.ADMIN[0])
     assert reviewer.get("/").status_code == 302
 
 
@@ -224,3 +229,84 @@ def test_note_assignment_and_message_to_reporter(reviewer, database_url: str) ->
     assert "Asked KP2MI about the LPK" in html and "not yet seen" in html
     assert "assigned to rudi.review" in html and "<script>alert" not in html
     assert "message_to_reporter" in html
+
+
+# --- HTTPS: HSTS and Secure cookies ------------------------------------------------------------
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _https_sign_in(client, base_url: str = "https://localhost", **headers: str):
+    page = client.get("/login", base_url=base_url, headers=headers)
+    data = {"username": support.REVIEWER[0], "password": support.REVIEWER[1],
+            "csrf_token": csrf_token(page.get_data(as_text=True))}
+    # Over HTTPS Flask-WTF also checks the Referer is this site (no CSRF from an http:// page).
+    response = client.post("/login", base_url=base_url, data=data,
+                           headers={"Referer": "https://localhost/login", **headers})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return page, response
+
+
+def test_hsts_and_secure_cookie_when_the_request_is_https(client) -> None:
+    page, response = _https_sign_in(client)
+    assert page.headers["Strict-Transport-Security"] == HSTS
+    assert response.headers["Strict-Transport-Security"] == HSTS
+    assert "Secure" in response.headers["Set-Cookie"]
+    plain = client.get("/login")  # plain HTTP and an http:// CONSOLE_BASE_URL (local development)
+    assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_hsts_on_every_response_when_the_base_url_is_https(database_url: str, monkeypatch) -> None:
+    monkeypatch.setenv("CONSOLE_BASE_URL", "https://console.example.org")
+    client = create_app(get_settings()).test_client()
+    for path in ("/login", "/", "/api/reports", "/static/console.css", "/no-such-page"):
+        assert client.get(path).headers["Strict-Transport-Security"] == HSTS, path
+
+
+def test_forwarded_proto_counts_only_from_trusted_proxies(database_url: str, monkeypatch) -> None:
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    untrusted = create_app(get_settings()).test_client()
+    assert "Strict-Transport-Security" not in untrusted.get("/login", headers=forwarded).headers
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+    behind_proxy = create_app(get_settings()).test_client()
+    page, response = _https_sign_in(behind_proxy, "http://localhost", **forwarded)
+    assert page.headers["Strict-Transport-Security"] == HSTS
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("key", ["short-secret", "CHANGE-ME-long-random-0123456789abcdefghij"])
+def test_a_weak_secret_key_is_refused(database_url: str, monkeypatch, key: str) -> None:
+    monkeypatch.setenv("CONSOLE_SECRET_KEY", key)
+    with pytest.raises(ValueError, match="CONSOLE_SECRET_KEY"):
+        create_app(get_settings())
+    monkeypatch.setenv("CONSOLE_SECRET_KEY", secrets.token_hex(32))
+    assert create_app(get_settings()).config["SECRET_KEY"] == get_settings().console_secret_key
+
+
+# --- token expiry ------------------------------------------------------------------------------
+
+
+def test_tokens_expire_and_the_tokens_page_shows_their_dates(database_url: str, monkeypatch) -> None:
+    monkeypatch.setenv("CONSOLE_TOKEN_DAYS", "30")
+    app = create_app(get_settings())
+    admin, api = app.test_client(), app.test_client()
+    sign_in(admin, *support.ADMIN)
+    page = _page(admin, "/admin/tokens")
+    assert "expires 30 days after" in page
+    html = admin.post("/admin/tokens", data={"csrf_token": csrf_token(page), "username": support.REVIEWER[0],
+                                             "name": "monthly figures"}).get_data(as_text=True)
+    token = html.split('id="new-token">')[1].split("<")[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/reports", headers=headers).status_code == 200
+    with transaction(database_url) as session:
+        [row] = auth.list_tokens(session)
+        assert row.expires_at - row.created_at == dt.timedelta(days=30)
+        expires = row.expires_at
+    listing = " ".join(_page(admin, "/admin/tokens").split())
+    assert "<th>Created</th><th>Last used</th><th>Expires</th><th>Revoked</th>" in listing
+    assert expires.strftime("%Y-%m-%d %H:%M") in listing and 'class="state-active">active' in listing
+    with transaction(database_url) as session:
+        auth.list_tokens(session)[0].expires_at = utcnow() - dt.timedelta(seconds=1)
+    response = api.get("/api/reports", headers=headers)
+    assert response.status_code == 401 and response.get_json() == {"error": "authentication required"}
+    assert 'class="state-expired">expired' in _page(admin, "/admin/tokens")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.storage.db import transaction
 from bot.storage.models import Report, ReportEvent
-from bot.storage.reports import check_status
+from bot.storage.reports import Requester, StatusLimits, check_status
 from console import workflow
 from console.workflow import WorkflowError, transition_problem
 from tests.console import support
@@ -97,7 +97,7 @@ def test_message_to_the_reporter_is_shown_at_their_status_check(database_url: st
         workflow.message_reporter(session, report, support.REVIEWER[0], "Kami sudah menghubungi KBRI Tokyo.")
         code = report.case_code
     with transaction(database_url) as session:
-        result = check_status(session, code, pin, dt.datetime(2026, 12, 1), max_failures=5, lock_minutes=15)
+        result = check_status(session, code, pin, Requester("u-1"), dt.datetime(2026, 12, 1), StatusLimits(5, 15, 100, 100))
     assert result.outcome == "ok"
     assert result.view.messages == ("Kami sudah menghubungi KBRI Tokyo.",)
 

@@ -350,3 +350,17 @@ def test_the_command_refuses_bad_limits_and_reports_failures_politely(tmp_path, 
     assert main(["retention"]) == 1
     err = capsys.readouterr().err
     assert "retention failed: OperationalError" in err and "Traceback" not in err
+
+
+def test_ended_staff_sessions_are_purged_after_a_month(stores: Settings) -> None:
+    from bot.storage.models import StaffSession, StaffUser
+
+    with transaction(stores.database_url) as session:
+        user = StaffUser(username="reviewer-r", password_hash="x", role="reviewer")
+        session.add(user)
+        session.flush()
+        session.add(StaffSession(token_hash="a" * 64, user_id=user.id, created_at=days_ago(40), revoked_at=days_ago(40)))
+        session.add(StaffSession(token_hash="b" * 64, user_id=user.id, created_at=days_ago(1)))
+    assert run_retention(stores, NOW).staff_sessions_deleted == 1
+    with transaction(stores.database_url) as session:
+        assert [row.token_hash for row in session.query(StaffSession)] == ["b" * 64]
