@@ -47,10 +47,10 @@ class QueueFilter:
             level=_choice(args.get("level", ""), LEVELS),
             flag=_choice(args.get("flag", ""), FLAG_CODES),
             channel=_choice(args.get("channel", ""), CHANNELS),
-            area=(args.get("area") or "").strip()[:120],
+            area=_clean(args.get("area"))[:120],
             date_from=_date(args.get("from", "")),
             date_to=_date(args.get("to", "")),
-            search=(args.get("q") or "").strip()[:200],
+            search=_clean(args.get("q"))[:200],
             page=max(1, _int(args.get("page", "1"))),
         )
 
@@ -67,9 +67,18 @@ def _choice(value: str, choices: Sequence[str]) -> str:
     return value if value in choices else ""
 
 
+def _clean(value: Optional[str]) -> str:
+    """A search term without NUL (PostgreSQL refuses it in a query parameter)."""
+    return (value or "").replace("\x00", "").strip()
+
+
+# "to" is inclusive (the query adds a day): the last date that still has a next day.
+_LAST_DATE = dt.date.max - dt.timedelta(days=1)
+
+
 def _date(value: str) -> Optional[dt.date]:
     try:
-        return dt.date.fromisoformat(value) if value else None
+        return min(dt.date.fromisoformat(value), _LAST_DATE) if value else None
     except ValueError:
         return None
 

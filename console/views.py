@@ -339,7 +339,7 @@ def _flag_details(codes: List[str]) -> List[Dict[str, str]]:
     return details
 
 
-@blueprint.route("/reports/<int:report_id>")
+@blueprint.route("/reports/<int(min=1, max=2147483647):report_id>")
 @login_required
 def report_detail(report_id: int):
     role = staff().role
@@ -387,7 +387,7 @@ def _form_problem(form: Any) -> Optional[str]:
     return "; ".join(f"{getattr(form, name).label.text}: {' '.join(problems)}" for name, problems in form.errors.items())
 
 
-@blueprint.route("/reports/<int:report_id>/status", methods=["POST"])
+@blueprint.route("/reports/<int(min=1, max=2147483647):report_id>/status", methods=["POST"])
 @login_required
 def change_status(report_id: int):
     form = StatusForm()
@@ -401,7 +401,7 @@ def change_status(report_id: int):
     return _apply(report_id, form, change)
 
 
-@blueprint.route("/reports/<int:report_id>/assign", methods=["POST"])
+@blueprint.route("/reports/<int(min=1, max=2147483647):report_id>/assign", methods=["POST"])
 @login_required
 def assign(report_id: int):
     form = AssignForm()
@@ -415,7 +415,7 @@ def assign(report_id: int):
     return _apply(report_id, form, change)
 
 
-@blueprint.route("/reports/<int:report_id>/note", methods=["POST"])
+@blueprint.route("/reports/<int(min=1, max=2147483647):report_id>/note", methods=["POST"])
 @login_required
 def add_note(report_id: int):
     form = NoteForm()
@@ -427,7 +427,7 @@ def add_note(report_id: int):
     return _apply(report_id, form, change)
 
 
-@blueprint.route("/reports/<int:report_id>/message", methods=["POST"])
+@blueprint.route("/reports/<int(min=1, max=2147483647):report_id>/message", methods=["POST"])
 @login_required
 def message_reporter(report_id: int):
     form = MessageForm()
@@ -581,7 +581,7 @@ def tokens():
                            token_days=config.console_token_days)
 
 
-@blueprint.route("/admin/tokens/<int:token_id>/revoke", methods=["POST"])
+@blueprint.route("/admin/tokens/<int(min=1, max=2147483647):token_id>/revoke", methods=["POST"])
 @admin_required
 def revoke_token(token_id: int):
     if not CsrfOnlyForm().validate_on_submit():
@@ -633,7 +633,7 @@ def api_reports():
     return jsonify(items=items, total=page.total, page=page.page, pages=page.pages)
 
 
-@blueprint.route("/api/reports/<int:report_id>")
+@blueprint.route("/api/reports/<int(min=1, max=2147483647):report_id>")
 @login_required
 def api_report(report_id: int):
     with db() as session:

@@ -4,18 +4,23 @@ Only private chats are served: in a group (the staff alert chat, say) the bot st
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Union
 
-from bot.channels.payloads import RequestError
+from bot.channels.payloads import MAX_TEXT_CHARS, RequestError, clean_text, is_safe_id, load_json
 from bot.channels.pipeline import Incoming
 from bot.replies import BotMessage, Button
 
 SENDER_PREFIX = "telegram:"
 # Updates are small (a message is at most 4,096 characters); anything near this is not Telegram.
 MAX_UPDATE_BYTES = 256 * 1024
+# Telegram's own limits: callback_data is 1-64 bytes; callback query ids are short numeric strings.
+MAX_CALLBACK_DATA_BYTES = 64
+MAX_CALLBACK_ID_CHARS = 128
+# Chat ids fit in 52 bits (Telegram promises a double can hold them); a bigger number is not a chat.
+MAX_CHAT_ID = 2 ** 53
+NOT_AN_UPDATE = "The body must be a JSON Telegram update."
 
 # Commands and what they mean to the assistant (an intent payload skips the NLU).
 COMMAND_PAYLOADS: Mapping[str, str] = {
@@ -55,13 +60,12 @@ class TelegramIncoming:
 
 def parse_update_body(raw: bytes) -> Union[Mapping[str, Any], RequestError]:
     if len(raw) > MAX_UPDATE_BYTES:
-        return RequestError(413, f"The update is larger than {MAX_UPDATE_BYTES // 1024} KB.")
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return RequestError(400, "The body must be a JSON Telegram update.")
-    if not isinstance(body, dict) or not isinstance(body.get("update_id"), int) or isinstance(body.get("update_id"), bool):
-        return RequestError(400, "A Telegram update is a JSON object with an integer update_id.")
+        return RequestError(413, f"The update is larger than {MAX_UPDATE_BYTES // 1024} KB.", "too_large")
+    body = load_json(raw, NOT_AN_UPDATE)
+    if isinstance(body, RequestError):
+        return body
+    if not isinstance(body, dict) or not _is_int(body.get("update_id")):
+        return RequestError(400, "A Telegram update is a JSON object with an integer update_id.", "not_an_update")
     return body
 
 
@@ -86,12 +90,25 @@ def _dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _is_int(value: Any) -> bool:
+    # bool is an int in Python: "chat": {"id": true} must not become the sender "telegram:True".
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _private_chat_id(message: Mapping[str, Any]) -> Optional[int]:
     chat = _dict(message.get("chat"))
     chat_id = chat.get("id")
-    if chat.get("type") != "private" or not isinstance(chat_id, int):
+    if chat.get("type") != "private" or not _is_int(chat_id) or not -MAX_CHAT_ID < chat_id < MAX_CHAT_ID:
         return None
     return chat_id
+
+
+def _user_text(value: Any) -> Optional[str]:
+    """Text the user wrote, as the pipeline can store it; None when there is none. Telegram never
+    sends more than 4,096 characters, so anything beyond is cut rather than read."""
+    if not isinstance(value, str):
+        return None
+    return clean_text(value[:MAX_TEXT_CHARS])
 
 
 def update_to_incoming(update: Mapping[str, Any], chooser_text: str) -> Union[TelegramIncoming, Ignored, RequestError]:
@@ -104,13 +121,18 @@ def update_to_incoming(update: Mapping[str, Any], chooser_text: str) -> Union[Te
         query = _dict(update.get("callback_query"))
         message = _dict(query.get("message"))
         chat_id = _private_chat_id(message)
-        if not isinstance(query.get("id"), str) or not query.get("id"):
-            return RequestError(400, "A callback_query needs an id.")
+        query_id = query.get("id")
+        if not isinstance(query_id, str) or not query_id or len(query_id) > MAX_CALLBACK_ID_CHARS \
+                or not is_safe_id(query_id):
+            return RequestError(400, "A callback_query needs a short id.", "bad_callback")
         if chat_id is None:
             return Ignored("button press outside a private chat")
         data = query.get("data")
         if not isinstance(data, str) or not data:
             return Ignored("button press without data")
+        if len(data.encode("utf-8", "surrogatepass")) > MAX_CALLBACK_DATA_BYTES or not is_safe_id(data):
+            return RequestError(400, f"callback_query data is at most {MAX_CALLBACK_DATA_BYTES} bytes of text.",
+                                "bad_callback")
         text, local = command_text(data, chooser_text) if data.startswith("/lang") else (data, None)
         return TelegramIncoming(Incoming(f"cb:{query['id']}", f"{SENDER_PREFIX}{chat_id}", text, local_reply=local),
                                 chat_id, callback_query_id=query["id"])
@@ -118,18 +140,20 @@ def update_to_incoming(update: Mapping[str, Any], chooser_text: str) -> Union[Te
         return Ignored("not a new message")
     message = update.get("message")
     if not isinstance(message, dict):
-        return RequestError(400, "'message' must be an object.")
+        return RequestError(400, "'message' must be an object.", "bad_message")
     chat_id = _private_chat_id(message)
     message_id = message.get("message_id")
-    if not isinstance(message_id, int):
-        return RequestError(400, "A message needs an integer message_id.")
+    if not _is_int(message_id):
+        return RequestError(400, "A message needs an integer message_id.", "bad_message")
     if chat_id is None:
         return Ignored("message outside a private chat")
     external_id = f"m:{chat_id}:{message_id}"
     sender_id = f"{SENDER_PREFIX}{chat_id}"
     # A photo with a caption: the caption is the user's words (often "is this offer real?").
-    text = message.get("text") if isinstance(message.get("text"), str) else message.get("caption")
-    if not isinstance(text, str) or not text.strip():
+    text = _user_text(message.get("text"))
+    if text is None:
+        text = _user_text(message.get("caption"))
+    if text is None or not text.strip():
         return TelegramIncoming(Incoming(external_id, sender_id, None), chat_id)
     mapped, local = command_text(text, chooser_text)
     return TelegramIncoming(Incoming(external_id, sender_id, mapped, local_reply=local), chat_id)

@@ -1,10 +1,13 @@
 """The WhatsApp Cloud API channel: Meta's webhook in, Graph API ``/messages`` out.
 
 ``GET /webhooks/whatsapp/webhook`` answers Meta's subscription handshake; ``POST`` receives
-notifications signed with the app secret (``X-Hub-Signature-256``). A valid notification is
-stored in the inbox and acknowledged at once; the turn runs in the background through the shared
-pipeline (bot/channels/pipeline.py), and the replies go out through ``WhatsAppOutput`` with
-retries. Until the four WHATSAPP_* secrets are set, the webhook answers 404 and does nothing.
+notifications signed with the app secret (``X-Hub-Signature-256``). A signed notification is
+always acknowledged with a 200, even when nothing in it can be used (Meta redelivers anything
+else for days): its user messages are stored in the inbox first, and only when that fails is the
+answer a 503, so that Meta does redeliver. Only a missing or wrong signature is refused. The
+turn runs in the background through the shared pipeline (bot/channels/pipeline.py), and the
+replies go out through ``WhatsAppOutput`` with retries. Until the four WHATSAPP_* secrets are
+set, the webhook answers 404 and does nothing.
 
 Nothing here logs message text, phone numbers or request bodies: counts and reasons only.
 """
@@ -22,16 +25,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.delivery import DeliveryFailed, GiveUp, Retry, parse_retry_after, send_with_retries
-from bot.channels.payloads import RequestError
 from bot.channels.pipeline import ChannelPipeline, PlatformOutput
 from bot.channels.render import plain_text, render_whatsapp, whatsapp_template
 from bot.channels.whatsapp_events import (
     ROUTE_SESSION,
     ROUTE_TEMPLATE,
     body_too_large,
-    decode_json,
     outside_conversation_route,
-    parse_webhook,
+    problem_summary,
+    read_notification,
     verify_signature,
     verify_subscription,
     whatsapp_recipient,
@@ -239,19 +241,22 @@ class WhatsAppInput(InputChannel):
             refusal = refuse_notification(request, settings)
             if refusal is not None:
                 return refusal
-            body = decode_json(request.body or b"")
-            items = body if isinstance(body, RequestError) else parse_webhook(body, settings.whatsapp_phone_number_id)
-            if isinstance(items, RequestError):
-                logger.warning("%s: malformed notification refused (%d)", CHANNEL, items.status)
-                return _error(items.status, items.message)
+            # Signed, so Meta's: acknowledged whatever it holds, or Meta would redeliver it for
+            # days. What could not be used is logged by kind (never ids, numbers or text).
+            notification = read_notification(request.body or b"", settings.whatsapp_phone_number_id)
+            if notification.problems:
+                logger.warning("%s: notification acknowledged with parts not used: %s", CHANNEL,
+                               problem_summary(notification.problems))
+            items = list(notification.messages)
+            if not items:
+                return response.json({"status": "ignored" if notification.problems else "ok"})
             try:
                 new = await pipeline.receive(items, on_new_message)
             except Exception as error:  # noqa: BLE001 - the inbox is down: Meta must redeliver later
                 # Only the type: database errors quote the row, i.e. the message and the number.
                 logger.error("%s: could not store %d message(s) (%s)", CHANNEL, len(items), type(error).__name__)
                 return _error(503, "Temporarily unable to accept messages; please retry.")
-            if items:
-                logger.info("%s: notification with %d message(s), %d new", CHANNEL, len(items), new)
+            logger.info("%s: notification with %d message(s), %d new", CHANNEL, len(items), new)
             return response.json({"status": "ok"})
 
         return webhook

@@ -1,8 +1,9 @@
 """What Meta's WhatsApp Cloud API webhook sends us, checked and read as plain functions.
 
 Nothing here touches a web framework, Rasa or the network (``Incoming`` is only the pipeline's
-dataclass), so every rule below is tested without a server: the signature over the raw body, the subscription handshake, the body's
-shape, which notifications carry a user message and what text each message stands for, and the
+dataclass), so every rule below is tested without a server: the signature over the raw body, the
+subscription handshake, the body's shape, which notifications carry a user message and what text
+each message stands for (and what else a notification held that could not be used), and the
 24-hour rule for messages we send when the user has not written recently.
 
 Reference: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
@@ -12,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
+import re
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from bot.channels.payloads import MAX_SENDER_CHARS, RequestError
+from bot.channels.payloads import MAX_SENDER_CHARS, MAX_TEXT_CHARS, RequestError, clean_text, load_json
 from bot.channels.pipeline import Incoming
 
 # Meta batches several messages (with their contacts) into one notification, so this is larger
@@ -82,6 +84,49 @@ def verify_subscription(mode: Optional[str], token: Optional[str], challenge: Op
 
 
 # --- the notification body -----------------------------------------------------------------------
+#
+# Meta redelivers every notification that is not answered with a 200, for days. So once the
+# signature proves a body is Meta's, nothing in it is refused: what cannot be used (a webhook-level
+# ``errors`` report, a failed delivery, a field or a shape this code does not know, even a body
+# that is not JSON) is acknowledged and noted by kind, and every message that can be read in the
+# same batch is still answered. Only a missing or wrong signature, or a body too large to hash, is
+# refused; a storage failure answers 503 so that Meta does redeliver (see whatsapp.py).
+
+# A notification batches a few messages. Walking stops after this many items (entries, changes,
+# messages, statuses, errors), so a signed body of 256 KB of tiny items is not thousands of inbox
+# rows; a real notification has a handful.
+MAX_WALKED_ITEMS = 500
+MAX_MESSAGES_PER_NOTIFICATION = 100
+MAX_ERRORS_NOTED = 10
+# Reply button ids are at most 256 characters, list row ids 200 (our own payloads are shorter).
+MAX_REPLY_ID_CHARS = 256
+# Meta's error codes are at most 7 digits; a longer "code" is logged as a plain "errors".
+MAX_ERROR_CODE = 10_000_000
+# Printable ASCII without spaces: wa ids are digits, message ids base64 with a "wamid." prefix.
+_TOKEN = re.compile(r"[!-~]+")
+
+# What a notification held that could not be used, as logged (kinds only, never ids or text).
+PROBLEM_NOT_AN_OBJECT = "not_an_object"
+PROBLEM_NOT_WHATSAPP = "not_whatsapp_business_account"
+PROBLEM_MALFORMED_ENTRY = "malformed_entry"
+PROBLEM_MALFORMED_CHANGE = "malformed_change"
+PROBLEM_MALFORMED_VALUE = "malformed_value"
+PROBLEM_MALFORMED_STATUS = "malformed_status"
+PROBLEM_MALFORMED_MESSAGE = "malformed_message"
+PROBLEM_OTHER_FIELD = "other_field"
+PROBLEM_TOO_MANY_ITEMS = "too_many_items"
+PROBLEM_ERRORS = "errors"  # webhook-level errors (entry, change or value)
+PROBLEM_STATUS_ERRORS = "status_errors"  # a message of ours that failed to be sent or delivered
+PROBLEM_MESSAGE_ERRORS = "message_errors"  # e.g. 131051 on an "unsupported" message (still answered)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One signed notification as read: the user messages to answer, in Meta's order, and the
+    kinds of whatever else it held that could not be used (for the log)."""
+
+    messages: Tuple[Incoming, ...] = ()
+    problems: Tuple[str, ...] = ()
 
 
 def body_too_large(raw: bytes, content_length: Optional[str]) -> bool:
@@ -95,84 +140,170 @@ def body_too_large(raw: bytes, content_length: Optional[str]) -> bool:
 
 
 def decode_json(raw: bytes) -> Union[Any, RequestError]:
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: absurd nesting
-        return RequestError(400, "The request body must be JSON.")
+    """The JSON value, or a RequestError whose ``kind`` says why not (absurd nesting, a number of
+    hundreds of digits, not UTF-8, not JSON). Never raises."""
+    return load_json(raw, "The request body must be JSON.")
+
+
+def read_notification(raw: bytes, phone_number_id: Optional[str] = None) -> Notification:
+    """A signed body, whatever it holds, as a Notification. Never raises."""
+    body = decode_json(raw)
+    if isinstance(body, RequestError):
+        return Notification(problems=(body.kind,))
+    return parse_webhook(body, phone_number_id)
+
+
+def parse_webhook(body: Any, phone_number_id: Optional[str] = None) -> Notification:
+    """The user messages in a notification and the kinds of what could not be used.
+
+    Status callbacks (sent, delivered, read...), reactions, system notices and changes for
+    another phone number of the same business account give no messages and are no problem.
+    """
+    return _Reader(phone_number_id).read(body)
+
+
+def problem_summary(problems: Sequence[str], limit: int = 20) -> str:
+    """``"errors:130429, malformed_message x2"``: the kinds with their counts, for one log line."""
+    counts = Counter(problems)
+    parts = [kind if count == 1 else f"{kind} x{count}" for kind, count in sorted(counts.items())[:limit]]
+    if len(counts) > limit:
+        parts.append(f"{len(counts) - limit} more kinds")
+    return ", ".join(parts)
 
 
 class _Malformed(Exception):
-    """Raised inside the parser at the first shape error; becomes a 400."""
+    """Raised inside one message at its first shape error; the message is skipped."""
 
 
-def _dict(value: Any, where: str) -> Dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _Malformed(f"'{where}' must be an object.")
-    return value
+class _Reader:
+    """One walk over a notification, with a budget of items so no body makes it long."""
 
+    def __init__(self, phone_number_id: Optional[str]) -> None:
+        self.phone_number_id = phone_number_id
+        self.budget = MAX_WALKED_ITEMS
+        self.messages: List[Incoming] = []
+        self.problems: List[str] = []
 
-def _list(value: Any, where: str) -> List[Any]:
-    """A list, or empty when absent (Meta leaves out empty arrays)."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _Malformed(f"'{where}' must be an array.")
-    return value
+    def read(self, body: Any) -> Notification:
+        if not isinstance(body, dict):
+            self.problems.append(PROBLEM_NOT_AN_OBJECT)
+        elif body.get("object") != "whatsapp_business_account":
+            self.problems.append(PROBLEM_NOT_WHATSAPP)
+        else:
+            self._note_errors(body, PROBLEM_ERRORS)
+            for entry in self._items(body.get("entry"), PROBLEM_MALFORMED_ENTRY):
+                self._entry(entry)
+        return Notification(tuple(self.messages), tuple(self.problems))
 
+    # Each level: a dict or a problem of its kind; its "errors" noted; then its children.
 
-def _string(value: Any, where: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _Malformed(f"'{where}' must be a non-empty string.")
-    if len(value) > limit:
-        raise _Malformed(f"'{where}' must be at most {limit} characters.")
-    return value.strip()
+    def _entry(self, entry: Any) -> None:
+        if not isinstance(entry, dict):
+            self.problems.append(PROBLEM_MALFORMED_ENTRY)
+            return
+        self._note_errors(entry, PROBLEM_ERRORS)
+        for change in self._items(entry.get("changes"), PROBLEM_MALFORMED_CHANGE):
+            self._change(change)
 
+    def _change(self, change: Any) -> None:
+        if not isinstance(change, dict):
+            self.problems.append(PROBLEM_MALFORMED_CHANGE)
+            return
+        self._note_errors(change, PROBLEM_ERRORS)
+        # Other fields (account updates, template reviews...) are not conversations.
+        if change.get("field") != "messages":
+            self.problems.append(PROBLEM_OTHER_FIELD)
+            return
+        value = change.get("value")
+        if not isinstance(value, dict) or not isinstance(value.get("metadata") or {}, dict):
+            self.problems.append(PROBLEM_MALFORMED_VALUE)
+            return
+        metadata = value.get("metadata") or {}
+        self._note_errors(value, PROBLEM_ERRORS)
+        recipient = metadata.get("phone_number_id")
+        if recipient is not None and not isinstance(recipient, (str, int)):
+            self.problems.append(PROBLEM_MALFORMED_VALUE)
+            return
+        if self.phone_number_id and recipient is not None and str(recipient) != self.phone_number_id:
+            return  # another number of the business account: not ours to answer, and no problem
+        for status in self._items(value.get("statuses"), PROBLEM_MALFORMED_STATUS):
+            # Delivery receipts need no reply; a failed one is worth a line in the log.
+            if not isinstance(status, dict):
+                self.problems.append(PROBLEM_MALFORMED_STATUS)
+            else:
+                self._note_errors(status, PROBLEM_STATUS_ERRORS)
+        for message in self._items(value.get("messages"), PROBLEM_MALFORMED_MESSAGE):
+            self._message(message)
 
-def parse_webhook(body: Any, phone_number_id: Optional[str] = None) -> Union[List[Incoming], RequestError]:
-    """The user messages in a notification, in the order Meta sent them, or a 400.
-
-    Status callbacks (sent, delivered, read...), reactions and changes for another phone number
-    of the same business account give no messages: they are acknowledged and ignored.
-    """
-    try:
-        return _parse(body, phone_number_id)
-    except _Malformed as error:
-        return RequestError(400, str(error))
-
-
-def _parse(body: Any, phone_number_id: Optional[str]) -> List[Incoming]:
-    body = _dict(body, "body")
-    if body.get("object") != "whatsapp_business_account":
-        raise _Malformed("'object' must be 'whatsapp_business_account'.")
-    items: List[Incoming] = []
-    for entry in _list(body.get("entry"), "entry"):
-        for change in _list(_dict(entry, "entry[]").get("changes"), "changes"):
-            items.extend(_parse_change(_dict(change, "changes[]"), phone_number_id))
-    return items
-
-
-def _parse_change(change: Mapping[str, Any], phone_number_id: Optional[str]) -> List[Incoming]:
-    # Other fields (account updates, template reviews...) are not conversations.
-    if change.get("field") != "messages":
-        return []
-    value = _dict(change.get("value"), "value")
-    metadata = _dict(value.get("metadata") or {}, "metadata")
-    recipient = metadata.get("phone_number_id")
-    if phone_number_id and recipient is not None and str(recipient) != phone_number_id:
-        return []  # another number of the business account: not ours to answer
-    _list(value.get("statuses"), "statuses")  # checked for shape only: delivery receipts need no reply
-    items: List[Incoming] = []
-    for message in _list(value.get("messages"), "messages"):
-        item = _parse_message(_dict(message, "messages[]"))
+    def _message(self, message: Any) -> None:
+        if len(self.messages) >= MAX_MESSAGES_PER_NOTIFICATION:
+            self.problems.append(PROBLEM_TOO_MANY_ITEMS)
+            return
+        if not isinstance(message, dict):
+            self.problems.append(PROBLEM_MALFORMED_MESSAGE)
+            return
+        self._note_errors(message, PROBLEM_MESSAGE_ERRORS)
+        try:
+            item = _parse_message(message)
+        except _Malformed:
+            self.problems.append(PROBLEM_MALFORMED_MESSAGE)
+            return
         if item is not None:
-            items.append(item)
-    return items
+            self.messages.append(item)
+
+    def _items(self, value: Any, problem: str) -> List[Any]:
+        """A list (empty when absent: Meta leaves out empty arrays), cut to the walk's budget."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problems.append(problem)
+            return []
+        taken = value[: max(0, self.budget)]
+        self.budget -= len(taken)
+        if len(taken) < len(value):
+            self.problems.append(PROBLEM_TOO_MANY_ITEMS)
+        return taken
+
+    def _note_errors(self, holder: Mapping[str, Any], kind: str) -> None:
+        """``errors`` at any level: noted with Meta's code (a number, safe to log), never read further."""
+        errors = holder.get("errors")
+        if errors is None:
+            return
+        if not isinstance(errors, list) or not errors:
+            self.problems.append(kind)
+            return
+        for error in self._items(errors[:MAX_ERRORS_NOTED], kind):
+            code = error.get("code") if isinstance(error, dict) else None
+            if isinstance(code, int) and not isinstance(code, bool) and 0 <= code < MAX_ERROR_CODE:
+                self.problems.append(f"{kind}:{code}")
+            else:
+                self.problems.append(kind)
+
+
+def _token(value: Any, where: str, limit: int) -> str:
+    """An id as Meta writes it: printable ASCII without spaces, at most ``limit`` characters."""
+    if not isinstance(value, str) or not 0 < len(value) <= limit or not _TOKEN.fullmatch(value):
+        raise _Malformed(where)
+    return value
+
+
+def _dict(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _Malformed(where)
+    return value
+
+
+def _reply_text(value: Any) -> Optional[str]:
+    """A usable reply id/title/payload: a non-blank string of a sane length, cleaned."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_REPLY_ID_CHARS:
+        return None
+    return clean_text(value)
 
 
 def _parse_message(message: Mapping[str, Any]) -> Optional[Incoming]:
-    sender = _string(message.get("from"), "from", MAX_SENDER_CHARS - len(SENDER_PREFIX))
-    message_id = _string(message.get("id"), "id", MAX_MESSAGE_ID_CHARS)
-    kind = _string(message.get("type"), "type", 64)
+    sender = _token(message.get("from"), "from", MAX_SENDER_CHARS - len(SENDER_PREFIX))
+    message_id = _token(message.get("id"), "id", MAX_MESSAGE_ID_CHARS)
+    kind = _token(message.get("type"), "type", 64)
     if kind in IGNORED_TYPES:
         return None
     reader = TEXT_READERS.get(kind)
@@ -185,8 +316,9 @@ def _parse_message(message: Mapping[str, Any]) -> Optional[Incoming]:
 def _text_of_text(message: Mapping[str, Any]) -> str:
     body = _dict(message.get("text"), "text").get("body")
     if not isinstance(body, str):
-        raise _Malformed("'text.body' must be a string.")
-    return body
+        raise _Malformed("text.body")
+    # WhatsApp caps a text at 4,096 characters; anything beyond is cut rather than read.
+    return clean_text(body[:MAX_TEXT_CHARS])
 
 
 def _text_of_interactive(message: Mapping[str, Any]) -> Optional[str]:
@@ -195,20 +327,22 @@ def _text_of_interactive(message: Mapping[str, Any]) -> Optional[str]:
     kind = interactive.get("type")
     if kind not in INTERACTIVE_REPLY_TYPES:
         return None  # e.g. a WhatsApp Flow answer: nothing we sent, so nothing we can read
-    reply = _dict(interactive.get(kind), f"interactive.{kind}")
+    reply = _dict(interactive.get(kind), "interactive reply")
     for key in ("id", "title"):
-        if isinstance(reply.get(key), str) and reply[key].strip():
-            return reply[key]
-    raise _Malformed(f"'interactive.{kind}' needs an 'id'.")
+        text = _reply_text(reply.get(key))
+        if text is not None:
+            return text
+    raise _Malformed("interactive reply id")
 
 
 def _text_of_button(message: Mapping[str, Any]) -> str:
     """A quick-reply button on a template message (staff follow-ups): its payload, else its label."""
     button = _dict(message.get("button"), "button")
     for key in ("payload", "text"):
-        if isinstance(button.get(key), str) and button[key].strip():
-            return button[key]
-    raise _Malformed("'button' needs a 'payload' or 'text'.")
+        text = _reply_text(button.get(key))
+        if text is not None:
+            return text
+    raise _Malformed("button payload")
 
 
 TEXT_READERS: Mapping[str, Callable[[Mapping[str, Any]], Optional[str]]] = {

@@ -12,10 +12,11 @@ positions and keeps a 300-character message well under a millisecond.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import List, Optional, Pattern, Tuple
+from typing import Dict, List, Optional, Pattern, Tuple
 
 from bot.recruitment.money import Money, approximate_idr, parse_money
 from bot.recruitment.phone import find_phones
@@ -632,7 +633,10 @@ def _split_pay_and_fees(lowered: str, money: List[Money]) -> Tuple[Tuple[Money, 
         if salary[i + 1] and not salary[i] and _RANGE_BETWEEN.fullmatch(lowered, money[i].end, money[i + 1].start):
             salary[i] = True
     salaries = tuple(m for m, is_pay in zip(money, salary) if is_pay)
-    fees = tuple(m for m, is_pay in zip(money, salary) if not is_pay and not _is_penalty(lowered, m))
+    # Sentences are found once and each is searched once: a long paste with hundreds of amounts
+    # (a price list) stays linear instead of re-reading its sentence per amount.
+    sentences = _Sentences(lowered)
+    fees = tuple(m for m, is_pay in zip(money, salary) if not is_pay and not _is_penalty(lowered, m, sentences))
     return salaries, fees
 
 
@@ -643,17 +647,47 @@ _SENTENCE_END = re.compile(r"[?!\n]|\.(?!\d)")
 def _sentence(lowered: str, start: int, end: int) -> str:
     """The sentence around lowered[start:end]."""
     left = 0
-    for mark in _SENTENCE_END.finditer(lowered, 0, start):
+    # Marks are read in the whole text: "5.000" is no sentence end even when start is at its "0".
+    for mark in _SENTENCE_END.finditer(lowered):
+        if mark.start() >= start:
+            break
         left = mark.end()
     right = _SENTENCE_END.search(lowered, end)
     return lowered[left: right.start() if right else len(lowered)]
 
 
-def _is_penalty(lowered: str, money: Money) -> bool:
+class _Sentences:
+    """The sentences of one text, found once, and whether each names a deposit or penalty."""
+
+    def __init__(self, lowered: str) -> None:
+        self.lowered = lowered
+        self.ends = [mark.end() for mark in _SENTENCE_END.finditer(lowered)]
+        self.starts = [mark.start() for mark in _SENTENCE_END.finditer(lowered)]
+        self._penalty: Dict[Tuple[int, int], bool] = {}
+
+    def bounds(self, start: int, end: int) -> Tuple[int, int]:
+        """As _sentence: from the last end mark before ``start`` to the first mark at or after ``end``."""
+        # Marks are one character: "ends by start" is "starts before start", as finditer(…, 0, start).
+        before = bisect.bisect_right(self.ends, start) - 1
+        left = self.ends[before] if before >= 0 else 0
+        after = bisect.bisect_left(self.starts, end)
+        right = self.starts[after] if after < len(self.starts) else len(self.lowered)
+        return left, right
+
+    def names_penalty(self, start: int, end: int) -> bool:
+        key = self.bounds(start, end)
+        if key not in self._penalty:
+            self._penalty[key] = bool(_DEPOSIT_OR_PENALTY.search(self.lowered[key[0]: key[1]]))
+        return self._penalty[key]
+
+
+def _is_penalty(lowered: str, money: Money, sentences: Optional["_Sentences"] = None) -> bool:
     """A penalty, deposit, forced-savings or ransom amount is judged by its own flag, not as a fee:
     a penalty word right around it, or a threat of payment in its sentence."""
     if _PENALTY_CONTEXT.search(lowered, max(0, money.start - 40), money.end + 25):
         return True
+    if sentences is not None:
+        return sentences.names_penalty(money.start, money.end)
     return bool(_DEPOSIT_OR_PENALTY.search(_sentence(lowered, money.start, money.end)))
 
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from bot.channels.payloads import MAX_TEXT_CHARS
 from bot.channels.telegram import secret_matches
 from bot.channels.telegram_updates import (
     Ignored,
@@ -77,3 +80,46 @@ def test_secret_comparison() -> None:
     assert secret_matches("abc", "abc")
     assert not secret_matches("abd", "abc") and not secret_matches("", "abc") and not secret_matches(None, "abc")
     assert not secret_matches("abc", "")
+
+
+@pytest.mark.parametrize("raw, kind", [
+    (b"[" * 100_000, "too_deep"),  # json.loads raises RecursionError on this
+    (b'{"update_id": 1, "message": ' + b"[" * 40 + b"]" * 40 + b"}", "too_deep"),
+    (b'{"update_id": ' + b"1" * 5000 + b"}", "number_too_long"),  # a ValueError, not a JSONDecodeError
+    (b'{"update_id": 1, "x": Infinity}', "not_json"),
+    (b"\xc3\x28", "not_utf8"),
+], ids=["brackets", "deep-field", "5000-digits", "infinity", "bad-utf8"])
+def test_hostile_json_gets_a_clear_400_instead_of_an_exception(raw: bytes, kind: str) -> None:
+    result = parse_update_body(raw)
+    assert isinstance(result, RequestError) and result.status == 400 and result.kind == kind and result.message
+
+
+def test_booleans_are_not_ids() -> None:
+    assert isinstance(parse_update_body(b'{"update_id": false}'), RequestError)
+    chat_true = {"update_id": 1, "message": {"message_id": 7, "chat": {"id": True, "type": "private"}, "text": "hi"}}
+    assert isinstance(update_to_incoming(chat_true, CHOOSER), Ignored)
+    message_id_true = {"update_id": 1, "message": {"message_id": True, "chat": PRIVATE, "text": "hi"}}
+    assert isinstance(update_to_incoming(message_id_true, CHOOSER), RequestError)
+
+
+def test_a_chat_id_beyond_telegrams_range_is_not_a_chat() -> None:
+    huge = {"update_id": 1, "message": {"message_id": 7, "chat": {"id": 10 ** 19, "type": "private"}, "text": "hi"}}
+    assert isinstance(update_to_incoming(huge, CHOOSER), Ignored)
+
+
+def test_text_and_captions_are_cut_to_telegrams_limit_and_cleaned_for_storage() -> None:
+    long = update_to_incoming(message(text="a" * 10_000), CHOOSER)
+    assert isinstance(long, TelegramIncoming) and long.incoming.text == "a" * MAX_TEXT_CHARS
+    dirty = update_to_incoming(message(caption="ha\x00lo \ud83d"), CHOOSER)
+    assert isinstance(dirty, TelegramIncoming) and dirty.incoming.text == "halo \ufffd"
+
+
+@pytest.mark.parametrize("query", [
+    {"id": "cb1", "data": "/x" * 40, "message": {"message_id": 3, "chat": PRIVATE}},  # over 64 bytes
+    {"id": "cb1", "data": "/affirm\x00", "message": {"message_id": 3, "chat": PRIVATE}},
+    {"id": "c\nb", "data": "/affirm", "message": {"message_id": 3, "chat": PRIVATE}},
+    {"id": "9" * 500, "data": "/affirm", "message": {"message_id": 3, "chat": PRIVATE}},
+])
+def test_button_presses_telegram_could_not_have_sent_are_refused(query) -> None:
+    result = update_to_incoming({"update_id": 1, "callback_query": query}, CHOOSER)
+    assert isinstance(result, RequestError) and result.status == 400

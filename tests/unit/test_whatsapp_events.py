@@ -20,7 +20,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.channels.delivery import DeliveryFailed, GiveUp, Retry
-from bot.channels.payloads import RequestError
+from bot.channels.payloads import MAX_JSON_DEPTH, MAX_TEXT_CHARS, RequestError
 from bot.channels.pipeline import Incoming
 from bot.channels.whatsapp import (
     GraphApiError,
@@ -30,14 +30,18 @@ from bot.channels.whatsapp import (
     send_outside_conversation,
 )
 from bot.channels.whatsapp_events import (
+    MAX_MESSAGES_PER_NOTIFICATION,
     ROUTE_NEEDS_TEMPLATE,
     ROUTE_SESSION,
     ROUTE_TEMPLATE,
     WHATSAPP_MAX_BODY_BYTES,
     body_too_large,
+    Notification,
     decode_json,
     outside_conversation_route,
     parse_webhook,
+    problem_summary,
+    read_notification,
     verify_signature,
     verify_subscription,
     whatsapp_recipient,
@@ -47,6 +51,8 @@ from bot.replies import BotMessage, Button
 from bot.storage.db import transaction
 from bot.storage.inbox import accept_message
 from bot.storage.models import InboxMessage, utcnow
+from tests.fuzz import samples
+from tests.fuzz.samples import WHATSAPP_SAMPLES, Sample
 from tests.servers import free_port
 from tests.standins.graph_api import GraphApiStandIn
 
@@ -142,24 +148,44 @@ def test_body_size_limit_uses_the_body_and_the_declared_length() -> None:
     assert not body_too_large(b"{}", "not a number")
 
 
-@pytest.mark.parametrize("raw", [b"not json", b"\xff\xfe", b"[" * 100_000])
-def test_bodies_that_are_not_json_give_400(raw: bytes) -> None:
+@pytest.mark.parametrize("raw, kind", [
+    (b"not json", "not_json"), (b"\xff\xfe", "not_utf8"), (b"", "not_json"), (b"NaN", "not_json"),
+    (b"[" * 100_000, "too_deep"), (b"[" * 33 + b"]" * 33, "too_deep"), (b'{"a":' * 40 + b"1" + b"}" * 40, "too_deep"),
+    (b"1" * 5000, "number_too_long"), (b'{"entry": [' + b"9" * 21 + b"]}", "number_too_long"),
+])
+def test_bodies_that_are_not_json_give_400_with_their_kind(raw: bytes, kind: str) -> None:
     result = decode_json(raw)
-    assert isinstance(result, RequestError) and result.status == 400
+    assert isinstance(result, RequestError) and result.status == 400 and result.kind == kind
+    assert read_notification(raw, PHONE_NUMBER_ID) == Notification(problems=(kind,))
+
+
+def test_nesting_up_to_the_limit_is_still_json() -> None:
+    assert not isinstance(decode_json(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH), RequestError)
 
 
 # --- parsing -------------------------------------------------------------------------------------
 
 
 def only(body: Dict[str, Any]) -> Incoming:
-    items = parse_webhook(body, PHONE_NUMBER_ID)
-    assert isinstance(items, list) and len(items) == 1, items
-    return items[0]
+    notification = parse_webhook(body, PHONE_NUMBER_ID)
+    assert len(notification.messages) == 1 and notification.problems == (), notification
+    return notification.messages[0]
 
 
 def test_a_text_message_becomes_an_incoming_message() -> None:
     assert only(notification(text("magang jepang syaratnya apa"))) == Incoming(
         external_id="wamid.A1", sender_id="whatsapp:" + USER, text="magang jepang syaratnya apa", metadata=None)
+
+
+@pytest.mark.parametrize("sample", WHATSAPP_SAMPLES, ids=lambda sample: sample.name)
+def test_every_documented_notification_is_read_as_meta_means_it(sample: Sample) -> None:
+    result = parse_webhook(sample.body(), samples.PHONE_NUMBER_ID)
+    assert sorted(result.problems) == sorted(sample.problems)
+    if sample.answered:
+        [item] = result.messages
+        assert item == Incoming(samples.MESSAGE_ID, "whatsapp:" + samples.USER, sample.text)
+    else:
+        assert result.messages == ()
 
 
 @pytest.mark.parametrize("reply_type", ["button_reply", "list_reply"])
@@ -189,25 +215,25 @@ def test_an_interactive_answer_that_is_not_a_button_or_row_has_no_text() -> None
     ("system", {"body": "User changed number", "type": "user_changed_number"}),
 ])
 def test_reactions_and_system_notices_are_not_answered(kind: str, content: Dict[str, Any]) -> None:
-    assert parse_webhook(notification(message(kind, content)), PHONE_NUMBER_ID) == []
+    assert parse_webhook(notification(message(kind, content)), PHONE_NUMBER_ID) == Notification()
 
 
 def test_status_callbacks_are_acknowledged_and_ignored() -> None:
     statuses = [{"id": "wamid.OURS", "status": "delivered", "timestamp": "1767225600", "recipient_id": USER}]
-    assert parse_webhook(notification(statuses=statuses), PHONE_NUMBER_ID) == []
+    assert parse_webhook(notification(statuses=statuses), PHONE_NUMBER_ID) == Notification()
 
 
 def test_changes_for_another_phone_number_or_another_field_are_ignored() -> None:
-    assert parse_webhook(notification(text("halo"), phone_number_id="999"), PHONE_NUMBER_ID) == []
-    assert parse_webhook(notification(text("halo"), field="account_update"), PHONE_NUMBER_ID) == []
+    assert parse_webhook(notification(text("halo"), phone_number_id="999"), PHONE_NUMBER_ID) == Notification()
+    assert parse_webhook(notification(text("halo"), field="account_update"), PHONE_NUMBER_ID) == Notification(
+        problems=("other_field",))
     # Without metadata there is nothing to compare: the message is ours.
     assert only(notification(text("halo"), phone_number_id=None)).text == "halo"
 
 
 def test_several_messages_keep_their_order() -> None:
     body = notification(text("satu", "wamid.1"), message("image", {}, "wamid.2"), text("tiga", "wamid.3"))
-    items = parse_webhook(body, PHONE_NUMBER_ID)
-    assert isinstance(items, list)
+    items = parse_webhook(body, PHONE_NUMBER_ID).messages
     assert [(i.external_id, i.text) for i in items] == [("wamid.1", "satu"), ("wamid.2", None), ("wamid.3", "tiga")]
 
 
@@ -223,29 +249,69 @@ def _with_message(**changes: Any) -> Dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("body", [
-    "a string", [], None, {"entry": []}, {"object": "page", "entry": []},
-    {"object": "whatsapp_business_account", "entry": "x"},
-    {"object": "whatsapp_business_account", "entry": ["x"]},
-    {"object": "whatsapp_business_account", "entry": [{"changes": "x"}]},
-    {"object": "whatsapp_business_account", "entry": [{"changes": [5]}]},
-    {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": "x"}]}]},
-    _with_value(metadata="x"), _with_value(messages="x"), _with_value(messages=["x"]), _with_value(statuses="x"),
-    _with_message(**{"from": None}), _with_message(**{"from": ""}), _with_message(id=5), _with_message(type=["text"]),
-    _with_message(**{"from": "6" * 500}),
-    _with_message(text="x"), _with_message(text={"body": 5}), _with_message(text={}),
-    _with_message(type="interactive", interactive="x"),
-    _with_message(type="interactive", interactive={"type": "button_reply", "button_reply": "x"}),
-    _with_message(type="interactive", interactive={"type": "button_reply", "button_reply": {"id": ""}}),
-    _with_message(type="button", button={}), _with_message(type="button", button="x"),
+@pytest.mark.parametrize("body, problem", [
+    ("a string", "not_an_object"), ([], "not_an_object"), (None, "not_an_object"),
+    ({"entry": []}, "not_whatsapp_business_account"), ({"object": "page", "entry": []}, "not_whatsapp_business_account"),
+    ({"object": "whatsapp_business_account", "entry": "x"}, "malformed_entry"),
+    ({"object": "whatsapp_business_account", "entry": ["x"]}, "malformed_entry"),
+    ({"object": "whatsapp_business_account", "entry": [{"changes": "x"}]}, "malformed_change"),
+    ({"object": "whatsapp_business_account", "entry": [{"changes": [5]}]}, "malformed_change"),
+    ({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": "x"}]}]},
+     "malformed_value"),
+    (_with_value(metadata="x"), "malformed_value"), (_with_value(metadata={"phone_number_id": [1]}), "malformed_value"),
+    (_with_value(messages="x"), "malformed_message"), (_with_value(messages=["x"]), "malformed_message"),
+    (_with_value(statuses="x", messages=[]), "malformed_status"), (_with_value(statuses=[7], messages=[]), "malformed_status"),
+    (_with_value(errors="x", messages=[]), "errors"), (_with_value(errors=[{"code": "big"}], messages=[]), "errors"),
+    (_with_value(errors=[{"code": 10 ** 12}], messages=[]), "errors"),
+    (_with_message(**{"from": None}), "malformed_message"), (_with_message(**{"from": ""}), "malformed_message"),
+    (_with_message(id=5), "malformed_message"), (_with_message(type=["text"]), "malformed_message"),
+    (_with_message(**{"from": "6" * 500}), "malformed_message"),
+    (_with_message(**{"from": "62 812\n"}), "malformed_message"), (_with_message(id="wamid.\x00"), "malformed_message"),
+    (_with_message(text="x"), "malformed_message"), (_with_message(text={"body": 5}), "malformed_message"),
+    (_with_message(text={}), "malformed_message"),
+    (_with_message(type="interactive", interactive="x"), "malformed_message"),
+    (_with_message(type="interactive", interactive={"type": "button_reply", "button_reply": "x"}), "malformed_message"),
+    (_with_message(type="interactive", interactive={"type": "button_reply", "button_reply": {"id": ""}}),
+     "malformed_message"),
+    (_with_message(type="interactive", interactive={"type": "list_reply", "list_reply": {"id": "/x" * 200}}),
+     "malformed_message"),
+    (_with_message(type="button", button={}), "malformed_message"), (_with_message(type="button", button="x"),
+                                                                      "malformed_message"),
 ])
-def test_malformed_shapes_give_400_not_a_crash(body: Any) -> None:
+def test_unusable_shapes_are_noted_by_kind_not_answered_and_never_raise(body: Any, problem: str) -> None:
+    assert parse_webhook(body, PHONE_NUMBER_ID) == Notification(problems=(problem,))
+
+
+def test_a_broken_message_does_not_lose_the_others_in_its_batch() -> None:
+    body = notification(text("satu", "wamid.1"), {"from": USER, "type": "text"}, text("tiga", "wamid.3"))
     result = parse_webhook(body, PHONE_NUMBER_ID)
-    assert isinstance(result, RequestError) and result.status == 400, result
+    assert [i.text for i in result.messages] == ["satu", "tiga"] and result.problems == ("malformed_message",)
 
 
 def test_an_empty_notification_has_no_messages() -> None:
-    assert parse_webhook({"object": "whatsapp_business_account", "entry": []}, PHONE_NUMBER_ID) == []
+    assert parse_webhook({"object": "whatsapp_business_account", "entry": []}, PHONE_NUMBER_ID) == Notification()
+
+
+def test_a_flood_of_items_is_cut_short() -> None:
+    body = notification(*[text("x", f"wamid.{i}") for i in range(5000)])
+    started = time.perf_counter()
+    result = parse_webhook(body, PHONE_NUMBER_ID)
+    assert time.perf_counter() - started < 0.5
+    assert len(result.messages) == MAX_MESSAGES_PER_NOTIFICATION
+    assert set(result.problems) == {"too_many_items"}
+    errors = _with_value(errors=[{"code": 1}] * 5000, messages=[])
+    assert len(parse_webhook(errors, PHONE_NUMBER_ID).problems) <= 10
+
+
+def test_text_is_cut_to_whatsapps_limit_and_cleaned_for_storage() -> None:
+    assert only(notification(text("a" * 10_000))).text == "a" * MAX_TEXT_CHARS
+    assert only(notification(text("ha\x00lo \ud83d"))).text == "halo \ufffd"
+
+
+def test_the_problem_summary_counts_kinds() -> None:
+    assert problem_summary(["malformed_message", "errors:130429", "malformed_message"]) == \
+        "errors:130429, malformed_message x2"
+    assert problem_summary([f"errors:{code}" for code in range(30)]).endswith("10 more kinds")
 
 
 # --- the 24-hour rule ----------------------------------------------------------------------------
@@ -546,6 +612,40 @@ def test_a_signed_message_is_acknowledged_then_answered_once_in_the_background(
     assert turn.texts == ["halo"]  # the image never reaches the assistant
     assert [c.text for c in graph.messages_to(USER)][0] == "jawaban 1"
     assert "text messages" in graph.messages_to(USER)[1].text
+
+
+def test_signed_notifications_we_cannot_use_get_a_200_and_a_log_line_of_kinds_only(
+        inbox: str, graph: GraphApiStandIn, sanic_test_mode: None, caplog: pytest.LogCaptureFixture) -> None:
+    """Meta redelivers anything but a 200 for days: only the signature decides what is refused."""
+    turn = EchoTurn()
+    unusable = [b"{not json", b"[" * 100_000, b'{"object": ' + b"9" * 5000 + b"}", b"\xff\xfe",
+                b'{"object": "whatsapp_business_account", "entry": "x"}',
+                samples.value_errors(USER, "wamid.E1", PHONE_NUMBER_ID),
+                samples.status_failed(USER, "wamid.E2", PHONE_NUMBER_ID)]
+    broken_batch = samples.text_with_a_broken_neighbour(USER, "wamid.GOOD", PHONE_NUMBER_ID)
+    raw = json.dumps(notification(text("halo"))).encode()
+
+    async def run() -> List[httpx.Response]:
+        async with webhook_server(turn) as url:
+            replies = [await post_signed(url, body) for body in unusable]
+            replies.append(await post_signed(url, broken_batch))
+            await asyncio.to_thread(graph.wait_for, 1, USER, 30)
+            async with httpx.AsyncClient(timeout=10) as client:
+                replies.append(await client.post(url, content=raw))  # unsigned
+            replies.append(await post_signed(url, raw, signature=sign(raw, "not-our-secret")))
+            return replies
+
+    with caplog.at_level(logging.INFO, logger="bot.channels.whatsapp"):
+        replies = asyncio.run(run())
+    assert [(r.status_code, r.json()) for r in replies[:len(unusable)]] == [(200, {"status": "ignored"})] * len(unusable)
+    assert (replies[-3].status_code, replies[-3].json()) == (200, {"status": "ok"})
+    assert turn.texts == ["Does it come in another color?"]  # the readable message of the broken batch
+    assert [r.status_code for r in replies[-2:]] == [401, 403]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for kind in ("not_json", "too_deep", "number_too_long", "not_utf8", "malformed_entry", "errors:130429",
+                 "status_errors:131049", "malformed_message"):
+        assert kind in logged, kind
+    assert USER not in logged and "wamid" not in logged and "color" not in logged
 
 
 def test_when_the_inbox_cannot_be_written_meta_is_asked_to_retry(
