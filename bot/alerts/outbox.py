@@ -2,9 +2,10 @@
 
 A ``StaffAlert`` row is added in the same transaction as its report (bot/storage/reports.py), so
 an alert exists exactly when the report does, whatever crashes afterwards. The notifier reads due
-rows and records each outcome here. Delivery is at least once: an alert sent just before a crash,
-and not yet marked sent, is sent again after the restart. One notifier runs per database
-(bot/serve.py starts one); two would race on the same rows.
+rows and records each outcome here (for a batched alert, the outcome of every alert in it, in one
+transaction). Delivery is at least once: an alert sent just before a crash, and not yet marked
+sent, is sent again after the restart. One notifier runs per database (bot/serve.py starts one);
+two would race on the same rows.
 
 Every function takes an open session; callers own the transaction (bot.storage.db.transaction).
 Times are naive UTC, like every timestamp in bot/storage/models.py.
@@ -12,12 +13,12 @@ Times are naive UTC, like every timestamp in bot/storage/models.py.
 from __future__ import annotations
 
 import datetime as dt
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session, joinedload
 
-from bot.storage.models import StaffAlert
+from bot.storage.models import Report, StaffAlert
 
 # Staff act on these at once; medium and low reports wait for the console's normal review.
 ALERT_LEVELS = frozenset({"urgent", "high"})
@@ -75,6 +76,21 @@ def due_alerts(session: Session, now: dt.datetime, limit: int) -> List[StaffAler
     return list(session.execute(query).scalars())
 
 
+def due_with_reports(session: Session, now: dt.datetime, limit: int) -> List[Tuple[StaffAlert, Report]]:
+    """Due alerts with their reports, urgent ones first and then the longest-waiting: when more
+    are due than one pass takes (a flood), the urgent ones are not the ones left for later."""
+    urgent_first = case((Report.risk_level == "urgent", 0), else_=1)
+    query = (
+        select(StaffAlert, Report)
+        .join(Report, Report.id == StaffAlert.report_id)
+        .options(joinedload(Report.recruiter))
+        .where(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now)
+        .order_by(urgent_first, StaffAlert.next_attempt_at, StaffAlert.id)
+        .limit(limit)
+    )
+    return [(alert, report) for alert, report in session.execute(query).unique()]
+
+
 def _pending(session: Session, alert_id: int) -> Optional[StaffAlert]:
     alert = session.get(StaffAlert, alert_id)
     return alert if alert is not None and alert.status == "pending" else None
@@ -88,6 +104,20 @@ def mark_sent(session: Session, alert_id: int, now: dt.datetime) -> bool:
     alert.status = "sent"
     alert.sent_at = now
     return True
+
+
+def mark_sent_many(session: Session, alert_ids: Sequence[int], now: dt.datetime) -> List[int]:
+    """Record one delivery (a batched alert) for all these alerts; returns the ids that were
+    still pending and are now sent (the others are left as they are)."""
+    if not alert_ids:
+        return []
+    pending = session.execute(
+        select(StaffAlert).where(StaffAlert.id.in_(list(alert_ids)), StaffAlert.status == "pending")
+    ).scalars().all()
+    for alert in pending:
+        alert.status = "sent"
+        alert.sent_at = now
+    return sorted(int(alert.id) for alert in pending)
 
 
 def mark_retry(

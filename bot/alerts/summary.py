@@ -5,12 +5,18 @@ live. So an alert carries only the case code, level, red flags, area and the rep
 plus the console link. ``AlertFacts`` holds exactly those fields: the reporter's contact, their
 story, the recruiter's phone and the conversation id never reach the text builder at all.
 
+When many alerts are due at once (a script filing reports, a backlog after an outage), the
+notifier sends one batched alert instead (``batch_text``): counts per level and the first few
+cases with the same fields (code, level, flag titles, console link), built from ``AlertFacts``
+too, so the same privacy holds for it.
+
 The text is Telegram HTML (sent with parse_mode HTML). Every value that came from a report is
 escaped and set in ``<code>``, so it can neither inject markup nor become a clickable link or
 mention in the staff chat; its whitespace is collapsed so it cannot forge extra lines.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
 
@@ -25,6 +31,13 @@ AREA_BUDGET = 120
 LANGUAGE = "id"  # staff work in Indonesian
 LEVEL_NAMES: Mapping[str, str] = {"urgent": "darurat", "high": "tinggi", "medium": "sedang", "low": "rendah"}
 ABROAD = frozenset({"japan", "elsewhere"})
+LEVEL_ORDER: Tuple[str, ...] = ("urgent", "high", "medium", "low")
+# A batched alert lists several cases, so it may be longer than one alert; still far under 4,096.
+MAX_BATCH_CHARS = 2000
+# Cases a batched alert names; the others are counted, and the console's queue lists them all.
+BATCH_SHOWN = 5
+# Escaped length of one listed case's flag titles (about two titles, then "+n lainnya").
+BATCH_FLAGS_BUDGET = 90
 
 
 @dataclass(frozen=True)
@@ -83,11 +96,10 @@ def flag_titles(texts: ReportTexts, flags: Sequence[str]) -> List[str]:
     return titles
 
 
-def flags_line(titles: Sequence[str], budget: int) -> str:
+def flags_line(titles: Sequence[str], budget: int, head: str = "Tanda bahaya: ") -> str:
     """"Tanda bahaya: a; b; c", with as many titles as fit ``budget`` and a count of the rest."""
     if not titles:
         return ""
-    head = "Tanda bahaya: "
     shown: List[str] = []
     for index, title in enumerate(titles):
         rest = len(titles) - index - 1
@@ -97,7 +109,7 @@ def flags_line(titles: Sequence[str], budget: int) -> str:
         shown.append(telegram_escape(title))
     hidden = len(titles) - len(shown)
     if not shown:
-        return f"{head}{len(titles)}"
+        return f"{head}{len(titles)}" if head else f"{len(titles)} tanda bahaya"
     return head + "; ".join(shown) + (f"; +{hidden} lainnya" if hidden else "")
 
 
@@ -145,3 +157,51 @@ def alert_text(facts: AlertFacts, texts: ReportTexts, console_base_url: str) -> 
     fixed = sum(len(line) + 1 for line in lines + tail)
     flags = flags_line(flag_titles(texts, facts.flags), MAX_ALERT_CHARS - fixed - 1)
     return "\n".join(lines + ([flags] if flags else []) + tail)
+
+
+def level_counts_line(levels: Sequence[str]) -> str:
+    """"Darurat (urgent): 40 · Tinggi (high): 10", most serious first."""
+    counts = Counter(levels)
+    parts: List[str] = []
+    for level in (*LEVEL_ORDER, *sorted(set(counts) - set(LEVEL_ORDER))):
+        if counts.get(level):
+            name = LEVEL_NAMES.get(level)
+            code = telegram_escape(_one_line(level))[:20]
+            parts.append(f"{name.capitalize()} ({code}): {counts[level]}" if name else f"{code}: {counts[level]}")
+    return " · ".join(parts)
+
+
+def batch_entry(facts: AlertFacts, texts: ReportTexts, console_base_url: str) -> str:
+    """One case in a batched alert: marker, code, level, flag titles, then its console link."""
+    marker = RISK_MARKERS.get(facts.risk_level, "❗")
+    level = LEVEL_NAMES.get(facts.risk_level) or telegram_escape(_one_line(facts.risk_level))[:20]
+    first = f"{marker} <code>{escaped_within(facts.case_code, 20)}</code> {level}"
+    flags = flags_line(flag_titles(texts, facts.flags), BATCH_FLAGS_BUDGET, head="")
+    if flags:
+        first += f" · {flags}"
+    return first + "\n" + telegram_escape(console_link(console_base_url, facts.report_id))
+
+
+def batch_text(items: Sequence[AlertFacts], texts: ReportTexts, console_base_url: str) -> str:
+    """One staff alert standing for several reports, as Telegram HTML of at most MAX_BATCH_CHARS.
+
+    ``items`` come in the order to show them (the notifier puts urgent first, newest first); the
+    first BATCH_SHOWN are named, fewer when a long console address would push the text over.
+    """
+    if not items:
+        raise ValueError("a batched alert needs at least one report")
+    marker = RISK_MARKERS["urgent"] if any(f.risk_level == "urgent" for f in items) else RISK_MARKERS.get(
+        items[0].risk_level, "❗")
+    queue = telegram_escape(console_base_url.rstrip("/") + "/")
+    head = [f"{marker} <b>{len(items)} laporan baru (peringatan digabung)</b>",
+            level_counts_line([f.risk_level for f in items])]
+    text = ""
+    for shown in range(min(BATCH_SHOWN, len(items)), -1, -1):
+        rest = len(items) - shown
+        lines = head + (["Terbaru, darurat dulu:"] if shown else [])
+        lines += [batch_entry(f, texts, console_base_url) for f in items[:shown]]
+        lines.append(f"+{rest} lainnya di konsol: {queue}" if rest else f"Semua di konsol: {queue}")
+        text = "\n".join(lines)
+        if len(text) <= MAX_BATCH_CHARS:
+            break
+    return text

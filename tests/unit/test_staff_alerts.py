@@ -1,6 +1,7 @@
 """Staff alerts for urgent and high reports: the summary text, the outbox in real databases (SQLite
 file and PostgreSQL on localhost: the ``database_url`` fixture of tests/unit/conftest.py), and the
-notifier against python-telegram-bot and the local Bot API stand-in (tests/standins/telegram_api.py)."""
+notifier against python-telegram-bot and the local Bot API stand-in (tests/standins/telegram_api.py).
+Batched alerts under a flood: tests/unit/test_alert_batching.py."""
 from __future__ import annotations
 
 import asyncio
@@ -22,9 +23,11 @@ from bot.alerts.outbox import (
     MAX_ATTEMPTS,
     MAX_RETRY_DELAY,
     due_alerts,
+    due_with_reports,
     expire_stale,
     mark_retry,
     mark_sent,
+    mark_sent_many,
     needs_staff_alert,
     next_attempt_time,
     retry_delay,
@@ -213,6 +216,35 @@ def test_due_alerts_are_pending_ones_whose_time_has_come_oldest_first(database_u
     with transaction(database_url) as session:
         assert [a.report_id for a in due_alerts(session, now, limit=10)] == [first, second]
         assert [a.report_id for a in due_alerts(session, now, limit=1)] == [first]
+
+
+def test_due_with_reports_puts_urgent_first_then_the_longest_waiting(database_url: str) -> None:
+    old_high, urgent, older_urgent, later = (new_report(database_url, level) for level in ("high", "urgent", "urgent",
+                                                                                            "urgent"))
+    now = utcnow() + dt.timedelta(seconds=1)
+    with transaction(database_url) as session:
+        alerts = {a.report_id: a for a in session.execute(select(StaffAlert)).scalars()}
+        alerts[old_high].next_attempt_at = now - dt.timedelta(hours=1)
+        alerts[older_urgent].next_attempt_at = now - dt.timedelta(minutes=5)
+        alerts[later].next_attempt_at = now + dt.timedelta(minutes=5)
+    with transaction(database_url) as session:
+        rows = due_with_reports(session, now, limit=10)
+        assert [report.id for _, report in rows] == [older_urgent, urgent, old_high]
+        assert all(alert.report_id == report.id for alert, report in rows)
+        assert [report.id for _, report in due_with_reports(session, now, limit=1)] == [older_urgent]
+
+
+def test_mark_sent_many_marks_the_pending_ones_in_one_go(database_url: str) -> None:
+    first, second, done = (new_report(database_url) for _ in range(3))
+    ids = {r: alert_for(database_url, r).id for r in (first, second, done)}
+    now = utcnow()
+    with transaction(database_url) as session:
+        mark_sent(session, ids[done], now - dt.timedelta(hours=1))
+    with transaction(database_url) as session:
+        assert mark_sent_many(session, list(ids.values()), now) == sorted([ids[first], ids[second]])
+        assert mark_sent_many(session, [], now) == []
+    assert alert_for(database_url, first).sent_at == now == alert_for(database_url, second).sent_at
+    assert alert_for(database_url, done).sent_at == now - dt.timedelta(hours=1)
 
 
 def test_mark_sent_records_the_time_once(database_url: str) -> None:
