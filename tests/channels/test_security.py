@@ -1,0 +1,149 @@
+"""Attacks from outside the process against the running stack (`python -m bot.serve`, as `make run`
+starts it), one per hole of issue 10; each failed on the code before the fix."""
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List, Set
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.channels.conftest import ACTION_SERVER_TOKEN, RASA_API_TOKEN, Stack, post
+from tests.channels.test_telegram_channel import (_next_question, _wait_for_text, button_update, new_chat, send,
+                                                  text_update)
+
+pytestmark = pytest.mark.conversation
+
+
+def rest(stack: Stack, sender: str, message: str, headers: Dict[str, str] = None) -> List[Dict[str, Any]]:
+    status, body = post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                        json.dumps({"sender": sender, "message": message}).encode("utf-8"),
+                        {"Content-Type": "application/json", **(headers or {})})
+    assert status == 200, body
+    return json.loads(body)
+
+
+def listening_addresses(port: int) -> Set[str]:
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text(encoding="ascii").splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port_hex = local.rsplit(":", 1)
+            if state == "0A" and int(port_hex, 16) == port:
+                found.add(address)
+    return found
+
+
+def test_rest_cannot_speak_as_a_telegram_user(stack: Stack) -> None:
+    chat = new_chat()
+    sender = f"telegram:{chat.id}"
+    send(stack, text_update(chat, "/lapor"))
+    asked = _next_question(stack, sender, None)
+    assert asked == "report_what_happened"
+    send(stack, text_update(chat, "aku bayar 30 juta ke calo di Garut, paspor ditahan"))
+    asked = _next_question(stack, sender, asked)
+    events_before = len(stack.tracker(sender)["events"])
+
+    # The attacker names the victim's conversation on the public REST channel...
+    for attempt in ("lanjut", "/restart", "sumbernya?"):
+        replies = rest(stack, sender, attempt)
+        text_seen = " ".join(reply.get("text") or "" for reply in replies)
+        assert "30 juta" not in text_seen and "Garut" not in text_seen
+        assert all(reply["recipient_id"] == sender for reply in replies)
+    # ...and reaches only a conversation of its own: the victim's draft is untouched.
+    victim = stack.tracker(sender)
+    assert victim["slots"]["requested_slot"] == asked
+    assert victim["slots"]["report_what_happened"]
+    assert len(victim["events"]) == events_before
+    assert stack.tracker(f"rest:{sender}")["events"]  # the attacker's own, separate conversation
+
+
+def test_internal_servers_listen_on_loopback_only(stack: Stack) -> None:
+    for name in ("RASA_PORT", "ACTION_PORT", "CONSOLE_PORT"):
+        addresses = listening_addresses(int(stack.env[name]))
+        assert addresses == {"0100007F"}, (name, addresses)  # 127.0.0.1, and no wildcard or IPv6 any
+
+
+def test_the_action_server_refuses_calls_without_its_token(stack: Stack) -> None:
+    forged = {"next_action": "action_submit_report", "sender_id": "rest:x", "version": "3.6.2", "domain": {},
+              "tracker": {"sender_id": "rest:x", "slots": {"report_what_happened": "palsu"}, "events": [],
+                          "latest_message": {}, "active_loop": {}, "paused": False, "followup_action": None}}
+    status, body = post(f"http://127.0.0.1:{stack.env['ACTION_PORT']}/webhook", json.dumps(forged).encode(),
+                        {"Content-Type": "application/json"})
+    assert status == 401 and "Kode" not in body and "events" not in body
+
+
+def test_no_secret_on_any_command_line_or_in_the_log(stack: Stack) -> None:
+    secrets = [RASA_API_TOKEN, ACTION_SERVER_TOKEN, stack.env["TELEGRAM_WEBHOOK_SECRET"],
+               stack.env["WHATSAPP_APP_SECRET"], stack.env["WHATSAPP_ACCESS_TOKEN"]]
+    commands = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if "bot." in command or "console" in command:
+            commands.append(command)
+    assert any("bot.rasa_server" in command for command in commands)
+    for command in commands:
+        for secret in secrets:
+            assert secret not in command
+    log = stack.log()
+    for secret in secrets:
+        assert secret not in log
+
+
+def test_bodies_over_the_limit_are_refused_before_they_are_read(stack: Stack) -> None:
+    big = b'{"sender": "x", "message": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+    status, _ = post(f"{stack.rasa_url}/webhooks/rest/webhook", big, {"Content-Type": "application/json"})
+    assert status == 413
+
+
+def test_rest_floods_are_limited_per_sender(stack: Stack) -> None:
+    limit = 30
+    statuses = []
+    for number in range(limit + 3):
+        status, _ = post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                         json.dumps({"sender": "flooder", "message": "/greet"}).encode(),
+                         {"Content-Type": "application/json"})
+        statuses.append(status)
+    assert statuses[:limit] == [200] * limit and 429 in statuses[limit:]
+
+
+def test_code_and_pin_are_not_stored_nor_shown_in_the_transcript(stack: Stack) -> None:
+    from console.transcript import load_transcript
+    from tests.conversation.test_recruitment_conversations import ANSWERS
+
+    chat = new_chat()
+    sender = f"telegram:{chat.id}"
+    send(stack, text_update(chat, "/lapor"))
+    asked = None
+    for _ in range(20):
+        asked = _next_question(stack, sender, asked)
+        if asked == "report_confirm":
+            break
+        answer = ANSWERS[asked]
+        send(stack, button_update(chat, answer) if answer.startswith("/") else text_update(chat, answer))
+    send(stack, button_update(chat, "/affirm"))
+    confirmation = _wait_for_text(stack, chat, "Kode laporan:")
+    code = confirmation.split("Kode laporan:")[1].split()[0]
+    pin = confirmation.split("PIN:")[1].split()[0]
+    # The reporter saw both once; now they check their status, typing both.
+    send(stack, text_update(chat, f"cek status laporan {code}"))
+    _wait_for_text(stack, chat, "PIN 6 angka")
+    send(stack, text_update(chat, pin))
+    _wait_for_text(stack, chat, f"Laporan {code}")
+    time.sleep(1)
+    engine = create_engine(stack.env["TRACKER_STORE_URL"])
+    with engine.connect() as connection:
+        stored = "\n".join(row[0] for row in connection.execute(
+            text("SELECT data FROM events WHERE sender_id = :s"), {"s": sender}))
+    assert stored and code not in stored and pin not in stored
+    lines = load_transcript(stack.env["TRACKER_STORE_URL"], sender)
+    shown = "\n".join(line.text for line in lines)
+    assert code not in shown and pin not in shown and "[PIN]" in shown
