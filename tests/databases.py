@@ -46,3 +46,17 @@ def throwaway_postgres(prefix: str = "guidance_test") -> Iterator[str]:
                 f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def postgres_or_missing(prefix: str = "guidance_test") -> Iterator[str]:
+    """throwaway_postgres, or the test is skipped (failed under `make test`) when PostgreSQL is absent."""
+    try:
+        database = throwaway_postgres(prefix)
+        url = database.__enter__()
+    except PostgresUnavailable as error:
+        missing_service(str(error))
+    try:
+        yield url
+    finally:
+        database.__exit__(None, None, None)

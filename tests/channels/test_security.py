@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.channels.conftest import ACTION_SERVER_TOKEN, RASA_API_TOKEN, Stack, post
-from tests.channels.test_telegram_channel import (_next_question, _wait_for_text, button_update, new_chat, send,
-                                                  text_update)
+from tests.channels.test_telegram_channel import _next_question, _wait_for_text, file_report, new_chat, send, text_update
 
 pytestmark = pytest.mark.conversation
 
@@ -117,22 +116,10 @@ def test_rest_floods_are_limited_per_sender(stack: Stack) -> None:
 
 def test_code_and_pin_are_not_stored_nor_shown_in_the_transcript(stack: Stack) -> None:
     from console.transcript import load_transcript
-    from tests.conversation.test_recruitment_conversations import ANSWERS
 
     chat = new_chat()
     sender = f"telegram:{chat.id}"
-    send(stack, text_update(chat, "/lapor"))
-    asked = None
-    for _ in range(20):
-        asked = _next_question(stack, sender, asked)
-        if asked == "report_confirm":
-            break
-        answer = ANSWERS[asked]
-        send(stack, button_update(chat, answer) if answer.startswith("/") else text_update(chat, answer))
-    send(stack, button_update(chat, "/affirm"))
-    confirmation = _wait_for_text(stack, chat, "Kode laporan:")
-    code = confirmation.split("Kode laporan:")[1].split()[0]
-    pin = confirmation.split("PIN:")[1].split()[0]
+    code, pin = file_report(stack, chat)
     # The reporter saw both once; now they check their status, typing both.
     send(stack, text_update(chat, f"cek status laporan {code}"))
     _wait_for_text(stack, chat, "PIN 6 angka")

@@ -230,20 +230,7 @@ def test_a_high_risk_report_filed_on_telegram_alerts_staff_and_reaches_the_conso
 
     chat = new_chat()
     sender = f"telegram:{chat.id}"
-    send(stack, text_update(chat, "/lapor"))
-    asked = None
-    for _ in range(20):
-        asked = _next_question(stack, sender, asked)
-        if asked == "report_confirm":
-            break
-        answer = ANSWERS[asked]
-        # Yes/no questions are answered with their buttons, as on a phone.
-        send(stack, button_update(chat, answer) if answer.startswith("/") else text_update(chat, answer))
-    else:
-        raise AssertionError("the report form did not reach its confirmation")
-    send(stack, button_update(chat, "/affirm"))
-    confirmation = _wait_for_text(stack, chat, "Kode laporan:")
-    code = confirmation.split("Kode laporan:")[1].split()[0]
+    code, _pin = file_report(stack, chat)
     alert = _wait_for_alert(stack, STAFF_CHAT_ID, code)
     assert "https://console.example.test/reports/" in alert
     for private in ("0813-1111-2222", "0812-3456-7890", "6281234567890", str(chat.id)):
@@ -283,6 +270,28 @@ class ConsoleClient:
         request = urllib.request.Request(self.base + path, headers={"Authorization": f"Bearer {self.token}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read().decode("utf-8"))
+
+
+def file_report(stack: Stack, chat: Chat) -> tuple:
+    """A whole report through the Telegram webhook, answered as a phone user would; returns the
+    case code and PIN from the confirmation (the only message that holds them)."""
+    from tests.conversation.test_recruitment_conversations import ANSWERS
+
+    sender = f"telegram:{chat.id}"
+    send(stack, text_update(chat, "/lapor"))
+    asked = None
+    for _ in range(20):
+        asked = _next_question(stack, sender, asked)
+        if asked == "report_confirm":
+            break
+        answer = ANSWERS[asked]
+        # Yes/no questions are answered with their buttons, as on a phone.
+        send(stack, button_update(chat, answer) if answer.startswith("/") else text_update(chat, answer))
+    else:
+        raise AssertionError("the report form did not reach its confirmation")
+    send(stack, button_update(chat, "/affirm"))
+    confirmation = _wait_for_text(stack, chat, "Kode laporan:")
+    return confirmation.split("Kode laporan:")[1].split()[0], confirmation.split("PIN:")[1].split()[0]
 
 
 def _next_question(stack: Stack, sender: str, previous, timeout: float = 60) -> str:

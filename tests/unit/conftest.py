@@ -6,7 +6,8 @@ from typing import Iterator
 import pytest
 
 from bot.manage import migrate
-from tests.databases import PostgresUnavailable, missing_service, throwaway_postgres
+from tests.databases import postgres_or_missing
+from tests.standins.telegram_api import TelegramApiStandIn
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -16,13 +17,21 @@ def database_url(request, tmp_path) -> Iterator[str]:
         migrate(url)
         yield url
         return
-    try:
-        database = throwaway_postgres()
-        url = database.__enter__()
-    except PostgresUnavailable as error:
-        missing_service(str(error))
-    try:
+    with postgres_or_missing() as url:
         migrate(url)
         yield url
-    finally:
-        database.__exit__(None, None, None)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """A migrated SQLite file of its own (tests that need only one database)."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def telegram() -> Iterator[TelegramApiStandIn]:
+    """The local stand-in for Telegram's Bot API."""
+    with TelegramApiStandIn() as stand_in:
+        yield stand_in

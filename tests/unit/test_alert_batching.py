@@ -10,7 +10,7 @@ import datetime as dt
 import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 import pytest
 from sqlalchemy import func, select
@@ -33,7 +33,6 @@ from bot.alerts.notifier import (
 )
 from bot.alerts.outbox import MAX_ATTEMPTS
 from bot.alerts.summary import BATCH_SHOWN, MAX_BATCH_CHARS, AlertFacts, batch_text
-from bot.manage import migrate
 from bot.recruitment.risk import FLAG_CODES
 from bot.reports.draft import ReportDraft
 from bot.reports.texts import ReportTexts, load_report_texts
@@ -70,17 +69,6 @@ def quick_pins(monkeypatch) -> None:
     monkeypatch.setattr("bot.storage.reports.hash_pin", lambda pin: "test$" + pin, raising=False)
 
 
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'batching.db'}"
-    migrate(url)
-    return url
-
-
-@pytest.fixture
-def telegram() -> Iterator[TelegramApiStandIn]:
-    with TelegramApiStandIn() as stand_in:
-        yield stand_in
 
 
 class Clock:

@@ -37,7 +37,7 @@ from bot.storage.models import (
     SecurityCounter,
     StaffMessage,
 )
-from tests.databases import PostgresUnavailable, missing_service, throwaway_postgres
+from tests.databases import postgres_or_missing
 
 NOW = dt.datetime(2026, 6, 1, 12, 0)
 
@@ -103,17 +103,10 @@ def stores(request, tmp_path) -> Iterator[Settings]:
         yield dataclasses.replace(get_settings(), database_url=url, tracker_store_url=tracker_url,
                                   retention_conversation_days=90, retention_closed_report_days=365)
         return
-    try:
-        database = throwaway_postgres()
-        url = database.__enter__()
-    except PostgresUnavailable as error:
-        missing_service(str(error))
-    try:
+    with postgres_or_missing() as url:
         migrate(url)
         yield dataclasses.replace(get_settings(), database_url=url, tracker_store_url=url,
                                   retention_conversation_days=90, retention_closed_report_days=365)
-    finally:
-        database.__exit__(None, None, None)
 
 
 def _rasa_store(tracker_url: str):

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -33,7 +33,6 @@ from bot.alerts.outbox import (
     retry_delay,
 )
 from bot.alerts.summary import MAX_ALERT_CHARS, AlertFacts, alert_text
-from bot.manage import migrate
 from bot.recruitment.risk import FLAG_CODES
 from bot.reports.draft import ReportDraft
 from bot.reports.texts import ReportTexts, load_report_texts
@@ -64,17 +63,6 @@ def texts() -> ReportTexts:
     return load_report_texts(str(get_settings().content_dir))
 
 
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'notifier.db'}"
-    migrate(url)
-    return url
-
-
-@pytest.fixture
-def telegram() -> Iterator[TelegramApiStandIn]:
-    with TelegramApiStandIn() as stand_in:
-        yield stand_in
 
 
 def draft(**changes: Any) -> ReportDraft:

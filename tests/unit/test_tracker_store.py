@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from bot.intents import ERASE_DATA_ACTION
 from bot.redaction import redact_text
 from bot.storage.tracker_store import RedactingSQLTrackerStore, seal, sealing_key, unseal
-from tests.databases import PostgresUnavailable, missing_service, throwaway_postgres
+from tests.databases import postgres_or_missing
 
 CODE, PIN = "K7QX-4M2P", "482913"
 DOMAIN = Domain.from_yaml("""
@@ -37,15 +37,8 @@ def store_url(request, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tracker.db'}"
         return
-    try:
-        database = throwaway_postgres("tracker")
-        url = database.__enter__()
-    except PostgresUnavailable as error:
-        missing_service(str(error))
-    try:
+    with postgres_or_missing("tracker") as url:
         yield url
-    finally:
-        database.__exit__(None, None, None)
 
 
 def store_for(url: str) -> RedactingSQLTrackerStore:
