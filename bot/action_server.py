@@ -31,6 +31,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.safe_logging import install_conversation_id_masking
 from bot.settings import Settings, get_settings
 from bot.startup import refuse_unsafe_start
 
@@ -112,6 +113,7 @@ def create_app(settings: Settings, actions_package: str = "actions") -> Sanic:
 def main() -> int:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    install_conversation_id_masking()
     if refuse_unsafe_start(settings, "action server", needs=("ACTION_SERVER_TOKEN",)):
         return 2
     app = create_app(settings)

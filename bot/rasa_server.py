@@ -9,12 +9,17 @@ stock `rasa run`, so Rasa's logging, model loading and channels behave as docume
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List
 
+from bot.safe_logging import install_conversation_id_masking
 from bot.settings import Settings, get_settings
 from bot.startup import refuse_unsafe_start
+
+# Largest request body Rasa reads (chat webhooks are a few KB; Sanic's own default is 100 MB).
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def rasa_arguments(settings: Settings, endpoints: Path, credentials: str = "credentials.yml") -> List[str]:
@@ -34,6 +39,10 @@ def main(argv: List[str]) -> int:
     settings = get_settings()
     if refuse_unsafe_start(settings, "rasa server", needs=("RASA_API_TOKEN",)):
         return 2
+    # Also when started on its own (a container), not only under `make run` (bot/serve.py).
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
+    os.environ.setdefault("SANIC_ACCESS_LOG", "False")
+    install_conversation_id_masking()
     endpoints = Path(argv[0]) if argv else settings.var_dir / "endpoints.yml"
     credentials = argv[1] if len(argv) > 1 else "credentials.yml"
     from rasa.__main__ import main as rasa_main

@@ -2,6 +2,8 @@
 the SQL parameters, i.e. report contents), so only the type and the place are logged."""
 from __future__ import annotations
 
+import logging
+import re
 import traceback
 
 
@@ -11,3 +13,33 @@ def error_summary(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__)[-3:]
     where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
     return f"{type(error).__name__} at {where}" if where else type(error).__name__
+
+
+# Conversation ids name a person (a WhatsApp number, a Telegram chat): Rasa and Sanic log them
+# in some warnings (a circuit breaker, a failed tracker save). Masked in every record.
+_CONVERSATION_ID = re.compile(r"\b(rest|telegram|whatsapp):[^\s'\"),]+")
+
+
+def mask_conversation_ids(message: str) -> str:
+    return _CONVERSATION_ID.sub(r"\1:…", message)
+
+
+def install_conversation_id_masking() -> None:
+    """Every log record of this process, whichever library writes it, has conversation ids masked."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_conversation_ids", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string is the logger's problem, not ours
+            return record
+        masked = mask_conversation_ids(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return record
+
+    factory.masks_conversation_ids = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

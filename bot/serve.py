@@ -21,13 +21,12 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.action_server import TOKEN_HEADER
+from bot.rasa_server import MAX_REQUEST_BYTES
 from bot.settings import Settings, get_settings
 from bot.startup import refuse_unsafe_start
 
 logger = logging.getLogger("bot.serve")
 
-# Largest request body any of our servers reads (chat webhooks are a few KB).
-MAX_REQUEST_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,9 @@ def endpoints_yaml(settings: Settings) -> str:
                        ("password", tracker.password)):
         if value:
             store[key] = value
+    if tracker.query:
+        # e.g. sslmode=require: dropping it would let Rasa talk to PostgreSQL without TLS.
+        store["query"] = dict(tracker.query)
     endpoints: Dict[str, object] = {
         "action_endpoint": {"url": f"http://{connect_host(settings.bind_host)}:{settings.action_port}/webhook",
                             "headers": {TOKEN_HEADER: settings.action_server_token}},
@@ -72,11 +74,14 @@ def write_endpoints(settings: Settings, path: Optional[Path] = None) -> Path:
     """The endpoints file, readable by its owner only: it holds the action server's token and
     may hold the database password (files, not argv, carry secrets to Rasa)."""
     path = path or settings.var_dir / "endpoints.yml"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A new private file renamed over the old one: the secrets are never in a file others can read,
+    # not even for a moment, whatever the old file's mode was.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write("# Written by bot/serve.py from the environment at each start; edit the settings, not this.\n"
                      + endpoints_yaml(settings))
-    path.chmod(0o600)
+    os.replace(temporary, path)
     return path
 
 
@@ -98,6 +103,16 @@ def services(settings: Settings) -> List[Service]:
     return selected
 
 
+def make_private(var_dir: Path) -> None:
+    """Everything this run writes (SQLite databases, the console key, endpoints) is for its owner
+    only: other local users must not read reports or conversations off the disk."""
+    os.umask(0o077)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    var_dir.chmod(0o700)
+    for path in var_dir.glob("*.db"):
+        path.chmod(0o600)
+
+
 def child_environment() -> Dict[str, str]:
     env = dict(os.environ)
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -112,7 +127,7 @@ def child_environment() -> Dict[str, str]:
 
 def run(selected: Sequence[Service]) -> int:
     settings = get_settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    make_private(settings.var_dir)
     # The schema and the registry must exist before the first report arrives.
     from bot.manage import ensure_registry, migrate
 

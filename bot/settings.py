@@ -227,6 +227,8 @@ class Settings:
                                 "REST_CHANNEL=off, or REST_CHANNEL=token with REST_CHANNEL_TOKEN.")
             if not self.console_base_url.startswith("https://"):
                 problems.append("CONSOLE_BASE_URL must be an https:// address in production (secure cookies, HSTS).")
+            if self.log_level.upper() == "DEBUG":
+                problems.append("LOG_LEVEL=DEBUG writes what users type to the log: not in production.")
             for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "CONSOLE_SECRET_KEY"):
                 if not self.secrets()[name]:
                     problems.append(f"{name} must be set in production (every replica needs the same value).")

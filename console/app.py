@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Optional
 
 from flask import (Flask, Request, Response, current_app, has_request_context, jsonify, redirect, render_template,
@@ -20,8 +17,7 @@ from bot.settings import Settings, get_settings, secret_problems
 from bot.storage.db import transaction
 from bot.storage.models import StaffUser, utcnow
 from console import auth
-
-SECRET_FILE = "console_secret"
+from console.secret_key import load_secret_key
 SESSION_HOURS = auth.SESSION_HOURS
 HSTS = "max-age=31536000; includeSubDomains"
 # Where a signed-in user with an unfinished step (a password to change, an admin's missing second
@@ -72,22 +68,6 @@ def required_step(user: Any) -> Optional[str]:
     if user.is_admin and not user.totp_enabled:
         return "console.totp_setup"
     return None
-
-
-def load_secret_key(settings: Settings) -> str:
-    """CONSOLE_SECRET_KEY, or a key generated once and kept in VAR_DIR so sessions survive restarts."""
-    if settings.console_secret_key:
-        return settings.console_secret_key
-    path: Path = settings.var_dir / SECRET_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: two starting processes cannot both write a key; the loser reads the winner's.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_hex(32))
-    return path.read_text(encoding="utf-8").strip()
 
 
 def _load_user(session_token: str) -> Optional[Staff]:

@@ -24,9 +24,12 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.sealing import derive_key, seal, unseal
+from bot.settings import get_settings
 from bot.storage import counters
 from bot.storage.models import (STAFF_ROLES, ApiToken, AuditEntry, RecoveryCode, StaffSession, StaffUser,
                                 minutes_left)
+from console.secret_key import load_secret_key
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "sct_"
@@ -197,14 +200,24 @@ def _limits(policy: LockPolicy, username: str, address: str,
 
 
 def _is_locked(session: Session, limits: Sequence[Tuple[str, int]], now: dt.datetime, policy: LockPolicy) -> bool:
-    return any(counters.current(session, key, policy.window_seconds, now) >= limit for key, limit in limits)
+    """Count this try on every key first (atomically, in SQL), then decide: eight parallel
+    guesses get counts 1 to 8, so only the first ``limit`` of them are even checked (a check
+    before counting would let all eight through). A success gives its try back (_refund)."""
+    counts = [(counters.hit(session, key, policy.window_seconds, now), limit) for key, limit in limits]
+    return any(count > limit for count, limit in counts)
 
 
 def _count_failure(session: Session, limits: Sequence[Tuple[str, int]], now: dt.datetime,
                    policy: LockPolicy) -> bool:
-    """Count one failure on every key (atomically, in SQL); True when that locked something."""
-    counts = [(counters.hit(session, key, policy.window_seconds, now), limit) for key, limit in limits]
-    return any(count >= limit for count, limit in counts)
+    """The try was counted by _is_locked; True when this failure used up a limit."""
+    return any(counters.current(session, key, policy.window_seconds, now) >= limit for key, limit in limits)
+
+
+def _refund(session: Session, limits: Sequence[Tuple[str, int]], now: dt.datetime, policy: LockPolicy) -> None:
+    """A try that succeeded does not count towards a lock-out (an office signing in all morning
+    from one address must not lock itself out)."""
+    for key, _ in limits:
+        counters.hit(session, key, policy.window_seconds, now, amount=-1)
 
 
 def lock_minutes_left(now: dt.datetime, policy: LockPolicy) -> int:
@@ -236,6 +249,7 @@ def authenticate(session: Session, username: str, password: str, address: str, n
             return LoginResult("locked", locked_minutes=lock_minutes_left(now, policy))
         return LoginResult("invalid")
     assert user is not None
+    _refund(session, limits, now, policy)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     if user.totp_enabled_at is not None:
@@ -294,6 +308,7 @@ def verify_second_factor(session: Session, user_id: int, fingerprint: str, code:
             return CodeResult("invalid")
         left = recovery_codes_left(session, user.id)
         audit(session, user.username, "recovery_code_used", now, remaining=left)
+    _refund(session, limits, now, policy)
     _signed_in(session, user, address, now)
     return CodeResult("ok", user=user, recovery_codes_left=left)
 
@@ -322,12 +337,26 @@ def matching_step(secret: str, code: str, now: dt.datetime, last_step: Optional[
     return None
 
 
+def _totp_key() -> bytes:
+    """TOTP secrets are sealed at rest with a key derived from the console's secret key: a copy
+    of the database alone does not give anyone the second factor."""
+    from flask import current_app, has_app_context
+
+    secret = current_app.config["SECRET_KEY"] if has_app_context() else load_secret_key(get_settings())
+    return derive_key("console totp", secret.encode("utf-8"))
+
+
+def totp_secret_of(user: StaffUser) -> Optional[str]:
+    return unseal(user.totp_secret, _totp_key()) if user.totp_secret else None
+
+
 def accept_totp(session: Session, user: StaffUser, code: str, now: dt.datetime) -> bool:
     """Accept a code and record its step. The record is a compare-and-set in SQL, so two requests
     with the same code at the same moment cannot both get in."""
-    if user.totp_secret is None:
+    secret = totp_secret_of(user)
+    if secret is None:
         return False
-    step = matching_step(user.totp_secret, code, now, user.totp_last_step)
+    step = matching_step(secret, code, now, user.totp_last_step)
     if step is None:
         return False
     changed = session.execute(
@@ -346,9 +375,11 @@ def totp_setup_secret(session: Session, user: StaffUser) -> str:
     same QR code as the one already scanned. Two-factor counts as on only once confirmed."""
     if user.totp_enabled_at is not None:
         raise AccountError("Two-factor sign-in is already on.")
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-    return user.totp_secret
+    secret = totp_secret_of(user)
+    if not secret:
+        secret = pyotp.random_base32()
+        user.totp_secret = seal(secret, _totp_key())
+    return secret
 
 
 def provisioning_uri(secret: str, username: str) -> str:
@@ -370,9 +401,10 @@ def confirm_totp(session: Session, user_id: int, code: str, now: dt.datetime) ->
     """Turn two-factor on once the user proves their app shows the right code; returns the new
     recovery codes in clear (the only time they exist in clear)."""
     user = session.get(StaffUser, user_id)
-    if user is None or user.totp_enabled_at is not None or not user.totp_secret:
+    secret = totp_secret_of(user) if user is not None else None
+    if user is None or user.totp_enabled_at is not None or not secret:
         raise AccountError("Two-factor sign-in is already on, or the set-up expired: reload the page.")
-    step = matching_step(user.totp_secret, code, now, None)
+    step = matching_step(secret, code, now, None)
     if step is None:
         raise AccountError("That code is not right. Check the time on your phone, and enter the "
                            "6-digit code the app shows now.")
@@ -384,7 +416,7 @@ def confirm_totp(session: Session, user_id: int, code: str, now: dt.datetime) ->
 
 
 def disable_totp(session: Session, user_id: int, code: str, address: str, now: dt.datetime,
-                 policy: LockPolicy) -> Optional[str]:
+                 policy: LockPolicy, keep_token: Optional[str] = None) -> Optional[str]:
     """A reviewer turns two-factor off with a current code; returns the problem, or None when done.
     Wrong codes are counted like wrong sign-in codes (a stolen session cannot guess its way in)."""
     user = session.get(StaffUser, user_id)
@@ -398,7 +430,10 @@ def disable_totp(session: Session, user_id: int, code: str, address: str, now: d
     if not accept_totp(session, user, code, now):
         _count_failure(session, limits, now, policy)
         return "That code is not right: enter the 6-digit code your app shows now."
+    _refund(session, limits, now, policy)
     _clear_totp(session, user)
+    # Sessions signed in with the second factor are from before: only this one stays.
+    revoke_sessions(session, user.id, now, "totp_disabled", keep_token=keep_token)
     audit(session, user.username, "totp_disabled", now)
     return None
 
@@ -489,6 +524,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, repe
     if not _password_matches(user, current):
         _count_failure(session, limits, now, policy)
         return "Your current password is not right."
+    _refund(session, limits, now, policy)
     if new != repeat:
         return "The two new passwords differ."
     problem = password_problem(new, user.username)
@@ -500,6 +536,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, repe
     user.password_changed_at = now
     user.must_change_password = False
     revoke_sessions(session, user.id, now, "password_changed", keep_token=keep_token)
+    revoke_user_tokens(session, user.id, now)
     audit(session, user.username, "password_changed", now)
     return None
 
@@ -518,6 +555,8 @@ def reset_password(session: Session, username: str, actor: str, now: dt.datetime
     user.password_changed_at = now
     user.must_change_password = True
     revoke_sessions(session, user.id, now, "password_reset")
+    # A reset usually means the account was lost: its API tokens go with its sessions.
+    revoke_user_tokens(session, user.id, now)
     audit(session, actor, "password_reset", now, username=user.username)
     return user, password
 
@@ -558,6 +597,12 @@ def end_session(session: Session, token: str, now: dt.datetime, reason: str) -> 
     session.execute(update(StaffSession).where(StaffSession.token_hash == hash_token(token),
                                                StaffSession.revoked_at.is_(None))
                     .values(revoked_at=now, revoked_reason=reason).execution_options(synchronize_session=False))
+
+
+def revoke_user_tokens(session: Session, user_id: int, now: dt.datetime) -> int:
+    """Revoke every API token of a user; returns how many."""
+    return session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount or 0
 
 
 def revoke_sessions(session: Session, user_id: int, now: dt.datetime, reason: str,

@@ -28,8 +28,10 @@ logger = logging.getLogger("console.transcript")
 
 MAX_EVENTS = 2000  # a report conversation is tens of turns; this only bounds a runaway tracker
 REPORT_START_ACTION = "action_start_report"
-# The confirmation with the case code follows the save by a moment.
-AFTER_SAVE = dt.timedelta(minutes=2)
+REPORT_SAVE_ACTION = "action_submit_report"
+# Rasa stamps the save action after the action server wrote the report: allow for both clocks.
+SAVE_CLOCK_SLACK = dt.timedelta(minutes=2)
+Row = Tuple[str, Optional[float], Optional[str], str]
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,}\d(?![\w])")
 MASKED_PHONE = "[nomor disembunyikan]"
 
@@ -66,20 +68,43 @@ def _line(type_name: str, timestamp: Optional[float], data: str) -> Optional[Lin
     return Line(speaker=type_name, text=redact_text(message) or "", at=_at(timestamp))
 
 
-def report_lines(rows: Sequence[Tuple[str, Optional[float], Optional[str], str]], saved_at: Optional[dt.datetime],
-                 anonymous: bool) -> List[Line]:
-    """The transcript a reviewer may see of (type_name, timestamp, action_name, data) rows."""
-    start = 0
-    if saved_at is not None:
-        until = saved_at + AFTER_SAVE
-        rows = [row for row in rows if _at(row[1]) is None or _at(row[1]) <= until]
+def _report_end(rows: Sequence[Row], saved_at: Optional[dt.datetime]) -> Tuple[bool, int]:
+    """Whether this report's save action is in the rows, and the index just past its confirmation
+    (the save and the bot messages after it). Without a save time: every row."""
+    if saved_at is None:
+        return False, len(rows)
+    earliest = saved_at - SAVE_CLOCK_SLACK
+    saves = [index for index, row in enumerate(rows) if row[0] == "action" and row[2] == REPORT_SAVE_ACTION
+             and (_at(row[1]) is None or _at(row[1]) >= earliest)]
+    if not saves:
+        until = saved_at + SAVE_CLOCK_SLACK
+        return False, len([row for row in rows if _at(row[1]) is None or _at(row[1]) <= until])
+    end = saves[0] + 1
+    while end < len(rows) and rows[end][0] != "user":
+        end += 1
+    return True, end
+
+
+def report_lines(rows: Sequence[Row], saved_at: Optional[dt.datetime], anonymous: bool) -> Optional[List[Line]]:
+    """The transcript a reviewer may see of (type_name, timestamp, action_name, data) rows, or None
+    when it cannot be cut safely (an anonymous report whose start is not in the rows)."""
+    found_save, end = _report_end(rows, saved_at)
+    rows = list(rows[:end])
+    saves = [index for index, row in enumerate(rows) if row[0] == "action" and row[2] == REPORT_SAVE_ACTION]
+    # Never before the end of an earlier report of the same chat: that one may be anonymous.
+    earlier = saves[:-1] if found_save else saves
+    start = earlier[-1] + 1 if earlier else 0
+    while earlier and start < len(rows) and rows[start][0] != "user":
+        start += 1  # the earlier report's confirmation is that report's
     if anonymous:
-        starts = [index for index, row in enumerate(rows) if row[0] == "action" and row[2] == REPORT_START_ACTION]
-        # Only the report: from its last start (the user message that asked for it comes just before).
-        if starts:
-            start = max(0, starts[-1] - 1)
-            while start > 0 and rows[start][0] != "user":
-                start -= 1
+        starts = [index for index, row in enumerate(rows) if index >= start and row[0] == "action"
+                  and row[2] == REPORT_START_ACTION]
+        if not starts:
+            return None  # the whole history could identify the reporter: show nothing
+        # Only the report: from its last start (with the user message that asked for it).
+        start = starts[-1]
+        while start > 0 and rows[start][0] != "user":
+            start -= 1
     lines = [line for line in (_line(row[0], row[1], row[3]) for row in rows[start:]) if line is not None]
     if anonymous:
         lines = [Line(line.speaker, _PHONE.sub(MASKED_PHONE, line.text) if line.speaker == "user" else line.text,
@@ -96,11 +121,14 @@ def load_transcript(tracker_store_url: str, conversation_id: Optional[str], save
     engine = engine_for(tracker_store_url)
     try:
         with engine.connect() as connection:
+            # The newest rows up to the report (a long chat's report is near its end, not its start).
+            until = (saved_at + SAVE_CLOCK_SLACK).replace(tzinfo=dt.timezone.utc).timestamp() if saved_at else None
             rows = connection.execute(
                 text("SELECT type_name, timestamp, action_name, data FROM events WHERE sender_id = :sender "
-                     "ORDER BY id LIMIT :limit"),
-                {"sender": conversation_id, "limit": MAX_EVENTS},
-            ).all()
+                     + ("AND timestamp <= :until " if until is not None else "")
+                     + "ORDER BY id DESC LIMIT :limit"),
+                {"sender": conversation_id, "limit": MAX_EVENTS, **({"until": until} if until is not None else {})},
+            ).all()[::-1]
     except SQLAlchemyError as error:
         # Only the error class: the message could contain the sender id, which is personal data.
         logger.warning("tracker store unavailable: %s", error.__class__.__name__)

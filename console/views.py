@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from urllib.parse import urlsplit
 import logging
 from typing import Any, Callable, Dict, List, Optional
 
@@ -89,9 +90,13 @@ LOCKED = "Too many failed sign-ins. Try again in {minutes} minutes."
 
 
 def _safe_next(target: Optional[str]) -> str:
-    """Only paths on this site: "//evil.example" or "https://…" would be an open redirect."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
+    """Only paths on this site: "//evil.example", "https://…" or "/\t/evil.example" (browsers drop
+    tabs and newlines, leaving "//evil.example") would be an open redirect."""
+    if (target and len(target) <= 2000 and target.startswith("/") and target.isprintable()
+            and not any(ch.isspace() or ch == "\\" for ch in target)):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
     return url_for("console.queue")
 
 
@@ -284,7 +289,7 @@ def totp_disable():
     if problem is None:
         with db() as session:
             problem = auth.disable_totp(session, staff().id, form.code.data, client_address(), utcnow(),
-                                        lock_policy())
+                                        lock_policy(), keep_token=staff().session_token)
     flash(problem or "Two-factor sign-in is off.", "error" if problem else "ok")
     return redirect(url_for("console.account"))
 

@@ -122,10 +122,12 @@ def parse_rest_body(raw: bytes) -> Union[RestMessage, RequestError]:
         return body
     if not isinstance(body, dict):
         return RequestError(400, "The request body must be a JSON object with 'sender' and 'message'.", "not_an_object")
-    sender = body.get("sender", "default")
+    # No default sender: every caller without one would share a single conversation (and its
+    # report draft). The caller names its conversation, always under rest: (bot/channels/rest.py).
+    sender = body.get("sender")
     message = body.get("message")
     if not isinstance(sender, (str, int)) or isinstance(sender, bool) or not str(sender).strip():
-        return RequestError(400, "'sender' must be a non-empty string.", "bad_sender")
+        return RequestError(400, "'sender' is required: a non-empty string naming the conversation.", "bad_sender")
     sender_text = str(sender).strip()
     if len(sender_text) > MAX_SENDER_CHARS:
         return RequestError(400, f"'sender' must be at most {MAX_SENDER_CHARS} characters.", "bad_sender")

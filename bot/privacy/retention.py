@@ -12,7 +12,7 @@ b. Closed reports (resolved or dismissed) not updated for RETENTION_CLOSED_REPOR
    conversation is deleted from the tracker store, unless another report still needs it. A
    reporter who is chatting with us again keeps only their current session (Rasa reads no other),
    so the nightly run never wipes a conversation in the middle of a form.
-c. Handled ``channel_inbox`` rows older than the conversation limit, and ``security_counters``
+c. ``channel_inbox`` rows older than the conversation limit (answered or not), and ``security_counters``
    windows older than two days.
 d. One ``AuditEntry`` (action "retention_run", actor "retention") with the counts and the limits,
    never an id of a person. A run that fails half-way records what it did and the error's class.
@@ -46,7 +46,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.settings import Settings
 from bot.storage.counters import forget_before
 from bot.storage.db import engine_for, transaction
-from bot.storage.inbox import FINISHED_STATUSES
 from bot.storage.models import AuditEntry, InboxMessage, Report, ReportEvent, SecurityCounter, StaffMessage, StaffSession
 
 logger = logging.getLogger(__name__)
@@ -405,7 +404,9 @@ def _run(settings: Settings, limits: RetentionLimits, result: RetentionResult) -
         # Sessions are 12 hours at most; a month later a revoked or expired one only says when
         # somebody signed in, which the audit trail keeps where it matters.
         ended_sessions = StaffSession.created_at < limits.now - SESSION_ROWS_KEPT
-        inbox = and_(InboxMessage.status.in_(FINISHED_STATUSES), InboxMessage.received_at < limits.conversation_cutoff)
+        # Finished rows, and rows still pending after the whole conversation limit: a message nobody
+        # could answer in 90 days is not answered by replaying it, and its text must not stay.
+        inbox = InboxMessage.received_at < limits.conversation_cutoff
         if dry_run:
             result.inbox_rows_deleted = int(session.execute(
                 select(func.count(InboxMessage.id)).where(inbox)).scalar_one())

@@ -3,28 +3,40 @@
 ``hit`` increments in SQL (``UPDATE … SET count = count + 1``), so eight parallel wrong guesses
 count as eight, on SQLite and PostgreSQL alike; the row lock taken by the UPDATE orders parallel
 transactions. Keys are ``kind:hash``: the subject (a sender id, a username, an address) is kept
-only as a truncated SHA-256, so this table holds nobody's phone number or address in clear, and its
+only as a truncated keyed hash (HMAC-SHA-256), so this table holds nobody's phone number or address in clear, and its
 rows are purged a day after their window ends (bot/privacy/retention.py).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 from typing import Iterable
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.settings import get_settings
 from bot.storage.models import SecurityCounter
 
 EPOCH = dt.datetime(1970, 1, 1)
 
 
 def counter_key(kind: str, *subject: object) -> str:
-    """``kind:`` and a hash of the subject parts (never the subject itself)."""
-    digest = hashlib.sha256("\x1f".join(str(part) for part in subject).encode("utf-8")).hexdigest()[:40]
+    """``kind:`` and a keyed hash of the subject parts (never the subject itself). Keyed with a
+    server secret: phone numbers and addresses are few enough that a plain hash could be reversed
+    by trying them all. Each kind of process (Rasa, actions, console) counts its own keys, and its
+    replicas share their secrets, so the keys agree wherever they must."""
+    digest = hmac.new(_pepper(), "\x1f".join(str(part) for part in subject).encode("utf-8"),
+                      hashlib.sha256).hexdigest()[:40]
     return f"{kind}:{digest}"
+
+
+def _pepper() -> bytes:
+    settings = get_settings()
+    secret = settings.action_server_token or settings.console_secret_key or settings.rasa_api_token
+    return hashlib.sha256(b"pandu counters v1\x00" + secret.encode("utf-8")).digest()
 
 
 def window_start(now: dt.datetime, window_seconds: int) -> dt.datetime:

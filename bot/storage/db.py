@@ -30,7 +30,9 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, future=True, connect_args={"check_same_thread": False})
         _enable_sqlite_foreign_keys(engine)
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    # The action server runs up to 16 calls at once (bot/action_server.py WORKER_THREADS), each
+    # with its own transaction: the pool must hold them all without waiting.
+    return create_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def session_factory(url: str | None = None) -> sessionmaker:

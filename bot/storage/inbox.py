@@ -9,6 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.redaction import redact_text
+
 from bot.storage.models import InboxMessage, utcnow
 
 FINISHED_STATUSES = ("done", "failed", "undelivered")
@@ -51,6 +53,9 @@ def finish_message(session: Session, inbox_id: int, status: str, error: Optional
     row.finished_at = utcnow()
     if status != "failed":
         row.text = None
+    else:
+        # Kept for a retry, but never with a case code or PIN in it (bot/redaction.py).
+        row.text = redact_text(row.text)
 
 
 def pending_messages(session: Session, channel: str) -> List[PendingMessage]:

@@ -203,9 +203,9 @@ class StaffUser(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_login_at = Column(DateTime, nullable=True)
-    # TOTP (RFC 6238) second factor: the base32 secret, when it was confirmed, and the last time
+    # TOTP (RFC 6238) second factor: the base32 secret (sealed with the console's key), when it was confirmed, and the last time
     # step accepted (a code cannot be used twice).
-    totp_secret = Column(String(64), nullable=True)
+    totp_secret = Column(String(200), nullable=True)
     totp_enabled_at = Column(DateTime, nullable=True)
     totp_last_step = Column(BigInteger, nullable=True)
     password_changed_at = Column(DateTime, nullable=True)

@@ -17,7 +17,7 @@ from bot.reports.codes import DUMMY_PIN_HASH, hash_pin, new_case_code, new_pin, 
 from bot.reports.draft import ReportDraft
 from bot.storage import counters
 from bot.storage.counters import counter_key
-from bot.storage.models import Recruiter, Report, ReportEvent, StaffAlert, StaffMessage, utcnow
+from bot.storage.models import AuditEntry, Recruiter, Report, ReportEvent, StaffAlert, StaffMessage, utcnow
 
 SAME_NAME_SCORE = 90
 
@@ -184,16 +184,19 @@ def check_status(session: Session, case_code: str, pin: str, requester: Requeste
         # An address is shared by a whole household or office: it gets more room than one chat.
         over |= counters.hit(session, key, lock_window, now) > limits.max_failures * (4 if is_address else 1)
     report = session.execute(select(Report).where(Report.case_code == case_code)).scalars().first()
-    foreign = report is not None and report.conversation_id != requester.conversation_id
-    if foreign:
-        over |= (counters.hit(session, counter_key("status-try-report", report.id), DAY, now)
-                 > limits.foreign_failures_per_report_per_day)
+    own = report is not None and report.conversation_id == requester.conversation_id
+    # Counted by the code as typed, known or not, so an unknown code costs the same writes.
+    foreign_tries = counters.hit(session, counter_key("status-try-code", case_code), DAY, now)
+    over |= not own and foreign_tries > limits.foreign_failures_per_report_per_day
     # Always exactly one PIN hash, whatever the outcome, so the timing tells nothing either.
     pin_ok = verify_pin(pin, report.pin_hash if report is not None else DUMMY_PIN_HASH) and report is not None
     if over or not pin_ok:
-        if report is not None and not over:
+        # One row written for every refusal: on the report's trail, or (unknown code) in the audit log.
+        if report is not None:
             session.add(ReportEvent(report_id=report.id, kind="wrong_pin", actor="reporter",
-                                    detail={"own_chat": not foreign}))
+                                    detail={"own_chat": own, "checked": not over}))
+        else:
+            session.add(AuditEntry(actor="reporter", action="status_unknown_code", detail={}))
         return StatusResult("refused")
     assert report is not None
     counters.clear(session, [key for key, is_address in _keys(requester, "status-try") if not is_address])

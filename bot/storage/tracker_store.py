@@ -13,56 +13,30 @@ one would receive the events before redaction.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import os
 from typing import Any, Dict, List, Optional, Text
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.intents import ERASE_DATA_ACTION
 from bot.redaction import SEALED_SLOTS, ConversationContext, redact_events
+from bot.sealing import derive_key, seal, unseal
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
-
-SEALED_PREFIX = "sealed:v1:"
-
 
 def sealing_key(secret: str) -> bytes:
     """The slot-sealing key: derived from ACTION_SERVER_TOKEN, which every Rasa replica shares.
     Without one (a test server), a key for this process only: sealed values then last as long
     as the process, and a status check interrupted by a restart simply asks again."""
-    material = secret.encode("utf-8") if secret else _PROCESS_SECRET
-    return hashlib.sha256(b"pandu slot sealing v1\x00" + material).digest()
+    return derive_key("tracker slots", secret.encode("utf-8") if secret else _PROCESS_SECRET)
 
 
 _PROCESS_SECRET = os.urandom(32)
-
-
-def seal(value: Any, key: bytes) -> Any:
-    if value is None or (isinstance(value, str) and value.startswith(SEALED_PREFIX)):
-        return value
-    nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, json.dumps(value).encode("utf-8"), b"slot")
-    return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
-
-
-def unseal(value: Any, key: bytes) -> Any:
-    """The clear value, or None when it was sealed with another key (or is damaged)."""
-    if not isinstance(value, str) or not value.startswith(SEALED_PREFIX):
-        return value
-    try:
-        raw = base64.urlsafe_b64decode(value[len(SEALED_PREFIX):].encode("ascii"))
-        return json.loads(AESGCM(key).decrypt(raw[:12], raw[12:], b"slot").decode("utf-8"))
-    except (ValueError, InvalidTag):
-        return None
 
 
 def seal_slots(event: Dict[str, Any], key: bytes) -> Dict[str, Any]:

@@ -60,7 +60,7 @@ def next_code(username: str, database_url: Optional[str] = None) -> str:
     step signs in once), so a test can sign the same account in up to three times in 30 s."""
     with transaction(database_url or get_settings().database_url) as session:
         user = auth.find_user(session, username)
-        secret, last = user.totp_secret, user.totp_last_step
+        secret, last = auth.totp_secret_of(user), user.totp_last_step
     current = auth.time_step(utcnow())
     for step in (current - 1, current, current + 1):
         if last is None or step > last:
@@ -98,9 +98,11 @@ def write_tracker(path: Path, sender_id: str, turns: List[tuple]) -> None:
                        "data TEXT)")
     start = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc).timestamp()
     for index, (type_name, text) in enumerate(turns):
-        data = json.dumps({"event": type_name, "text": text, "timestamp": start + index})
-        connection.execute("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, ?, ?)",
-                           (sender_id, type_name, start + index, data))
+        # ("action", name) rows are actions run (e.g. action_start_report), the rest messages.
+        event = {"event": type_name, "name": text} if type_name == "action" else {"event": type_name, "text": text}
+        data = json.dumps({**event, "timestamp": start + index})
+        connection.execute("INSERT INTO events (sender_id, type_name, timestamp, action_name, data) VALUES (?, ?, ?, ?, ?)",
+                           (sender_id, type_name, start + index, text if type_name == "action" else None, data))
     connection.execute("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, ?, ?)",
                        (sender_id, "action", start + 99, json.dumps({"event": "action", "name": "action_listen"})))
     connection.commit()
@@ -160,6 +162,7 @@ def seed_demo(database_url: str, tracker_path: Path, today: dt.datetime) -> int:
             target = report_id
     write_tracker(tracker_path, DEMO_CONVERSATION, [
         ("user", "saya mau lapor calo"),
+        ("action", "action_start_report"),
         ("bot", "Terima kasih. Apa yang terjadi? Ceritakan dengan kata-katamu sendiri."),
         ("user", "Pak Darto minta DP 15 juta ke rekening pribadi, katanya LPK resmi tapi tidak ada izinnya"),
         ("bot", "Siapa nama perekrutnya, dan apakah dia perorangan, LPK, atau perusahaan?"),

@@ -111,4 +111,24 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(database_url: s
     pair, _ = auth.login_keys(support.REVIEWER[0], "203.0.113.5")
     with transaction(database_url) as session:
         window = get_settings().console_lock_minutes * 60
-        assert counters.current(session, pair, window, frozen_now) == get_settings().console_max_login_failures
+        # Every try from the guesser's address was counted, the refused one too (counted before checked).
+        assert counters.current(session, pair, window, frozen_now) == get_settings().console_max_login_failures + 1
+
+
+def test_parallel_guesses_beyond_the_limit_are_not_even_checked(database_url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each try is counted before its password is checked: of eight guesses at once against a
+    limit of five, only five reach the password hash (counting after checking let all eight)."""
+    policy = auth.LockPolicy(max_failures=5, lock_minutes=15)
+    checked = []
+    real_matches = auth._password_matches
+    monkeypatch.setattr(auth, "_password_matches", lambda user, password: checked.append(1) or real_matches(user, password))
+
+    def guess(number: int) -> str:
+        with transaction(database_url) as session:
+            return auth.authenticate(session, support.REVIEWER[0], f"guess-{number}", HERE, NOW, policy).outcome
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        outcomes: List[str] = list(pool.map(guess, range(PARALLEL)))
+    assert len(checked) == policy.max_failures
+    assert outcomes.count("locked") == PARALLEL - policy.max_failures + 1  # the fifth failure locks, too

@@ -124,3 +124,17 @@ def test_cli_reset_password_and_reset_2fa(app: Flask, database_url: str, capsys)
         ("cli", "password_reset"), ("cli", "totp_reset")]
     assert _run("users", "reset-password", "nobody")[0] == 1
     assert "No user" in capsys.readouterr().err
+
+
+def test_a_password_reset_or_change_revokes_the_accounts_api_tokens(database_url: str) -> None:
+    import datetime as dt
+
+    from bot.storage.db import transaction
+    from bot.storage.models import utcnow
+    from console import auth
+
+    with transaction(database_url) as session:
+        token = auth.create_token(session, support.REVIEWER[0], "integration", created_by="test")
+        auth.reset_password(session, support.REVIEWER[0], "admin1", utcnow())
+    with transaction(database_url) as session:
+        assert auth.user_for_token(session, token, utcnow() + dt.timedelta(seconds=1)) is None

@@ -75,7 +75,8 @@ def test_reviewer_enrols_with_a_qr_code_and_gets_ten_single_use_recovery_codes(r
     assert not any(code in response.headers.get("Set-Cookie", "") for code in codes)
     with transaction(database_url) as session:
         user = auth.find_user(session, support.REVIEWER[0])
-        assert user.totp_enabled_at is not None and user.totp_secret == secret
+        assert user.totp_enabled_at is not None and auth.totp_secret_of(user) == secret
+        assert secret not in user.totp_secret  # sealed at rest: a copy of the database is not the second factor
         hashes = [row.code_hash for row in session.execute(select(RecoveryCode)).scalars()]
     assert len(hashes) == 10 and all(h.startswith("$argon2") for h in hashes)
     assert not any(code.replace("-", "") in "".join(hashes) for code in codes)

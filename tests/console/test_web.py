@@ -116,7 +116,8 @@ def test_transcript_is_shown_escaped_or_reported_unavailable(admin, database_url
     without = support.add_report(database_url, conversation_id="tg-none")
     assert "Transcript unavailable" in _page(admin, f"/reports/{with_chat}")  # no tracker store yet
     support.write_tracker(get_settings().var_dir / "tracker.db", "tg-555",
-                          [("user", "lapor calo"), ("bot", "Apa yang terjadi?"), ("user", XSS)])
+                          [("user", "lapor calo"), ("action", "action_start_report"), ("bot", "Apa yang terjadi?"),
+                           ("user", XSS)])
     html = _page(admin, f"/reports/{with_chat}")
     assert "lapor calo" in html and "Apa yang terjadi?" in html
     assert "<script>alert" not in html and "&lt;script&gt;" in html

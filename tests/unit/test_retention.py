@@ -215,7 +215,8 @@ def test_a_run_deletes_and_anonymises_exactly_what_the_policy_says(stores: Setti
     assert dataclasses.replace(dry, dry_run=False) == result
     assert (result.reports_anonymised, result.report_conversations_deleted, result.staff_messages_cleared) == (3, 2, 1)
     assert result.conversations_deleted == 1  # telegram:stale
-    assert (result.inbox_rows_deleted, result.counter_windows_deleted) == (2, 1)
+    # The 100-day-old pending row goes too: it can no longer be answered, and its text must not stay.
+    assert (result.inbox_rows_deleted, result.counter_windows_deleted) == (3, 1)
 
     rows = tracker_rows(stores.tracker_store_url)
     # Gone: the closed report's inactive conversation and the stale unlinked one.
@@ -249,7 +250,7 @@ def test_a_run_deletes_and_anonymises_exactly_what_the_policy_says(stores: Setti
             report = session.get(Report, ids[name])
             assert report.anonymised_at is None and report.reporter_contact == "+6281311112222", name
         assert [(m.status, m.received_at) for m in session.execute(
-            select(InboxMessage).order_by(InboxMessage.id)).scalars()] == [("pending", days_ago(100)), ("done", days_ago(10))]
+            select(InboxMessage).order_by(InboxMessage.id)).scalars()] == [("done", days_ago(10))]
         assert session.execute(select(SecurityCounter.window_start)).scalars().all() == [NOW - dt.timedelta(minutes=5)]
         [entry] = session.execute(select(AuditEntry)).scalars().all()
         assert (entry.action, entry.actor) == ("retention_run", "retention")

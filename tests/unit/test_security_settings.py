@@ -113,3 +113,53 @@ def test_servers_refuse_to_start_with_a_placeholder_secret_and_say_which(module:
     assert result.returncode == 2
     assert "RASA_API_TOKEN is a placeholder" in result.stderr
     assert "CHANGE-ME-long-random" not in result.stderr  # the value itself is never echoed
+
+
+def test_conversation_ids_are_masked_in_every_log_record(caplog) -> None:
+    import logging
+
+    from bot.safe_logging import install_conversation_id_masking
+
+    install_conversation_id_masking()
+    with caplog.at_level(logging.WARNING):
+        logging.getLogger("rasa.core.processor").warning("Circuit breaker tripped for sender %s", "whatsapp:6281234567890")
+    assert "6281234567890" not in caplog.text and "whatsapp:…" in caplog.text
+
+
+def test_debug_logging_is_refused_in_production(monkeypatch) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    assert any(problem.startswith("LOG_LEVEL=DEBUG") for problem in get_settings().security_problems())
+
+
+def test_the_tracker_store_keeps_the_database_urls_options(tmp_path: Path, monkeypatch) -> None:
+    from bot.serve import endpoints_yaml
+
+    monkeypatch.setenv("TRACKER_STORE_URL", "postgresql://pandu:pw@db.internal:5432/pandu?sslmode=require")
+    store = yaml.safe_load(endpoints_yaml(get_settings()))["tracker_store"]
+    assert store["query"] == {"sslmode": "require"} and store["url"] == "db.internal"
+
+
+def test_an_old_wide_open_endpoints_file_is_replaced_by_a_private_one(tmp_path: Path) -> None:
+    path = tmp_path / "endpoints.yml"
+    path.write_text("old", encoding="utf-8")
+    path.chmod(0o644)
+    write_endpoints(dataclasses.replace(get_settings(), var_dir=tmp_path), path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and "action_endpoint" in path.read_text(encoding="utf-8")
+
+
+def test_the_data_folder_and_its_databases_are_private(tmp_path: Path) -> None:
+    from bot.serve import make_private
+
+    folder = tmp_path / "var"
+    folder.mkdir(mode=0o755)
+    (folder / "app.db").write_bytes(b"")
+    (folder / "app.db").chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        make_private(folder)
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(folder / "app.db").st_mode) == 0o600
+        assert os.umask(0o022) == 0o077  # files created later are private too
+    finally:
+        os.umask(previous)

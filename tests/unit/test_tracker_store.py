@@ -134,6 +134,11 @@ def test_redaction_of_texts(message: str, expected: str) -> None:
     assert redact_text(message) == expected
 
 
+def test_a_code_without_digits_is_redacted_in_a_status_check() -> None:
+    assert redact_text("cek status laporan kqxm wpzr", pin_context=True) == "cek status laporan [kode laporan]"
+    assert redact_text("mana taun lalu") == "mana taun lalu"  # outside a status check, words stay words
+
+
 def test_stored_json_is_still_valid_rasa_events(store_url: str) -> None:
     store = store_for(store_url)
     tracker = DialogueStateTracker.from_events("rest:json", [user(f"{CODE} {PIN}")], DOMAIN.slots)

@@ -36,7 +36,10 @@ CONVERSATION = [
     action(-10, "action_start_report"),
     bot(-10, "Apa yang terjadi?"),
     user(-9, "calo minta 30jt, nomornya 0813 1111 2222"),
-    bot(0, "✅ Tersimpan. Kode laporan: K7QX-4M2P · PIN: 482913"),
+    user(-1, "kirim"),
+    action(0.01, "action_submit_report"),
+    bot(0.01, "✅ Tersimpan. Kode laporan: K7QX-4M2P · PIN: 482913"),
+    user(0.5, "oh iya nama asliku Sari Wulandari"),
     user(30, "cek status K7QX-4M2P 482913"),
 ]
 
@@ -44,7 +47,7 @@ CONVERSATION = [
 def test_a_named_report_shows_the_conversation_up_to_the_report_without_code_or_pin() -> None:
     lines = report_lines(CONVERSATION, SAVED, anonymous=False)
     texts = [line.text for line in lines]
-    assert texts[0].startswith("halo, aku Sari") and len(texts) == 6  # not the later status check
+    assert texts[0].startswith("halo, aku Sari") and texts[-1].startswith("✅")  # nothing typed after the save
     joined = "\n".join(texts)
     assert "K7QX-4M2P" not in joined and "482913" not in joined
 
@@ -54,6 +57,21 @@ def test_an_anonymous_report_shows_only_the_report_with_phone_numbers_masked() -
     texts = [line.text for line in lines]
     assert texts[0] == "mau lapor" and not any("Sari" in t or "Cianjur" in t for t in texts)
     assert MASKED_PHONE in texts[2] and "0813" not in texts[2]
+
+
+def test_a_later_report_never_shows_an_earlier_one_of_the_same_chat() -> None:
+    later = SAVED + dt.timedelta(hours=2)
+    rows = CONVERSATION + [user(100, "mau lapor lagi"), action(100, "action_start_report"),
+                           user(110, "agen lain minta 10jt"), user(119, "kirim"), action(120.01, "action_submit_report"),
+                           bot(120.01, "✅ Tersimpan. Kode laporan: ABCD-2345")]
+    texts = [line.text for line in report_lines(rows, later, anonymous=False)]
+    assert texts[0] == "oh iya nama asliku Sari Wulandari"  # from the end of the earlier report on
+    assert not any("30jt" in text or "0813" in text for text in texts)
+
+
+def test_an_anonymous_report_whose_start_is_unknown_shows_nothing() -> None:
+    rows = [row for row in CONVERSATION if row[2] != "action_start_report"]
+    assert report_lines(rows, SAVED, anonymous=True) is None
 
 
 def test_rest_senders_live_in_their_own_namespace() -> None:
