@@ -31,7 +31,8 @@ def rasa_arguments(settings: Settings, endpoints: Path, credentials: str = "cred
         "--port", str(settings.rasa_port),
         "--endpoints", str(endpoints),
         "--credentials", credentials,
-        "--enable-api", "--auth-token", settings.rasa_api_token,
+        # One argument: a token starting with "-" (token_urlsafe makes them) must not read as an option.
+        "--enable-api", f"--auth-token={settings.rasa_api_token}",
     ]
 
 

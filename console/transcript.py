@@ -92,7 +92,8 @@ def report_lines(rows: Sequence[Row], saved_at: Optional[dt.datetime], anonymous
     rows = list(rows[:end])
     saves = [index for index, row in enumerate(rows) if row[0] == "action" and row[2] == REPORT_SAVE_ACTION]
     # Never before the end of an earlier report of the same chat: that one may be anonymous.
-    earlier = saves[:-1] if found_save else saves
+    # Without a save time nothing tells this report's save from an earlier one: no cut.
+    earlier = [] if saved_at is None else saves[:-1] if found_save else saves
     start = earlier[-1] + 1 if earlier else 0
     while earlier and start < len(rows) and rows[start][0] != "user":
         start += 1  # the earlier report's confirmation is that report's

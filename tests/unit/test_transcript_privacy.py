@@ -104,3 +104,21 @@ def test_rest_off_or_behind_a_token() -> None:
     assert access_refusal(guarded, "Bearer " + "t" * 32) is None
     # An unknown mode never means open.
     assert access_refusal(dataclasses.replace(settings, rest_channel="maybe", rest_channel_token=""), None).status == 401
+
+
+def test_without_a_save_time_the_whole_conversation_is_shown() -> None:
+    texts = [line.text for line in report_lines(CONVERSATION, None, anonymous=False)]
+    assert texts[0].startswith("halo, aku Sari") and texts[-1].startswith("cek status")
+
+
+def test_a_token_that_starts_with_a_dash_is_one_argument() -> None:
+    import argparse
+
+    from bot.rasa_server import rasa_arguments
+
+    arguments = rasa_arguments(dataclasses.replace(get_settings(), rasa_api_token="-H6Mig" + "x" * 30),
+                               __import__("pathlib").Path("endpoints.yml"))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--auth-token")
+    known, _ = parser.parse_known_args(arguments[2:])
+    assert known.auth_token == "-H6Mig" + "x" * 30
