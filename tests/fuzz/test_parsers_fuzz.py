@@ -308,30 +308,53 @@ PATHOLOGICAL_TEXTS = [
 ]
 
 
-# Linear parsers take a few hundredths of a second on these 4,000-character texts; a quadratic one
-# takes seconds. The budget sits in between with a wide margin for a busy CI machine.
-LINEAR_BUDGET_SECONDS = 0.5
+# Not a speed target (those are measured by `make bench`): a check that no parser is quadratic.
+# Each pathological text is parsed at 1/8 of its size and whole, best of three each; a linear
+# parser takes about 8 times as long on the whole text, a quadratic one about 64 times. A pause
+# of the machine (another process, a garbage collection) cannot fail it, only a change of shape.
+LINEAR_RATIO_LIMIT = 24
+TOO_SMALL_TO_MEASURE = 0.02  # seconds for the whole text: below this, nothing to judge
 
 
-def slowest(name: str, parse: Any, texts: Any) -> tuple:
-    worst = (0.0, "")
-    for text in texts:
+def _best_time(parse: Any, text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
         started = time.perf_counter()
         parse(text)
-        worst = max(worst, (time.perf_counter() - started, text[:20]))
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def worst_growth(name: str, parse: Any, texts: Any) -> tuple:
+    """The largest growth of parse time from 1/8 of a text to the whole text, over ``texts``."""
+    worst = (0.0, "")
+    for text in texts:
         CASES.hit(name, "pathological")
+        whole = _best_time(parse, text)
+        if whole < TOO_SMALL_TO_MEASURE:
+            continue
+        eighth = max(_best_time(parse, text[: len(text) // 8]), 1e-4)
+        worst = max(worst, (whole / eighth, text[:20]))
     return worst
 
 
-def test_money_and_phone_parsers_stay_fast_on_pathological_text() -> None:
+def test_the_growth_check_catches_a_quadratic_parser() -> None:
+    def quadratic(text: str) -> int:
+        return sum(1 for left in range(len(text)) for right in range(0, len(text), 10) if text[left] == text[right])
+
+    growth, _ = worst_growth("self_check", quadratic, ["ab" * 1500])
+    assert growth > LINEAR_RATIO_LIMIT
+
+
+def test_money_and_phone_parsers_are_linear_on_pathological_text() -> None:
     for name, parse in (("parse_money", parse_money), ("find_phones", find_phones)):
-        elapsed, text = slowest(name, parse, PATHOLOGICAL_TEXTS)
-        assert elapsed < LINEAR_BUDGET_SECONDS, (name, text, elapsed)
+        growth, text = worst_growth(name, parse, PATHOLOGICAL_TEXTS)
+        assert growth < LINEAR_RATIO_LIMIT, (name, text, growth)
 
 
-def test_offer_facts_stay_fast_on_pathological_text() -> None:
-    elapsed, text = slowest("extract_offer_facts", extract_offer_facts, PATHOLOGICAL_TEXTS)
-    assert elapsed < LINEAR_BUDGET_SECONDS, (text, elapsed)
+def test_offer_facts_are_linear_on_pathological_text() -> None:
+    growth, text = worst_growth("extract_offer_facts", extract_offer_facts, PATHOLOGICAL_TEXTS)
+    assert growth < LINEAR_RATIO_LIMIT, (text, growth)
 
 
 def test_body_parsers_stay_fast_on_the_largest_bodies_they_accept() -> None:
@@ -340,10 +363,9 @@ def test_body_parsers_stay_fast_on_the_largest_bodies_they_accept() -> None:
     for raw in bodies:
         for name, parse in (("parse_rest_body", parse_rest_body), ("telegram_update", parse_update_body),
                             ("whatsapp_notification", read_notification)):
-            started = time.perf_counter()
-            parse(raw)
             CASES.hit(name, "pathological")
-            assert time.perf_counter() - started < 0.5, (name, raw[:20])
+            # Best of three, with room for a busy machine: a guard against blow-ups, not a target.
+            assert _best_time(parse, raw) < 2.0, (name, raw[:20])
 
 
 @settings(max_examples=200)

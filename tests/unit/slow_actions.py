@@ -7,12 +7,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 
-class ActionBlockTwoSeconds(Action):
+class ActionBlockThreeSeconds(Action):
     def name(self) -> Text:
-        return "action_block_two_seconds"
+        return "action_block_three_seconds"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        time.sleep(2)  # synchronous on purpose
+        time.sleep(3)  # synchronous on purpose
         return []
 
 

@@ -294,9 +294,7 @@ def test_an_empty_notification_has_no_messages() -> None:
 
 def test_a_flood_of_items_is_cut_short() -> None:
     body = notification(*[text("x", f"wamid.{i}") for i in range(5000)])
-    started = time.perf_counter()
     result = parse_webhook(body, PHONE_NUMBER_ID)
-    assert time.perf_counter() - started < 0.5
     assert len(result.messages) == MAX_MESSAGES_PER_NOTIFICATION
     assert set(result.problems) == {"too_many_items"}
     errors = _with_value(errors=[{"code": 1}] * 5000, messages=[])
