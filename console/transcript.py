@@ -14,15 +14,13 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.redaction import redact_text
-from bot.storage.db import engine_for
+from bot.storage.db import engine_for, sqlite_file_missing
 
 logger = logging.getLogger("console.transcript")
 
@@ -41,14 +39,6 @@ class Line:
     speaker: str  # "user" or "bot"
     text: str
     at: Optional[dt.datetime]
-
-
-def _sqlite_file_missing(url: str) -> bool:
-    """SQLite creates a missing file on connect; a missing tracker store must stay missing."""
-    parsed = make_url(url)
-    if not parsed.drivername.startswith("sqlite"):
-        return False
-    return not parsed.database or not Path(parsed.database).is_file()
 
 
 def _at(timestamp: Optional[float]) -> Optional[dt.datetime]:
@@ -116,7 +106,7 @@ def report_lines(rows: Sequence[Row], saved_at: Optional[dt.datetime], anonymous
 def load_transcript(tracker_store_url: str, conversation_id: Optional[str], saved_at: Optional[dt.datetime] = None,
                     anonymous: bool = False) -> Optional[List[Line]]:
     """User and bot messages in order, or None when the store (or the conversation) is unavailable."""
-    if not conversation_id or _sqlite_file_missing(tracker_store_url):
+    if not conversation_id or sqlite_file_missing(tracker_store_url):
         return None
     # The one engine factory (cached per URL): a report page must not open a new pool each time.
     engine = engine_for(tracker_store_url)

@@ -35,17 +35,16 @@ import contextlib
 import datetime as dt
 import logging
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Collection, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from sqlalchemy import and_, column, delete, func, inspect, not_, select, table, update
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.settings import Settings
 from bot.storage.counters import forget_before
-from bot.storage.db import engine_for, transaction
+from bot.storage.db import engine_for, sqlite_file_missing, transaction
 from bot.storage.models import AuditEntry, InboxMessage, Report, ReportEvent, SecurityCounter, StaffMessage, StaffSession
 
 logger = logging.getLogger(__name__)
@@ -238,12 +237,6 @@ class RetentionResult:
 EVENTS = table("events", column("id"), column("sender_id"), column("type_name"), column("timestamp"))
 
 
-def _sqlite_file_missing(url: str) -> bool:
-    """SQLite creates a missing file on connect; a tracker store that was never used stays absent."""
-    parsed = make_url(url)
-    return parsed.drivername.startswith("sqlite") and (not parsed.database or not Path(parsed.database).is_file())
-
-
 class TrackerEvents:
     """Reads and deletes rows of the tracker store's ``events`` table (columns sender_id,
     type_name, timestamp...; console/transcript.py reads the same table)."""
@@ -252,7 +245,7 @@ class TrackerEvents:
         self.url = url
 
     def available(self) -> bool:
-        if _sqlite_file_missing(self.url):
+        if sqlite_file_missing(self.url):
             return False
         return inspect(engine_for(self.url)).has_table("events")
 

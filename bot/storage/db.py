@@ -5,10 +5,11 @@ import asyncio
 import contextlib
 import functools
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import get_settings
@@ -33,6 +34,13 @@ def engine_for(url: str) -> Engine:
     # The action server runs up to 16 calls at once (bot/action_server.py WORKER_THREADS), each
     # with its own transaction: the pool must hold them all without waiting.
     return create_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def sqlite_file_missing(url: str) -> bool:
+    """SQLite creates a missing file on connect: a store that was never written must stay missing
+    (reading a transcript or running retention must not create an empty tracker store)."""
+    parsed = make_url(url)
+    return parsed.drivername.startswith("sqlite") and (not parsed.database or not Path(parsed.database).is_file())
 
 
 def session_factory(url: str | None = None) -> sessionmaker:
