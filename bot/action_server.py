@@ -8,7 +8,7 @@ stalls every conversation. This one:
 - listens on BIND_HOST (loopback by default) and refuses to start on unsafe settings;
 - accepts a call only with ``X-Action-Token: ACTION_SERVER_TOKEN`` (Rasa sends it, from the
   endpoints file written at start-up); compared in constant time;
-- bounds the request size (SANIC_REQUEST_MAX_SIZE, set by bot/serve.py) and answers bad bodies
+- bounds the request size (bot.startup.MAX_REQUEST_BYTES) and answers bad bodies
   with 400;
 - runs every action call in a worker thread with its own event loop, so blocking work in an
   action never holds up another user's turn;
@@ -33,7 +33,7 @@ from sanic.response import HTTPResponse
 
 from bot.safe_logging import install_conversation_id_masking
 from bot.settings import Settings, get_settings
-from bot.startup import refuse_unsafe_start
+from bot.startup import MAX_REQUEST_BYTES, refuse_unsafe_start
 
 logger = logging.getLogger("bot.action_server")
 
@@ -66,7 +66,7 @@ def _run_in_own_loop(executor: ActionExecutor, call: Dict[str, Any]) -> Any:
 
 def create_app(settings: Settings, actions_package: str = "actions") -> Sanic:
     app = Sanic("pandu_actions", configure_logging=False)
-    app.config.REQUEST_MAX_SIZE = min(int(app.config.REQUEST_MAX_SIZE), 1024 * 1024)
+    app.config.REQUEST_MAX_SIZE = min(int(app.config.REQUEST_MAX_SIZE), MAX_REQUEST_BYTES)
     executor = ActionExecutor()
     executor.register_package(actions_package)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="action")

@@ -16,10 +16,7 @@ from typing import List
 
 from bot.safe_logging import install_conversation_id_masking
 from bot.settings import Settings, get_settings
-from bot.startup import refuse_unsafe_start
-
-# Largest request body Rasa reads (chat webhooks are a few KB; Sanic's own default is 100 MB).
-MAX_REQUEST_BYTES = 1024 * 1024
+from bot.startup import MAX_REQUEST_BYTES, refuse_unsafe_start
 
 
 def rasa_arguments(settings: Settings, endpoints: Path, credentials: str = "credentials.yml") -> List[str]:
@@ -40,7 +37,8 @@ def main(argv: List[str]) -> int:
     settings = get_settings()
     if refuse_unsafe_start(settings, "rasa server", needs=("RASA_API_TOKEN",)):
         return 2
-    # Also when started on its own (a container), not only under `make run` (bot/serve.py).
+    # Sanic reads its config from SANIC_* when Rasa creates the app: no access log either (URLs hold
+    # conversation ids and the API token).
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
     os.environ.setdefault("SANIC_ACCESS_LOG", "False")
     install_conversation_id_masking()

@@ -21,7 +21,6 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.action_server import TOKEN_HEADER
-from bot.rasa_server import MAX_REQUEST_BYTES
 from bot.settings import Settings, get_settings
 from bot.startup import refuse_unsafe_start
 
@@ -117,10 +116,6 @@ def child_environment() -> Dict[str, str]:
     env = dict(os.environ)
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # Sanic (Rasa and the action server): refuse bodies over 1 MB before reading them (its own
-    # default is 100 MB), and no access log (URLs hold conversation ids and the API token).
-    env.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
-    env.setdefault("SANIC_ACCESS_LOG", "False")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(get_settings().project_root), env.get("PYTHONPATH")]))
     return env
 

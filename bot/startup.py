@@ -11,6 +11,10 @@ from bot.settings import Settings
 
 logger = logging.getLogger("bot.startup")
 
+# Largest request body any of our servers reads (chat webhooks are a few KB; Sanic's own
+# default is 100 MB). Rasa, the action server and the console each apply it themselves.
+MAX_REQUEST_BYTES = 1024 * 1024
+
 
 def start_problems(settings: Settings, needs: Sequence[str] = ()) -> list:
     problems = list(settings.security_problems())

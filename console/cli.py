@@ -11,13 +11,11 @@ from typing import Optional, Sequence, TextIO
 
 from bot.settings import get_settings
 from bot.storage.db import transaction
+from bot.startup import MAX_REQUEST_BYTES
 from bot.storage.models import utcnow
 from console import auth
 
 logger = logging.getLogger("console")
-# Waitress refuses bigger request bodies before Flask sees them (Flask's own MAX_CONTENT_LENGTH is
-# smaller still): nobody can make the server buffer a huge upload.
-MAX_REQUEST_BODY = 1024 * 1024
 
 
 def serve(host: Optional[str], port: int, err: Optional[TextIO] = None) -> int:
@@ -47,8 +45,10 @@ def serve(host: Optional[str], port: int, err: Optional[TextIO] = None) -> int:
             logger.warning("no staff accounts yet: set STAFF_ADMIN_USER and STAFF_ADMIN_PASSWORD, "
                            "or run `python -m console users create NAME --role admin`")
     logger.info("staff console on http://%s:%s", host, port)
+    # Waitress refuses bodies over MAX_REQUEST_BYTES before Flask sees them (Flask's own
+    # MAX_CONTENT_LENGTH is smaller still): nobody can make the server buffer a huge upload.
     waitress_serve(create_app(settings), host=host, port=port, threads=8, ident="console",
-                   max_request_body_size=MAX_REQUEST_BODY)
+                   max_request_body_size=MAX_REQUEST_BYTES)
     return 0
 
 
