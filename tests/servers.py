@@ -29,6 +29,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def listening_addresses(port: int) -> set:
+    """Local addresses with a listening TCP socket on ``port``, from /proc/net/tcp and tcp6: IPv4
+    ones dotted ("127.0.0.1"), IPv6 ones as the kernel's hex (so "::" shows as 32 zeros)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text(encoding="ascii").splitlines()[1:]:
+            fields = line.split()
+            address, port_hex = fields[1].rsplit(":", 1)
+            if fields[3] == "0A" and int(port_hex, 16) == port:
+                found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0))
+                          if len(address) == 8 else address)
+    return found
+
+
 def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float = 60.0) -> Any:
     data = None if payload is None else json.dumps(payload).encode("utf-8")
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})

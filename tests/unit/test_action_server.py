@@ -16,7 +16,7 @@ import pytest
 from bot.action_server import TOKEN_HEADER, decode_action_call, token_matches
 from bot.serve import child_environment
 from bot.settings import PROJECT_ROOT
-from tests.servers import free_port, stop_process, wait_until_up
+from tests.servers import free_port, listening_addresses, stop_process, wait_until_up
 
 TOKEN = "action-token-for-this-test-0123456789"
 SLOW_SERVER = """
@@ -27,17 +27,6 @@ settings = get_settings()
 create_app(settings, "tests.unit.slow_actions").run(host=settings.bind_host, port=settings.action_port, workers=1,
                                                     access_log=False)
 """
-
-
-def listening_addresses(port: int) -> set:
-    """Local addresses with a listening TCP socket on ``port``, from /proc/net/tcp (IPv4)."""
-    found = set()
-    for line in open("/proc/net/tcp", encoding="ascii").read().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        address, port_hex = local.split(":")
-        if state == "0A" and int(port_hex, 16) == port:
-            found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
-    return found
 
 
 def call(name: str, sender: str = "rest:someone") -> Dict:
