@@ -1,7 +1,13 @@
-"""Start everything `make run` serves, stop everything on Ctrl-C.
+"""Start everything `make run` serves, keep it running, stop everything on Ctrl-C.
 
-Each server is its own process (Rasa and the action server do not share an event loop well);
-this module only starts them, waits, and tears them all down when one of them exits.
+Each server is its own process (Rasa and the action server do not share an event loop well).
+This module is their supervisor: a child that exits is logged and started again after a back-off
+(1 s, doubling to 30 s; reset once it has run for a minute), and the others go on serving, so a
+crashed action server costs a few seconds of "try again", not the whole assistant.
+``RASA_REPLICAS=N`` starts N Rasa servers on RASA_PORT, RASA_PORT+1... sharing the stores.
+
+In a container, ``python -m bot.serve --only rasa`` (or actions, console, alerts, retention) does
+the same start-up work and then becomes that one server: the platform supervises it.
 """
 from __future__ import annotations
 
@@ -13,9 +19,9 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import yaml
 from sqlalchemy.engine import make_url
@@ -32,6 +38,20 @@ logger = logging.getLogger("bot.serve")
 class Service:
     name: str
     command: Sequence[str]
+    # Settings of this child only (a replica's port); never secrets, which come from the environment.
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+# Restart back-off of a child that exited: 1 s, 2 s, 4 s... at most 30 s; a child that ran for
+# STABLE_SECONDS before exiting starts again after 1 s (a crash, not a crash loop).
+FIRST_RESTART_SECONDS = 1.0
+MAX_RESTART_SECONDS = 30.0
+STABLE_SECONDS = 60.0
+
+
+def restart_delay(failures_in_a_row: int) -> float:
+    exponent = min(max(0, failures_in_a_row - 1), 10)
+    return min(FIRST_RESTART_SECONDS * 2 ** exponent, MAX_RESTART_SECONDS)
 
 
 def endpoints_yaml(settings: Settings) -> str:
@@ -53,7 +73,7 @@ def endpoints_yaml(settings: Settings) -> str:
         # e.g. sslmode=require: dropping it would let Rasa talk to PostgreSQL without TLS.
         store["query"] = dict(tracker.query)
     endpoints: Dict[str, object] = {
-        "action_endpoint": {"url": f"http://{connect_host(settings.bind_host)}:{settings.action_port}/webhook",
+        "action_endpoint": {"url": action_server_url(settings),
                             "headers": {TOKEN_HEADER: settings.action_server_token}},
         "tracker_store": store,
     }
@@ -62,6 +82,11 @@ def endpoints_yaml(settings: Settings) -> str:
         endpoints["lock_store"] = {"type": "redis", "url": redis.host or "localhost", "port": redis.port or 6379,
                                    "db": int(redis.database or 0), **({"password": redis.password} if redis.password else {})}
     return yaml.safe_dump(endpoints, sort_keys=False)
+
+
+def action_server_url(settings: Settings) -> str:
+    """ACTION_SERVER_URL (containers: another host), or the action server this run starts."""
+    return settings.action_server_url or f"http://{connect_host(settings.bind_host)}:{settings.action_port}/webhook"
 
 
 def connect_host(bind_host: str) -> str:
@@ -84,22 +109,41 @@ def write_endpoints(settings: Settings, path: Optional[Path] = None) -> Path:
     return path
 
 
+def rasa_ports(settings: Settings) -> List[int]:
+    return [settings.rasa_port + index for index in range(max(1, settings.rasa_replicas))]
+
+
 def services(settings: Settings) -> List[Service]:
     python = sys.executable
     # No secret on any command line (every local user can read argv in `ps`): the children read
     # them from the environment and from the endpoints file.
-    selected: List[Service] = [
-        Service("actions", [python, "-m", "bot.action_server"]),
-        Service("rasa", [python, "-m", "bot.rasa_server", str(settings.var_dir / "endpoints.yml")]),
+    replicas = rasa_ports(settings)
+    selected: List[Service] = [Service("actions", [python, "-m", "bot.action_server"])]
+    for index, port in enumerate(replicas, start=1):
+        selected.append(Service("rasa" if len(replicas) == 1 else f"rasa-{index}",
+                                [python, "-m", "bot.rasa_server", str(settings.var_dir / "endpoints.yml")],
+                                {"RASA_PORT": str(port)}))
+    selected += [
         Service("console", [python, "-m", "console", "serve", "--port", str(settings.console_port)]),
         # Retention (UU 27/2022): purges and anonymises on schedule (bot/privacy/retention.py).
         Service("retention", [python, "-m", "bot.privacy.maintenance"]),
     ]
     if settings.staff_alerts_enabled or settings.telegram_enabled or settings.whatsapp_enabled:
         # Staff alerts and reporter notices (bot/alerts/notifier.py). Only when one of them is
-        # configured: a child that exits stops everything, and a notifier with nothing to do exits.
+        # configured: a notifier with nothing to do exits at once.
         selected.append(Service("alerts", [python, "-m", "bot.alerts.notifier"]))
     return selected
+
+
+# `python -m bot.serve --only NAME`: the one server a container runs.
+SINGLE_SERVICES = ("rasa", "actions", "console", "alerts", "retention")
+
+
+def single_service(settings: Settings, name: str) -> Service:
+    for service in services(settings) + [Service("alerts", [sys.executable, "-m", "bot.alerts.notifier"])]:
+        if service.name == name or (name == "rasa" and service.name.startswith("rasa")):
+            return Service(name, service.command)
+    raise ValueError(f"unknown service {name!r}")
 
 
 def make_private(var_dir: Path) -> None:
@@ -120,62 +164,123 @@ def child_environment() -> Dict[str, str]:
     return env
 
 
-def run(selected: Sequence[Service]) -> int:
-    settings = get_settings()
+def prepare(settings: Settings, needs: Sequence[str]) -> bool:
+    """Start-up work shared by `make run` and every container: refuse unsafe settings, migrate and
+    seed the database (once, under a lock, however many processes start together), write Rasa's
+    endpoints. False when the start must be refused (the reasons are logged)."""
     make_private(settings.var_dir)
     # The schema and the registry must exist before the first report arrives.
     from bot.manage import ensure_registry, migrate
+    from bot.storage.db import startup_lock
 
-    if refuse_unsafe_start(settings, "make run", needs=("RASA_API_TOKEN", "ACTION_SERVER_TOKEN")):
-        return 2
-    migrate()
-    ensure_registry()
-    write_endpoints(settings)
-    for problem in settings.channel_problems():
+    if refuse_unsafe_start(settings, "make run", needs=needs):
+        return False
+    problems = settings.channel_problems() + settings.scaling_problems()
+    for problem in problems:
         logger.error("%s", problem)
-    if settings.channel_problems():
-        return 2
-    processes: Dict[str, subprocess.Popen] = {}
-    stopping = False
+    if problems:
+        return False
+    with startup_lock():
+        migrate()
+        ensure_registry()
+    write_endpoints(settings)
+    return True
 
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        for service in selected:
-            logger.info("starting %s: %s", service.name, " ".join(service.command))
-            processes[service.name] = subprocess.Popen(
-                service.command, cwd=settings.project_root, env=child_environment(), start_new_session=True
-            )
-        logger.info(
-            "The assistant starts in about a minute (loading the model). Then try:\n"
-            "  curl -s localhost:%s/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"magang jepang brp thn?\"}'\n"
-            "Staff console: http://localhost:%s (channels: telegram %s, whatsapp %s; staff alerts %s)\n"
-            "Press Ctrl-C to stop.",
-            settings.rasa_port, settings.console_port,
-            "on" if settings.telegram_enabled else "off", "on" if settings.whatsapp_enabled else "off",
-            "on" if settings.staff_alerts_enabled else "off",
+class Supervisor:
+    """Runs the services, restarting any that exits, until stopped."""
+
+    def __init__(self, selected: Sequence[Service], settings: Settings) -> None:
+        self.selected = list(selected)
+        self.settings = settings
+        self.processes: Dict[str, subprocess.Popen] = {}
+        self.started_at: Dict[str, float] = {}
+        self.failures: Dict[str, int] = {}
+        self.restart_at: Dict[str, float] = {}
+        self.stopping = False
+
+    def start(self, service: Service) -> None:
+        logger.info("starting %s", service.name)
+        environment = {**child_environment(), **service.environment}
+        self.processes[service.name] = subprocess.Popen(
+            service.command, cwd=self.settings.project_root, env=environment, start_new_session=True
         )
-        while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    logger.error("%s stopped with exit code %s; stopping the others", name, process.returncode)
-                    return process.returncode or 1
-            time.sleep(0.5)
-        return 0
-    finally:
-        for process in processes.values():
+        self.started_at[service.name] = time.monotonic()
+
+    def check(self) -> None:
+        """Notice exited children and start them again when their back-off has passed."""
+        now = time.monotonic()
+        for service in self.selected:
+            process = self.processes.get(service.name)
+            if process is not None and process.poll() is None:
+                continue
+            if service.name not in self.restart_at:
+                assert process is not None
+                ran = now - self.started_at.get(service.name, now)
+                self.failures[service.name] = 1 if ran >= STABLE_SECONDS else self.failures.get(service.name, 0) + 1
+                delay = restart_delay(self.failures[service.name])
+                self.restart_at[service.name] = now + delay
+                logger.error("%s exited with code %s after %.0f s; starting it again in %.0f s (the others go on)",
+                             service.name, process.returncode, ran, delay)
+            elif now >= self.restart_at[service.name]:
+                del self.restart_at[service.name]
+                self.start(service)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for process in processes.values():
+        for process in self.processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+    def run(self) -> int:
+        def stop(*_: object) -> None:
+            self.stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            for service in self.selected:
+                self.start(service)
+            ports = ", ".join(f":{port}" for port in rasa_ports(self.settings))
+            logger.info(
+                "The assistant starts in about a minute (loading the model). Then try:\n"
+                "  curl -s localhost:%s/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"magang jepang brp thn?\"}'\n"
+                "Rasa on %s; staff console: http://localhost:%s (channels: telegram %s, whatsapp %s; staff alerts %s)\n"
+                "Press Ctrl-C to stop.",
+                self.settings.rasa_port, ports, self.settings.console_port,
+                "on" if self.settings.telegram_enabled else "off", "on" if self.settings.whatsapp_enabled else "off",
+                "on" if self.settings.staff_alerts_enabled else "off",
+            )
+            while not self.stopping:
+                self.check()
+                time.sleep(0.5)
+            return 0
+        finally:
+            self.stop_all()
+
+
+def run(selected: Sequence[Service]) -> int:
+    settings = get_settings()
+    if not prepare(settings, needs=("RASA_API_TOKEN", "ACTION_SERVER_TOKEN")):
+        return 2
+    return Supervisor(selected, settings).run()
+
+
+def run_single(name: str) -> int:
+    """Prepare, then become the one server (os.execve: signals and the exit code are its own)."""
+    settings = get_settings()
+    needs = {"rasa": ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN"), "actions": ("ACTION_SERVER_TOKEN",)}.get(name, ())
+    if not prepare(settings, needs=needs):
+        return 2
+    service = single_service(settings, name)
+    os.chdir(settings.project_root)
+    os.execve(service.command[0], list(service.command), child_environment())
+    return 0  # pragma: no cover - execve does not return
 
 
 def prepare_telegram_polling() -> Optional[str]:
@@ -206,9 +311,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Start the assistant, its actions and its channels.")
     parser.add_argument("--telegram-polling", action="store_true",
                         help="also fetch Telegram updates by polling (no public URL needed)")
+    parser.add_argument("--only", choices=SINGLE_SERVICES,
+                        help="run just this server in the foreground (containers; the platform restarts it)")
     options = parser.parse_args(argv)
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the bot token
+    if options.only:
+        # Containers: the tokens must come from the deployment's secrets, the same on every replica.
+        return run_single(options.only)
     ensure_internal_tokens()
     selected = services(get_settings())
     if options.telegram_polling:

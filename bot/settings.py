@@ -65,6 +65,16 @@ class Settings:
     )
     rasa_port: int = field(default_factory=lambda: _env_int("RASA_PORT", 5005))
     action_port: int = field(default_factory=lambda: _env_int("ACTION_PORT", 5055))
+    # `make run` starts this many Rasa servers, on RASA_PORT, RASA_PORT+1...; more than one needs
+    # REDIS_URL (Rasa's lock store: one user's turns one at a time across replicas).
+    rasa_replicas: int = field(default_factory=lambda: _env_int("RASA_REPLICAS", 1))
+    # Where Rasa calls the actions; empty: the action server `make run` starts on ACTION_PORT.
+    # Containers name another host (http://actions:5055/webhook).
+    action_server_url: str = field(default_factory=lambda: _env("ACTION_SERVER_URL", ""))
+    # A replica holds an inbox message this long while answering it; a message whose lease ran out
+    # (its replica died) is answered by another replica at its next look, every INBOX_REPLAY_SECONDS.
+    inbox_lease_seconds: int = field(default_factory=lambda: _env_int("INBOX_LEASE_SECONDS", 90))
+    inbox_replay_seconds: float = field(default_factory=lambda: _env_float("INBOX_REPLAY_SECONDS", 30.0))
     # Language used before we know anything about the user: the audience is Indonesian.
     default_language: str = field(default_factory=lambda: _env("DEFAULT_LANGUAGE", "id"))
     # "production" turns the start-up checks into refusals: no open REST channel, HTTPS console.
@@ -234,6 +244,19 @@ class Settings:
                     problems.append(f"{name} must be set in production (every replica needs the same value).")
         if not is_loopback(self.bind_host) and not self.action_server_token:
             problems.append(f"BIND_HOST={self.bind_host} exposes the action server: set ACTION_SERVER_TOKEN too.")
+        return problems
+
+    def scaling_problems(self) -> List[str]:
+        """Replica settings `make run` cannot honour (checked at start-up)."""
+        problems: List[str] = []
+        if not 1 <= self.rasa_replicas <= 16:
+            problems.append(f"RASA_REPLICAS must be between 1 and 16, not {self.rasa_replicas}.")
+        elif self.rasa_replicas > 1 and not self.redis_url:
+            # Without a shared lock store two replicas can run one user's turns at the same time and
+            # overwrite each other's conversation state.
+            problems.append("RASA_REPLICAS above 1 needs REDIS_URL (Rasa's lock store, shared by the replicas).")
+        if self.inbox_lease_seconds < 10:
+            problems.append("INBOX_LEASE_SECONDS must be at least 10 (a turn must finish within its lease).")
         return problems
 
     def channel_problems(self) -> List[str]:

@@ -37,16 +37,19 @@ from sqlalchemy.orm import Session
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 
-from bot.alerts.outbox import due_with_reports, expire_stale, mark_retry, mark_sent, mark_sent_many
+from bot.alerts.outbox import (claim_due_with_reports, expire_stale, mark_retry, mark_sent, mark_sent_many,
+                               release_claims)
 from bot.alerts.reporter_notices import deliver_due_notices, notices_enabled
 from bot.alerts.summary import LEVEL_ORDER, AlertFacts, alert_text, batch_text
 from bot.channels.delivery import DeliveryFailed, send_with_retries
+from bot.health import beat
 from bot.channels.telegram_errors import classify_telegram_error
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.settings import Settings, get_settings
 from bot.storage import counters
 from bot.storage.counters import counter_key
 from bot.storage.db import in_thread, transaction
+from bot.storage.leases import new_claim_token
 from bot.storage.models import Report, StaffAlert, utcnow
 
 logger = logging.getLogger("bot.alerts.notifier")
@@ -238,8 +241,8 @@ def _pending_alert(alert: StaffAlert, report: Report) -> PendingAlert:
                         source_keys(report.channel, report.conversation_id), report.created_at or alert.created_at)
 
 
-def _load_due(config: NotifierConfig, now: dt.datetime) -> Tuple[int, PassPlan]:
-    """Expire what is too old, read the due alerts and plan the pass (in one transaction).
+def _load_due(config: NotifierConfig, now: dt.datetime, token: str) -> Tuple[int, PassPlan]:
+    """Expire what is too old, claim the due alerts and plan the pass (in one transaction).
 
     The individual messages planned are reserved in the minute's counter here; the chat counts as
     flooded for the whole next minute too when a minute reached the cap, so alerts folded at the
@@ -248,7 +251,7 @@ def _load_due(config: NotifierConfig, now: dt.datetime) -> Tuple[int, PassPlan]:
     with transaction(config.database_url) as session:
         expired = expire_stale(session, now)
         due = [_pending_alert(alert, report)
-               for alert, report in due_with_reports(session, now, config.max_per_pass)]
+               for alert, report in claim_due_with_reports(session, now, config.max_per_pass, token)]
         if not due:
             return expired, PassPlan()
         keys = sorted({key for alert in due for key in alert.source_keys})
@@ -263,6 +266,11 @@ def _load_due(config: NotifierConfig, now: dt.datetime) -> Tuple[int, PassPlan]:
         if granted < len(plan.individual):
             plan = PassPlan(plan.individual[:granted], batch_order(plan.batched + plan.individual[granted:]))
         return expired, plan
+
+
+def _release(config: NotifierConfig, plan: PassPlan, token: str) -> int:
+    with transaction(config.database_url) as session:
+        return release_claims(session, [alert.alert_id for alert in plan.individual + plan.batched], token)
 
 
 def _claim_batch_window(config: NotifierConfig, now: dt.datetime) -> bool:
@@ -365,8 +373,23 @@ async def deliver_due_alerts(
     its usual cause is a configuration an operator can fix; MAX_ATTEMPTS bounds it. A batched
     alert failing backs off every alert in it, as if each had failed alone.
     """
+    token = new_claim_token()
     result = PassResult()
-    result.expired, plan = await in_thread(_load_due, config, clock())
+    result.expired, plan = await in_thread(_load_due, config, clock(), token)
+    try:
+        return await _deliver_planned(bot, config, plan, clock, stop, result)
+    finally:
+        # What this pass claimed and did not record (held for the next batch, left after a
+        # failure or a stop) is due again at once, for this notifier or another.
+        if plan.individual or plan.batched:
+            try:
+                await in_thread(_release, config, plan, token)
+            except Exception as error:  # noqa: BLE001 - the lease runs out by itself
+                logger.warning("staff alerts: claims not released (%s); they expire", type(error).__name__)
+
+
+async def _deliver_planned(bot: Bot, config: NotifierConfig, plan: PassPlan, clock: Callable[[], dt.datetime],
+                           stop: Optional[asyncio.Event], result: PassResult) -> PassResult:
     if result.expired:
         logger.warning("staff alerts: %d pending alert(s) older than 7 days expired unsent", result.expired)
     for alert in plan.individual:
@@ -442,6 +465,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     stopped = asyncio.ensure_future(stop.wait())
     try:
         while not stop.is_set():
+            beat("alerts")  # the liveness probe's heartbeat (bot/health.py)
             this_pass = asyncio.ensure_future(one_pass(bot, config, settings, stop))
             await asyncio.wait([this_pass, stopped], return_when=asyncio.FIRST_COMPLETED)
             if not this_pass.done():

@@ -4,8 +4,8 @@ A ``StaffAlert`` row is added in the same transaction as its report (bot/storage
 an alert exists exactly when the report does, whatever crashes afterwards. The notifier reads due
 rows and records each outcome here (for a batched alert, the outcome of every alert in it, in one
 transaction). Delivery is at least once: an alert sent just before a crash, and not yet marked
-sent, is sent again after the restart. One notifier runs per database (bot/serve.py starts one);
-two would race on the same rows.
+sent, is sent again after the restart. Any number of notifiers may share the database: a pass
+claims its due alerts with a lease (bot/storage/leases.py), so no two notifiers send the same one.
 
 Every function takes an open session; callers own the transaction (bot.storage.db.transaction).
 Times are naive UTC, like every timestamp in bot/storage/models.py.
@@ -18,6 +18,7 @@ from typing import List, Optional, Sequence, Tuple
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from bot.storage.leases import claim, is_free, release
 from bot.storage.models import Report, StaffAlert
 
 # Staff act on these at once; medium and low reports wait for the console's normal review.
@@ -32,6 +33,9 @@ MAX_ATTEMPTS = 20
 MAX_AGE = dt.timedelta(days=7)
 EXPIRED = "expired"
 ERROR_LIMIT = 200  # length of staff_alerts.last_error
+# How long a notifier's pass holds the alerts it claimed: far longer than a pass takes (a few
+# messages, each retried on the spot for seconds), so a live notifier never loses its alerts.
+CLAIM_LEASE = dt.timedelta(minutes=10)
 
 
 def needs_staff_alert(risk_level: str) -> bool:
@@ -78,17 +82,52 @@ def due_alerts(session: Session, now: dt.datetime, limit: int) -> List[StaffAler
 
 def due_with_reports(session: Session, now: dt.datetime, limit: int) -> List[Tuple[StaffAlert, Report]]:
     """Due alerts with their reports, urgent ones first and then the longest-waiting: when more
-    are due than one pass takes (a flood), the urgent ones are not the ones left for later."""
+    are due than one pass takes (a flood), the urgent ones are not the ones left for later.
+    Alerts another notifier holds are not due here."""
     urgent_first = case((Report.risk_level == "urgent", 0), else_=1)
     query = (
         select(StaffAlert, Report)
         .join(Report, Report.id == StaffAlert.report_id)
         .options(joinedload(Report.recruiter))
-        .where(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now)
+        .where(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now,
+               is_free(StaffAlert.lease_until, now))
         .order_by(urgent_first, StaffAlert.next_attempt_at, StaffAlert.id)
         .limit(limit)
     )
     return [(alert, report) for alert, report in session.execute(query).unique()]
+
+
+def claim_due_with_reports(session: Session, now: dt.datetime, limit: int, token: str,
+                           lease: dt.timedelta = CLAIM_LEASE) -> List[Tuple[StaffAlert, Report]]:
+    """Claim the due alerts (in due_with_reports' order) for one pass, and return them with their
+    reports. Recording an outcome (mark_sent, mark_retry) ends the claim; release_claims gives
+    back what the pass did not get to."""
+    urgent_first = case((Report.risk_level == "urgent", 0), else_=1)
+    candidates = (
+        select(StaffAlert.id)
+        .join(Report, Report.id == StaffAlert.report_id)
+        .where(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now,
+               is_free(StaffAlert.lease_until, now))
+        .order_by(urgent_first, StaffAlert.next_attempt_at, StaffAlert.id)
+    )
+    ids = claim(session, StaffAlert, candidates, limit, now, lease, token, StaffAlert.status == "pending",
+                lock_of=StaffAlert)
+    if not ids:
+        return []
+    rows = {
+        alert.id: (alert, report)
+        for alert, report in session.execute(
+            select(StaffAlert, Report).join(Report, Report.id == StaffAlert.report_id)
+            .options(joinedload(Report.recruiter)).where(StaffAlert.id.in_(ids))
+        ).unique()
+    }
+    return [rows[alert_id] for alert_id in ids if alert_id in rows]
+
+
+def release_claims(session: Session, alert_ids: Sequence[int], token: str) -> int:
+    """Give back claimed alerts whose outcome was not recorded (held for the next batch, or left
+    when a pass stopped at its first failure): they are due again at once, for any notifier."""
+    return release(session, StaffAlert, alert_ids, token)
 
 
 def _pending(session: Session, alert_id: int) -> Optional[StaffAlert]:
@@ -103,6 +142,7 @@ def mark_sent(session: Session, alert_id: int, now: dt.datetime) -> bool:
         return False
     alert.status = "sent"
     alert.sent_at = now
+    alert.lease_until = alert.claim_token = None
     return True
 
 
@@ -117,6 +157,7 @@ def mark_sent_many(session: Session, alert_ids: Sequence[int], now: dt.datetime)
     for alert in pending:
         alert.status = "sent"
         alert.sent_at = now
+        alert.lease_until = alert.claim_token = None
     return sorted(int(alert.id) for alert in pending)
 
 
@@ -131,6 +172,7 @@ def mark_retry(
         return None
     alert.attempts = (alert.attempts or 0) + 1
     alert.last_error = reason[:ERROR_LIMIT]
+    alert.lease_until = alert.claim_token = None
     if alert.attempts >= MAX_ATTEMPTS:
         alert.status = "failed"
     else:

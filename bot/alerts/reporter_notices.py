@@ -38,13 +38,14 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Optional, Sequ
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.alerts.outbox import next_attempt_time
+from bot.alerts.outbox import CLAIM_LEASE, next_attempt_time
 from bot.channels.delivery import DeliveryFailed
 from bot.replies import BotMessage, Button
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.safe_logging import error_summary
 from bot.settings import Settings
 from bot.storage.db import in_thread, transaction
+from bot.storage.leases import claim, is_free, new_claim_token, release
 from bot.storage.models import Report, StaffMessage, utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,11 +124,33 @@ def due_notices(session: Session, now: dt.datetime, limit: int = BATCH_SIZE) -> 
     query = (
         select(StaffMessage)
         .where(StaffMessage.notice_status.in_(OPEN_STATUSES),
-               or_(StaffMessage.notice_next_at.is_(None), StaffMessage.notice_next_at <= now))
+               or_(StaffMessage.notice_next_at.is_(None), StaffMessage.notice_next_at <= now),
+               is_free(StaffMessage.lease_until, now))
         .order_by(StaffMessage.notice_next_at, StaffMessage.id)
         .limit(limit)
     )
     return list(session.execute(query).scalars())
+
+
+def claim_due_notices(session: Session, now: dt.datetime, token: str, limit: int = BATCH_SIZE,
+                      lease: dt.timedelta = CLAIM_LEASE) -> List[int]:
+    """Claim the due notices nobody holds (several notifiers may run), in due_notices' order;
+    returns the ids claimed. Recording an outcome ends the claim."""
+    candidates = (
+        select(StaffMessage.id)
+        .where(StaffMessage.notice_status.in_(OPEN_STATUSES),
+               or_(StaffMessage.notice_next_at.is_(None), StaffMessage.notice_next_at <= now),
+               is_free(StaffMessage.lease_until, now))
+        .order_by(StaffMessage.notice_next_at, StaffMessage.id)
+    )
+    return claim(session, StaffMessage, candidates, limit, now, lease, token, StaffMessage.notice_status.in_(OPEN_STATUSES))
+
+
+def held_elsewhere(rows: Sequence[StaffMessage], token: str, now: dt.datetime) -> bool:
+    """Whether another notifier holds one of a report's open notices right now: it sends that
+    report's notice, which covers every open message (one notice per report, not two)."""
+    return any(row.claim_token not in (None, token) and row.lease_until is not None and row.lease_until >= now
+               for row in rows)
 
 
 def open_notices_of_report(session: Session, report_id: int) -> List[StaffMessage]:
@@ -141,8 +164,12 @@ def open_notices_of_report(session: Session, report_id: int) -> List[StaffMessag
 
 
 def _open(session: Session, message_ids: Sequence[int]) -> List[StaffMessage]:
+    """The rows still open, for recording an outcome: which also ends any claim on them."""
     rows = [session.get(StaffMessage, message_id) for message_id in message_ids]
-    return [row for row in rows if row is not None and row.notice_status in OPEN_STATUSES]
+    rows = [row for row in rows if row is not None and row.notice_status in OPEN_STATUSES]
+    for row in rows:
+        row.lease_until = row.claim_token = None
+    return rows
 
 
 def mark_notice_sent(session: Session, message_ids: Sequence[int], now: dt.datetime) -> List[int]:
@@ -238,18 +265,25 @@ class NoticePassResult:
     already_read: int = 0
 
 
-def _load_due(database_url: str, texts: ReportTexts, now: dt.datetime, limit: int) -> Tuple[List[int], int, List[PendingNotice]]:
-    """Expire the stale, drop the already read, group the due ones per report (one transaction)."""
+def _load_due(database_url: str, texts: ReportTexts, now: dt.datetime, limit: int,
+              token: str) -> Tuple[List[int], int, List[PendingNotice]]:
+    """Expire the stale, drop the already read, claim the due ones and group them per report
+    (one transaction)."""
     with transaction(database_url) as session:
         expired = expire_stale_notices(session, now)
         report_ids: "OrderedDict[int, None]" = OrderedDict()
-        for row in due_notices(session, now, limit):
+        claimed = claim_due_notices(session, now, token, limit)
+        for row in session.execute(select(StaffMessage).where(StaffMessage.id.in_(claimed))
+                                   .order_by(StaffMessage.notice_next_at, StaffMessage.id)).scalars():
             report_ids.setdefault(row.report_id, None)
         already_read = 0
         pending: List[PendingNotice] = []
         for report_id in report_ids:
             report = session.get(Report, report_id)
             rows = open_notices_of_report(session, report_id)
+            if held_elsewhere(rows, token, now):
+                release(session, StaffMessage, [row.id for row in rows], token)
+                continue
             read = [row.id for row in rows if row.delivered_at is not None]
             already_read += len(mark_already_read(session, read))
             unread = tuple(row.id for row in rows if row.delivered_at is None)
@@ -258,6 +292,10 @@ def _load_due(database_url: str, texts: ReportTexts, now: dt.datetime, limit: in
             pending.append(PendingNotice(unread, report.channel, report.conversation_id or "",
                                          notice_message(texts, report.case_code, report.language)))
         return expired, already_read, pending
+
+
+def _release_notices(session: Session, message_ids: Sequence[int], token: str) -> int:
+    return release(session, StaffMessage, message_ids, token)
 
 
 def _record(database_url: str, function: Callable[..., T], *args: Any) -> T:
@@ -307,8 +345,9 @@ async def deliver_due_notices(
     """
     result = NoticePassResult()
     texts = load_report_texts(str(settings.content_dir))
+    token = new_claim_token()
     expired, result.already_read, pending = await in_thread(
-        _load_due, settings.database_url, texts, clock(), batch_size)
+        _load_due, settings.database_url, texts, clock(), batch_size, token)
     result.expired = len(expired)
     if expired:
         logger.warning("reporter notices: staff message(s) %s unsent after %d days; given up",
@@ -340,6 +379,14 @@ async def deliver_due_notices(
                 continue
             await _deliver_one(notice, settings, bot_of, clock, result, failed_channels)
     finally:
+        # Notices claimed and not sent (their channel failed earlier in the pass, or a stop) are
+        # due again at once, for any notifier.
+        left = [message_id for notice in pending for message_id in notice.message_ids]
+        if left:
+            try:
+                await in_thread(_record, settings.database_url, _release_notices, left, token)
+            except Exception as error:  # noqa: BLE001 - the lease runs out by itself
+                logger.warning("reporter notices: claims not released (%s); they expire", type(error).__name__)
         for made in own_bot:
             try:
                 await made.shutdown()

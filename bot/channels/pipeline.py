@@ -5,11 +5,15 @@
 3. In the background, one message at a time per user: run the Rasa turn and send the replies
    through the platform's OutputChannel, then mark the inbox row with the outcome.
 
-A message accepted but not yet handled when the server stops is handled after the next start.
+A message accepted but not yet handled when the server stops is handled after the next start, or
+by another replica once its lease runs out (bot/storage/inbox.py): every replica looks for such
+messages every INBOX_REPLAY_SECONDS.
 Nothing here logs message text or user ids: both are personal data.
 """
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import functools
 import logging
 from dataclasses import dataclass
@@ -23,7 +27,8 @@ from bot.replies import BotMessage, cached_ui_text
 from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.storage.db import in_thread, transaction
-from bot.storage.inbox import accept_message, finish_message, forget_old_messages, pending_messages
+from bot.storage.inbox import accept_message, claim_pending, finish_message, forget_old_messages, take_message
+from bot.storage.leases import new_claim_token
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +54,13 @@ class PlatformOutput(OutputChannel):
 
     def __init__(self) -> None:
         self.failures: List[str] = []
+        self.attempted = 0  # messages this turn tried to send (delivered or not)
 
     async def deliver(self, recipient_id: str, message: BotMessage) -> None:
         raise NotImplementedError
 
     async def send_bot_message(self, recipient_id: str, message: BotMessage) -> None:
+        self.attempted += 1
         try:
             await self.deliver(recipient_id, message)
         except DeliveryFailed as failure:
@@ -72,9 +79,23 @@ def bilingual_ui_text(key: str) -> str:
     return f"{ui.get(key, 'id')}\n\n{ui.get(key, 'en')}"
 
 
-def _accept(channel: str, item: Incoming) -> Optional[int]:
+def no_reply_text() -> str:
+    """What a user hears when their turn produced no reply (an action could not run)."""
+    return bilingual_ui_text("no_reply")
+
+
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=get_settings().inbox_lease_seconds)
+
+
+def _accept(channel: str, item: Incoming, token: str) -> Optional[int]:
     with transaction() as session:
-        return accept_message(session, channel, item.external_id, item.sender_id, item.text)
+        return accept_message(session, channel, item.external_id, item.sender_id, item.text, token, _lease())
+
+
+def _take(inbox_id: int, token: str) -> bool:
+    with transaction() as session:
+        return take_message(session, inbox_id, token, _lease())
 
 
 def _finish(inbox_id: int, status: str, error: Optional[str]) -> None:
@@ -82,10 +103,10 @@ def _finish(inbox_id: int, status: str, error: Optional[str]) -> None:
         finish_message(session, inbox_id, status, error)
 
 
-def _pending(channel: str) -> list:
+def _claim_pending(channel: str, token: str) -> list:
     with transaction() as session:
         forget_old_messages(session)
-        return pending_messages(session, channel)
+        return claim_pending(session, channel, token, _lease())
 
 
 class ChannelPipeline:
@@ -99,24 +120,50 @@ class ChannelPipeline:
         cannot be written, so the webhook answers 5xx and the platform redelivers later."""
         new = 0
         for item in items:
-            inbox_id = await in_thread(_accept, self.channel, item)
+            token = new_claim_token()
+            inbox_id = await in_thread(_accept, self.channel, item, token)
             if inbox_id is None:
                 logger.info("%s: a redelivered message was ignored", self.channel)
                 continue
             new += 1
-            self.queue.submit(item.sender_id, functools.partial(self._handle, inbox_id, item, on_new_message))
+            self.queue.submit(item.sender_id, functools.partial(self._handle, inbox_id, token, item, on_new_message))
         return new
 
     async def replay_pending(self, on_new_message: OnNewMessage) -> int:
-        pending = await in_thread(_pending, self.channel)
+        """Answer the pending messages nobody holds: received before the last stop, or held by a
+        replica whose lease ran out."""
+        token = new_claim_token()
+        pending = await in_thread(_claim_pending, self.channel, token)
         for message in pending:
             item = Incoming(external_id="", sender_id=message.sender_id, text=message.text)
-            self.queue.submit(item.sender_id, functools.partial(self._handle, message.inbox_id, item, on_new_message))
+            self.queue.submit(item.sender_id,
+                              functools.partial(self._handle, message.inbox_id, token, item, on_new_message))
         if pending:
-            logger.info("%s: answering %d message(s) received before the last stop", self.channel, len(pending))
+            logger.info("%s: answering %d message(s) left pending (a stop, or another replica)", self.channel,
+                        len(pending))
         return len(pending)
 
-    async def _handle(self, inbox_id: int, item: Incoming, on_new_message: OnNewMessage) -> None:
+    async def keep_replaying(self, on_new_message: OnNewMessage) -> None:
+        """Every INBOX_REPLAY_SECONDS, answer what was left pending (runs for the server's life)."""
+        while True:
+            try:
+                await self.replay_pending(on_new_message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the database may be down; look again later
+                logger.error("%s: could not look for pending messages (%s)", self.channel, type(error).__name__)
+            await asyncio.sleep(get_settings().inbox_replay_seconds)
+
+    async def _handle(self, inbox_id: int, token: str, item: Incoming, on_new_message: OnNewMessage) -> None:
+        try:
+            ours = await in_thread(_take, inbox_id, token)
+        except Exception as error:  # noqa: BLE001 - the row stays pending; its lease runs out and it is replayed
+            logger.error("%s: inbox #%d could not be taken (%s); left for a replay", self.channel, inbox_id,
+                         type(error).__name__)
+            return
+        if not ours:
+            logger.info("%s: inbox #%d is answered elsewhere (another replica, or already)", self.channel, inbox_id)
+            return
         output = self.make_output()
         status, error = "done", None
         if item.local_reply is not None:
@@ -131,6 +178,12 @@ class ChannelPipeline:
                 logger.error("%s: a turn failed (inbox #%d kept): %s", self.channel, inbox_id, error_summary(error_))
                 status, error = "failed", type(error_).__name__
                 await output.send_bot_message(item.sender_id, BotMessage(text=bilingual_ui_text("turn_failed")))
+            if output.attempted == 0:
+                # Rasa carries on without an action's events when the action server cannot be
+                # reached, and the turn ends silent: the user must not be left waiting.
+                logger.error("%s: inbox #%d got no reply (an action failed); the user was asked to resend",
+                             self.channel, inbox_id)
+                await output.send_bot_message(item.sender_id, BotMessage(text=no_reply_text()))
         if output.failures and status == "done":
             status, error = "undelivered", "; ".join(output.failures)
             logger.error("%s: reply to inbox #%d not delivered: %s", self.channel, inbox_id, error)

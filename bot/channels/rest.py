@@ -28,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.payloads import RequestError, parse_rest_body
+from bot.channels.pipeline import bilingual_ui_text, no_reply_text
 from bot.safe_logging import error_summary
 from bot.settings import Settings, get_settings
 from bot.storage import counters
@@ -132,9 +133,13 @@ class ValidatedRestInput(InputChannel):
             except Exception as error:  # noqa: BLE001 - any failure must reach the user as an answer
                 # Deliberately no message text or sender in the log: both can be personal data.
                 logger.error("rest: a turn failed: %s", error_summary(error))
-                return response.json(
-                    {"error": "Sorry, something went wrong on our side. Please try again."}, status=500
-                )
+                return response.json({"error": bilingual_ui_text("turn_failed")}, status=503,
+                                     headers={"Retry-After": "30"})
+            if not collector.messages:
+                # Rasa carries on without an action's events when the action server cannot be
+                # reached, and the turn ends silent: the user must not be left waiting.
+                logger.error("rest: a turn got no reply (an action failed); the user was asked to resend")
+                collector.messages.append({"recipient_id": parsed.sender, "text": no_reply_text()})
             for message in collector.messages:
                 # Callers know their conversation by the sender they gave, not by our namespace.
                 message["recipient_id"] = parsed.sender

@@ -126,7 +126,9 @@ class TelegramInput(InputChannel):
             if self.bot is None:
                 logger.info("telegram: off (set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to serve it)")
                 return
-            await self.pipeline.replay_pending(on_new_message)
+            # Messages accepted before a stop, or left by a replica that died, are answered now and
+            # at every later look (bot/channels/pipeline.py).
+            self._background.append(asyncio.ensure_future(self.pipeline.keep_replaying(on_new_message)))
             if self.settings.telegram_webhook_url:
                 self._background.append(asyncio.ensure_future(register_webhook(self.bot, self.settings)))
 

@@ -13,10 +13,11 @@ Nothing here logs message text, phone numbers or request bodies: counts and reas
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import logging
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Sequence, Text
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Text
 
 import httpx
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -206,17 +207,16 @@ class WhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         pipeline = ChannelPipeline(CHANNEL, WhatsAppOutput)
+        replaying: List["asyncio.Task[None]"] = []  # kept referenced: a bare task may be collected
         webhook = Blueprint("whatsapp_webhook", __name__)
 
         @webhook.listener("after_server_start")
         async def answer_pending(_app: Any, _loop: Any) -> None:
-            # Messages accepted (and acknowledged to Meta) before a crash are answered now.
+            # Messages accepted (and acknowledged to Meta) before a crash, or left by a replica that
+            # died, are answered now and at every later look (bot/channels/pipeline.py).
             if not get_settings().whatsapp_enabled:
                 return
-            try:
-                await pipeline.replay_pending(on_new_message)
-            except Exception as error:  # noqa: BLE001 - the server must start; rows stay pending
-                logger.error("%s: could not read pending messages (%s)", CHANNEL, type(error).__name__)
+            replaying.append(asyncio.ensure_future(pipeline.keep_replaying(on_new_message)))
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -15,8 +15,10 @@ import logging
 import signal
 import sys
 import threading
+import time
 from typing import Callable, Optional
 
+from bot.health import BEAT_SECONDS, beat
 from bot.privacy.retention import limit_problems, run_retention
 from bot.settings import Settings, get_settings
 from bot.storage.models import utcnow
@@ -43,9 +45,14 @@ def serve(settings: Settings, stop: threading.Event, now: Callable[[], dt.dateti
                 settings.retention_interval_hours, settings.retention_conversation_days,
                 settings.retention_closed_report_days)
     while not stop.is_set():
+        beat("retention")
         ok = run_once(settings, now)
         wait = interval if ok else min(interval, RETRY_AFTER_FAILURE)
-        stop.wait(wait.total_seconds())
+        deadline = time.monotonic() + wait.total_seconds()
+        # Sleep in beats, so the liveness probe (bot/health.py) sees a process that waits, not a dead one.
+        while not stop.is_set() and time.monotonic() < deadline:
+            beat("retention")
+            stop.wait(min(BEAT_SECONDS, max(0.0, deadline - time.monotonic())))
     logger.info("retention: stopped")
 
 

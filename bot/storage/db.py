@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +42,38 @@ def sqlite_file_missing(url: str) -> bool:
     (reading a transcript or running retention must not create an empty tracker store)."""
     parsed = make_url(url)
     return parsed.drivername.startswith("sqlite") and (not parsed.database or not Path(parsed.database).is_file())
+
+
+# pg_advisory_lock key of start-up work (migrations, seeding the registry): any fixed 64-bit value
+# that no other lock of this database uses.
+STARTUP_LOCK_KEY = 7_031_202_612
+
+
+@contextlib.contextmanager
+def startup_lock(url: str | None = None) -> Iterator[None]:
+    """One process at a time runs start-up work on a database: replicas that start together
+    migrate once (the others wait, then find the schema current). PostgreSQL: an advisory lock
+    held by one connection; SQLite: an exclusive lock on a file beside the database."""
+    url = url or get_settings().database_url
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        path = Path(parsed.database or str(get_settings().var_dir / "app.db"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".startup-lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with engine_for(url).connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
+            connection.commit()
 
 
 def session_factory(url: str | None = None) -> sessionmaker:

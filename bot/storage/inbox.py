@@ -1,16 +1,23 @@
-"""The channel inbox: every incoming chat message is written here before its webhook is acknowledged."""
+"""The channel inbox: every incoming chat message is written here before its webhook is acknowledged.
+
+Several Rasa replicas share the inbox. The replica that accepts a message holds a lease on it
+(bot/storage/leases.py) and takes it again just before running its turn; a message whose lease ran
+out (its replica died, or fell far behind) is claimed and answered by another. So each message is
+answered once, and none is left unanswered while any replica runs.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import List, Optional
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.redaction import redact_text
 
+from bot.storage.leases import claim, is_free
 from bot.storage.models import InboxMessage, utcnow
 
 FINISHED_STATUSES = ("done", "failed", "undelivered")
@@ -26,11 +33,16 @@ class PendingMessage:
     text: Optional[str]  # None: a photo, sticker... (answered with the text-only notice)
 
 
-def accept_message(session: Session, channel: str, external_id: str, sender_id: str, text: Optional[str]) -> Optional[int]:
+def accept_message(session: Session, channel: str, external_id: str, sender_id: str, text: Optional[str],
+                   token: Optional[str] = None, lease: dt.timedelta = dt.timedelta(0)) -> Optional[int]:
     """Record a new message and return its inbox id, or None when this message was seen before
-    (a platform redelivery): the unique constraint decides, so two workers cannot both take it."""
+    (a platform redelivery): the unique constraint decides, so two workers cannot both take it.
+    With a ``token``, the new row is leased to its caller for ``lease``."""
     row = InboxMessage(channel=channel, external_id=external_id[:200], sender_id=sender_id, text=text,
                        status="pending")
+    if token:
+        row.claim_token = token
+        row.lease_until = utcnow() + lease
     try:
         with session.begin_nested():
             session.add(row)
@@ -49,6 +61,8 @@ def finish_message(session: Session, inbox_id: int, status: str, error: Optional
     if row is None:
         return
     row.status = status
+    row.lease_until = None
+    row.claim_token = None
     row.error = (error or None) and error[:200]
     row.finished_at = utcnow()
     if status != "failed":
@@ -56,6 +70,38 @@ def finish_message(session: Session, inbox_id: int, status: str, error: Optional
     else:
         # Kept for a retry, but never with a case code or PIN in it (bot/redaction.py).
         row.text = redact_text(row.text)
+
+
+def take_message(session: Session, inbox_id: int, token: str, lease: dt.timedelta,
+                 now: Optional[dt.datetime] = None) -> bool:
+    """Renew this worker's lease on a pending message just before its turn runs. False when the
+    message is no longer ours: handled already, or claimed by another replica after our lease ran
+    out (that replica answers it; answering it here too would answer twice)."""
+    now = now or utcnow()
+    result = session.execute(
+        update(InboxMessage)
+        .where(InboxMessage.id == inbox_id, InboxMessage.status == "pending",
+               or_(InboxMessage.claim_token == token, is_free(InboxMessage.lease_until, now)))
+        .values(claim_token=token, lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return (result.rowcount or 0) == 1
+
+
+def claim_pending(session: Session, channel: str, token: str, lease: dt.timedelta, limit: int = 200,
+                  now: Optional[dt.datetime] = None) -> List[PendingMessage]:
+    """Claim pending messages nobody holds (their replica stopped mid-way, or never took them),
+    oldest first. Each is then taken with ``token`` (take_message) before its turn."""
+    now = now or utcnow()
+    candidates = (
+        select(InboxMessage.id)
+        .where(InboxMessage.channel == channel, InboxMessage.status == "pending",
+               is_free(InboxMessage.lease_until, now))
+        .order_by(InboxMessage.id)
+    )
+    ids = claim(session, InboxMessage, candidates, limit, now, lease, token, InboxMessage.status == "pending")
+    rows = {row.id: row for row in session.execute(select(InboxMessage).where(InboxMessage.id.in_(ids))).scalars()}
+    return [PendingMessage(r.id, r.channel, r.sender_id, r.text) for r in (rows[i] for i in ids)]
 
 
 def pending_messages(session: Session, channel: str) -> List[PendingMessage]:

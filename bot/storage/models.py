@@ -124,6 +124,9 @@ class StaffMessage(Base):
     notice_next_at = Column(DateTime, nullable=True)
     notice_sent_at = Column(DateTime, nullable=True)
     notice_error = Column(String(200), nullable=True)
+    # Which worker handles this row, until when (bot/storage/leases.py: several replicas share it).
+    lease_until = Column(DateTime, nullable=True)
+    claim_token = Column(String(40), nullable=True)
 
     report: Report = relationship("Report", back_populates="messages")
 
@@ -167,6 +170,9 @@ class InboxMessage(Base):
     error = Column(String(200), nullable=True)
     received_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     finished_at = Column(DateTime, nullable=True)
+    # Which worker handles this row, until when (bot/storage/leases.py: several replicas share it).
+    lease_until = Column(DateTime, nullable=True)
+    claim_token = Column(String(40), nullable=True)
 
 
 class StaffAlert(Base):
@@ -184,6 +190,9 @@ class StaffAlert(Base):
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime, nullable=True)
+    # Which worker handles this row, until when (bot/storage/leases.py: several replicas share it).
+    lease_until = Column(DateTime, nullable=True)
+    claim_token = Column(String(40), nullable=True)
 
 
 # --- Staff console (console/) ---
