@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.privacy.retention import limit_problems, run_retention
 from bot.recruitment.registry import RegistryError, load_registry_csv
 from bot.settings import get_settings
-from bot.storage.db import transaction
+from bot.storage.db import startup_lock, transaction
 from bot.storage.models import utcnow
 from bot.storage.registry import registry_size, replace_registry
 
@@ -28,7 +28,10 @@ def migrate(database_url: Optional[str] = None) -> None:
     config = Config(str(settings.project_root / "alembic.ini"))
     config.attributes["database_url"] = url
     config.attributes["configure_logging"] = False
-    command.upgrade(config, "head")
+    # Replicas, containers and the migration Job may start together: one migrates, the others
+    # wait and then find the schema current.
+    with startup_lock(url):
+        command.upgrade(config, "head")
 
 
 def import_registry(path: Path, database_url: Optional[str] = None) -> int:

@@ -33,6 +33,22 @@ def rasa_arguments(settings: Settings, endpoints: Path, credentials: str = "cred
     ]
 
 
+def ensure_tracker_tables(url: str) -> None:
+    """Create Rasa's ``events`` table once, under the start-up lock: replicas starting together
+    would each try to create it (one fails with a duplicate-table error Rasa only logs)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from sqlalchemy import create_engine
+
+    from bot.storage.db import startup_lock
+
+    with startup_lock(url):
+        engine = create_engine(url, future=True)
+        try:
+            SQLTrackerStore.Base.metadata.create_all(engine)
+        finally:
+            engine.dispose()
+
+
 def main(argv: List[str]) -> int:
     settings = get_settings()
     if refuse_unsafe_start(settings, "rasa server", needs=("RASA_API_TOKEN",)):
@@ -42,6 +58,11 @@ def main(argv: List[str]) -> int:
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
     os.environ.setdefault("SANIC_ACCESS_LOG", "False")
     install_conversation_id_masking()
+    try:
+        ensure_tracker_tables(settings.tracker_store_url)
+    except Exception as error:  # noqa: BLE001 - Rasa creates the table (or the database) itself then
+        print(f"rasa server: could not prepare the tracker store ({type(error).__name__}); Rasa will try",
+              file=sys.stderr)
     endpoints = Path(argv[0]) if argv else settings.var_dir / "endpoints.yml"
     credentials = argv[1] if len(argv) > 1 else "credentials.yml"
     from rasa.__main__ import main as rasa_main

@@ -180,8 +180,8 @@ def prepare(settings: Settings, needs: Sequence[str]) -> bool:
         logger.error("%s", problem)
     if problems:
         return False
+    migrate()  # under the start-up lock itself
     with startup_lock():
-        migrate()
         ensure_registry()
     write_endpoints(settings)
     return True

@@ -94,19 +94,19 @@ class Settings:
     # Proxies in front of the servers whose X-Forwarded-For is trusted (0: use the peer address).
     trusted_proxy_hops: int = field(default_factory=lambda: _env_int("TRUSTED_PROXY_HOPS", 0))
     database_url: str = field(
-        default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'app.db'}")
+        # The URLs hold passwords: like every secret, NAME or NAME_FILE.
+        default_factory=lambda: _secret("DATABASE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'app.db'}"
     )
     # Rasa's conversations (tracker store); PostgreSQL in production.
     tracker_store_url: str = field(
-        default_factory=lambda: _env(
-            "TRACKER_STORE_URL", f"sqlite:///{Path(_env('VAR_DIR', str(PROJECT_ROOT / 'var'))) / 'tracker.db'}"
-        )
+        default_factory=lambda: _secret("TRACKER_STORE_URL")
+        or f"sqlite:///{Path(_env('VAR_DIR', str(PROJECT_ROOT / 'var'))) / 'tracker.db'}"
     )
     # Token for Rasa's HTTP API (/model/parse, /conversations/...: it can read and change any
     # conversation). Empty: `make run` makes up one per start, so the API is never open.
     rasa_api_token: str = field(default_factory=lambda: _secret("RASA_API_TOKEN"))
     # Rasa's lock store; empty means Rasa's in-memory locks (fine for one process).
-    redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
+    redis_url: str = field(default_factory=lambda: _secret("REDIS_URL"))
     registry_csv: Path = field(
         default_factory=lambda: Path(_env("REGISTRY_CSV", str(PROJECT_ROOT / "content" / "registry" / "sample_registry.csv")))
     )

@@ -186,4 +186,6 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     app.register_blueprint(blueprint)
     from console.api_docs import blueprint as api_docs  # GET /api/openapi.json (no sign-in: a description)
     app.register_blueprint(api_docs)
+    from console.health import blueprint as health  # GET /healthz (no sign-in: the container probe)
+    app.register_blueprint(health)
     return app
