@@ -22,7 +22,7 @@ help:
 	@echo "make telegram  the same, and chat on Telegram by polling (needs TELEGRAM_BOT_TOKEN; no public URL)"
 	@echo "make test   set up, then rasa data validate, pytest and Rasa's story tests"
 	@echo "make eval   benchmarks through the REST channel: right facts, did-you-mean/fallback, offer flags and levels; fails below target"
-	@echo "make bench  channel speed: webhook ack and reply latency on Telegram and WhatsApp"
+	@echo "make bench  capacity: simulated users on REST, Telegram and WhatsApp with 1 and 2 replicas; p50/p95/p99, msg/s, memory"
 
 $(PY):
 	@python=$$(scripts/find-python310) || exit 1; \
@@ -79,9 +79,10 @@ test: train validate browser
 eval: train
 	$(PY) -m tests.eval.run all
 
-# Channel speed: webhook acknowledgement and reply latency on Telegram and WhatsApp, end to end.
+# Capacity, end to end: simulated users through REST, Telegram and WhatsApp with 1 and 2 Rasa
+# replicas (PostgreSQL, Redis), beside the bare NLU parse; BENCH_ARGS="--duration 60" to change it.
 bench: train
-	$(PY) -m tests.eval.bench_channels
+	$(PY) -m tests.eval.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf models reports results

@@ -32,7 +32,7 @@ from bot.channels.pipeline import bilingual_ui_text, no_reply_text
 from bot.safe_logging import error_summary
 from bot.settings import Settings, get_settings
 from bot.storage import counters
-from bot.storage.db import in_thread, transaction
+from bot.storage.db import in_thread
 from bot.storage.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -83,10 +83,9 @@ def access_refusal(settings: Settings, authorization: Optional[str]) -> Optional
 
 def within_limits(settings: Settings, sender: str, client: str) -> bool:
     """Count this message for its sender and its address; False when either is over its limit."""
-    now = utcnow()
-    with transaction() as session:
-        by_sender = counters.hit(session, counters.counter_key("rest-sender", sender), MINUTE, now)
-        by_address = counters.hit(session, counters.counter_key("rest-address", client), MINUTE, now)
+    by_sender, by_address = counters.hit_many_fast(
+        [(counters.counter_key("rest-sender", sender), MINUTE), (counters.counter_key("rest-address", client), MINUTE)],
+        utcnow())
     return (by_sender <= settings.rest_messages_per_minute
             and by_address <= settings.rest_messages_per_minute_per_address)
 

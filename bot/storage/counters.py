@@ -5,13 +5,20 @@ count as eight, on SQLite and PostgreSQL alike; the row lock taken by the UPDATE
 transactions. Keys are ``kind:hash``: the subject (a sender id, a username, an address) is kept
 only as a truncated keyed hash (HMAC-SHA-256), so this table holds nobody's phone number or address in clear, and its
 rows are purged a day after their window ends (bot/privacy/retention.py).
+
+``hit_many_fast`` is for limits on the message path, which need no transaction with other data:
+one SQL write per message costs more than the model's own parse (issue 11's profile), so those
+counts go to Redis (INCRBY and EXPIRE in one MULTI: atomic, shared by every replica) when REDIS_URL
+is set, and otherwise stay in this process, which is then the only Rasa server
+(Settings.scaling_problems refuses replicas without Redis).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
-from typing import Iterable
+import threading
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -92,3 +99,48 @@ def forget_before(session: Session, before: dt.datetime) -> int:
     return session.execute(
         delete(SecurityCounter).where(SecurityCounter.window_start < before).execution_options(synchronize_session=False)
     ).rowcount or 0
+
+
+# --- counters of the message path (Redis, or this process) -------------------------------------
+
+_memory: Dict[Tuple[str, dt.datetime], int] = {}
+_memory_lock = threading.Lock()
+# Windows kept in memory before old ones are dropped (every key of a busy hour fits many times).
+MEMORY_LIMIT = 100_000
+
+
+def hit_many_fast(hits: Sequence[Tuple[str, int]], now: dt.datetime) -> List[int]:
+    """Count one hit on each ``(key, window_seconds)``; returns each count after it. Raises when
+    Redis is configured and cannot be reached (the caller decides whether to fail open)."""
+    url = get_settings().redis_url
+    if url:
+        return _redis_hits(url, hits, now)
+    return _memory_hits(hits, now)
+
+
+def _redis_hits(url: str, hits: Sequence[Tuple[str, int]], now: dt.datetime) -> List[int]:
+    from bot.storage.redis_client import redis_for
+
+    pipeline = redis_for(url).pipeline(transaction=True)
+    for key, window in hits:
+        start = window_start(now, window)
+        name = f"pandu:counter:{key}:{int((start - EPOCH).total_seconds())}"
+        pipeline.incrby(name, 1)
+        # Kept one window beyond its end, then Redis forgets it: nothing to purge.
+        pipeline.expire(name, 2 * max(1, window))
+    results = pipeline.execute()
+    return [int(results[index]) for index in range(0, len(results), 2)]
+
+
+def _memory_hits(hits: Sequence[Tuple[str, int]], now: dt.datetime) -> List[int]:
+    counts = []
+    with _memory_lock:
+        if len(_memory) > MEMORY_LIMIT:
+            oldest_needed = now - dt.timedelta(days=1)
+            for stale in [item for item in _memory if item[1] < oldest_needed]:
+                del _memory[stale]
+        for key, window in hits:
+            item = (key, window_start(now, window))
+            _memory[item] = _memory.get(item, 0) + 1
+            counts.append(_memory[item])
+    return counts

@@ -26,6 +26,7 @@ from bot.intents import ERASE_DATA_ACTION
 from bot.redaction import SEALED_SLOTS, ConversationContext, redact_events
 from bot.sealing import derive_key, seal, unseal
 from bot.settings import get_settings
+from bot.storage.db import use_write_ahead_log
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._key = sealing_key(get_settings().action_server_token)
+        if self.engine.dialect.name == "sqlite":
+            # Rasa made this engine: the same WAL mode as our own SQLite files (bot/storage/db.py).
+            use_write_ahead_log(self.engine)
+            self.engine.dispose()  # connections opened before the listener get it on reconnect
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:

@@ -16,9 +16,10 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -49,6 +50,13 @@ class Stack:
     database_url: str
     env: Dict[str, str]
     log_path: Path
+    # Every Rasa replica (the first is rasa_url) and the pid of `python -m bot.serve`.
+    rasa_urls: List[str] = field(default_factory=list)
+    serve_pid: int = 0
+
+    def on_replica(self, index: int) -> "Stack":
+        """This stack as seen through replica ``index`` (webhooks and the API go there)."""
+        return dataclasses.replace(self, rasa_url=self.rasa_urls[index % len(self.rasa_urls)])
 
     @property
     def telegram_webhook(self) -> str:
@@ -108,8 +116,24 @@ def stack_environment(folder: Path, database_url: str, telegram: TelegramApiStan
     return env
 
 
+def consecutive_free_ports(count: int) -> int:
+    """The first of ``count`` free consecutive ports (RASA_REPLICAS uses RASA_PORT, RASA_PORT+1...)."""
+    import socket
+
+    for _ in range(50):
+        first = free_port()
+        try:
+            for offset in range(1, count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", first + offset))
+        except OSError:
+            continue
+        return first
+    raise RuntimeError("no consecutive free ports")
+
+
 @contextlib.contextmanager
-def running_stack() -> Iterator[Stack]:
+def running_stack(replicas: int = 1, extra_env: Optional[Dict[str, str]] = None) -> Iterator[Stack]:
     model = get_settings().model_path
     if not model.exists():
         pytest.fail(f"{model} is missing: run `make train` (make test does it for you)")
@@ -117,16 +141,21 @@ def running_stack() -> Iterator[Stack]:
             GraphApiStandIn(access_token=WHATSAPP_ACCESS_TOKEN) as graph, throwaway_postgres("stack") as database_url:
         folder = Path(name)
         env = stack_environment(folder, database_url, telegram, graph)
+        env["RASA_PORT"] = str(consecutive_free_ports(replicas))
+        env["RASA_REPLICAS"] = str(replicas)
+        env.update(extra_env or {})
         log_path = folder / "serve.log"
         with log_path.open("w") as log:
             process = subprocess.Popen([sys.executable, "-m", "bot.serve"], cwd=get_settings().project_root,
                                        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            rasa_url = f"http://127.0.0.1:{env['RASA_PORT']}"
+            rasa_urls = [f"http://127.0.0.1:{int(env['RASA_PORT']) + index}" for index in range(replicas)]
             try:
-                wait_until_up(f"{rasa_url}/status?token={RASA_API_TOKEN}", process, timeout=300)
+                for rasa_url in rasa_urls:
+                    wait_until_up(f"{rasa_url}/status?token={RASA_API_TOKEN}", process, timeout=300)
                 # The action server must be up too before the first turn.
                 wait_until_up(f"http://127.0.0.1:{env['ACTION_PORT']}/health", process, timeout=120)
-                yield Stack(rasa_url, telegram, graph, env["DATABASE_URL"], env, log_path)
+                yield Stack(rasa_urls[0], telegram, graph, env["DATABASE_URL"], env, log_path, rasa_urls,
+                            process.pid)
             finally:
                 if process.poll() is None:
                     process.send_signal(2)  # Ctrl-C, as a person stops `make run`
