@@ -58,9 +58,9 @@ def main(argv: List[str]) -> int:
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
     os.environ.setdefault("SANIC_ACCESS_LOG", "False")
     install_conversation_id_masking()
-    from bot.rasa_speedups import apply as apply_speedups
+    from bot.rasa_overrides import apply as apply_overrides
 
-    apply_speedups()
+    apply_overrides()
     try:
         ensure_tracker_tables(settings.tracker_store_url)
     except Exception as error:  # noqa: BLE001 - Rasa creates the table (or the database) itself then

@@ -18,9 +18,11 @@ import logging
 import os
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
 
 from bot.intents import ERASE_DATA_ACTION
 from bot.redaction import SEALED_SLOTS, ConversationContext, redact_events
@@ -64,6 +66,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             # Rasa made this engine: the same WAL mode as our own SQLite files (bot/storage/db.py).
             use_write_ahead_log(self.engine)
             self.engine.dispose()  # connections opened before the listener get it on reconnect
+        else:
+            # Rasa's engine does not test pooled connections: after a PostgreSQL restart or outage
+            # the first turn of every pooled connection would fail. Same engine, with pre-ping.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:

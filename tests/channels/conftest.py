@@ -133,12 +133,16 @@ def consecutive_free_ports(count: int) -> int:
 
 
 @contextlib.contextmanager
-def running_stack(replicas: int = 1, extra_env: Optional[Dict[str, str]] = None) -> Iterator[Stack]:
+def running_stack(replicas: int = 1, extra_env: Optional[Dict[str, str]] = None,
+                  database_url: Optional[str] = None) -> Iterator[Stack]:
+    """`make run` on a fresh PostgreSQL database (or on ``database_url``: a restart on the same
+    data), with ``replicas`` Rasa servers; ``extra_env`` overrides settings."""
     model = get_settings().model_path
     if not model.exists():
         pytest.fail(f"{model} is missing: run `make train` (make test does it for you)")
+    database = contextlib.nullcontext(database_url) if database_url else throwaway_postgres("stack")
     with tempfile.TemporaryDirectory(prefix="stack-") as name, TelegramApiStandIn() as telegram, \
-            GraphApiStandIn(access_token=WHATSAPP_ACCESS_TOKEN) as graph, throwaway_postgres("stack") as database_url:
+            GraphApiStandIn(access_token=WHATSAPP_ACCESS_TOKEN) as graph, database as database_url:
         folder = Path(name)
         env = stack_environment(folder, database_url, telegram, graph)
         env["RASA_PORT"] = str(consecutive_free_ports(replicas))

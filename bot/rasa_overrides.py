@@ -1,5 +1,5 @@
-"""What the Rasa server process changes in Rasa 3.6 for speed, in one place (applied by
-bot/rasa_server.py before Rasa starts; behaviour is unchanged).
+"""What the Rasa server process changes in Rasa 3.6, in one place (applied by bot/rasa_server.py
+before Rasa starts). Three changes are for speed and leave behaviour unchanged; one is for faults.
 
 Profiling a turn (issue 11) showed a sixth of the Rasa server's CPU in ``jsonschema``:
 ``RemoteAction._validate_action_result`` calls ``jsonschema.validate`` on every action-server
@@ -17,6 +17,14 @@ for every event it deserialises: loading a tracker of 300 events took 9.9 ms, 0.
 lookup remembered per type name (measured with /tmp tooling on this machine; the bench reports
 the effect on whole turns). A name not found yet is looked up the stock way every time, so event
 classes defined later are still found.
+
+**Faults.** Rasa wraps the tracker store in ``FailSafeTrackerStore``: when the database cannot be
+read, a turn silently starts a *new, empty* conversation, and when it cannot be written, the
+conversation goes to process memory. A user in the middle of a report then gets an answer that
+ignores everything they said, and what they say is lost when the process stops (its log line
+also quotes the database error, which can carry message text). Here a failing tracker store fails
+the turn instead: the channel tells the user to send the message again (REST: 503; Telegram and
+WhatsApp: the inbox keeps the message), and the stored conversation is untouched.
 """
 from __future__ import annotations
 
@@ -72,12 +80,30 @@ def _remember_event_types() -> None:
     Event.resolve_by_type = staticmethod(remembered)  # type: ignore[assignment]
 
 
+def _fail_turns_when_the_tracker_store_fails() -> None:
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    async def retrieve(self: FailSafeTrackerStore, sender_id: Text) -> Any:
+        return await self._tracker_store.retrieve(sender_id)
+
+    async def retrieve_full_tracker(self: FailSafeTrackerStore, sender_id: Text) -> Any:
+        return await self._tracker_store.retrieve_full_tracker(sender_id)
+
+    async def save(self: FailSafeTrackerStore, tracker: Any) -> None:
+        await self._tracker_store.save(tracker)
+
+    FailSafeTrackerStore.retrieve = retrieve  # type: ignore[method-assign]
+    FailSafeTrackerStore.retrieve_full_tracker = retrieve_full_tracker  # type: ignore[method-assign]
+    FailSafeTrackerStore.save = save  # type: ignore[method-assign]
+
+
 def apply() -> None:
     global _applied
     if _applied:
         return
     _keep_sessions_open()
     _remember_event_types()
+    _fail_turns_when_the_tracker_store_fails()
     from jsonschema import ValidationError
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
