@@ -274,6 +274,11 @@ def run(selected: Sequence[Service]) -> int:
 def run_single(name: str) -> int:
     """Prepare, then become the one server (os.execve: signals and the exit code are its own)."""
     settings = get_settings()
+    if name == "alerts" and not (settings.staff_alerts_enabled or settings.telegram_enabled or settings.whatsapp_enabled):
+        # It would exit at once and be restarted forever: say what is missing instead.
+        logger.error("the notifier has nothing to send: set TELEGRAM_BOT_TOKEN and STAFF_TELEGRAM_CHAT_ID "
+                     "(staff alerts) or a chat platform (reporter notices), or run no notifier")
+        return 2
     needs = {"rasa": ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN"), "actions": ("ACTION_SERVER_TOKEN",)}.get(name, ())
     if not prepare(settings, needs=needs):
         return 2

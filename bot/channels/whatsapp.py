@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Text
 
 import httpx
@@ -108,6 +109,20 @@ async def post_once(client: httpx.AsyncClient, url: str, body: Dict[str, Any]) -
     raise GraphApiError(reply.status_code, code, parse_retry_after(reply.headers.get("Retry-After")))
 
 
+# One Graph API client per event loop and access token, kept open: a new client per message cost a
+# new connection (and in production a TLS handshake) for every reply (issue 11's profile).
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[str, httpx.AsyncClient]]" = weakref.WeakKeyDictionary()
+
+
+def graph_client(settings: Settings) -> httpx.AsyncClient:
+    per_token = _clients.setdefault(asyncio.get_running_loop(), {})
+    client = per_token.get(settings.whatsapp_access_token)
+    if client is None or client.is_closed:
+        client = per_token[settings.whatsapp_access_token] = httpx.AsyncClient(
+            timeout=REQUEST_TIMEOUT_SECONDS, headers={"Authorization": f"Bearer {settings.whatsapp_access_token}"})
+    return client
+
+
 async def send_bodies(bodies: Sequence[Dict[str, Any]]) -> None:
     """POST each body in order, each with retries. The first that cannot be sent raises
     DeliveryFailed and the rest are not sent: half a message with its buttons missing, or the
@@ -115,16 +130,15 @@ async def send_bodies(bodies: Sequence[Dict[str, Any]]) -> None:
     if not bodies:
         return
     settings = get_settings()
-    headers = {"Authorization": f"Bearer {settings.whatsapp_access_token}"}
-    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS, headers=headers) as client:
-        for body in bodies:
-            await send_with_retries(
-                functools.partial(post_once, client, messages_url(settings), body),
-                classify_send_error,
-                max_attempts=max(1, settings.send_max_attempts),
-                base_seconds=settings.send_retry_base_ms / 1000,
-                what=f"{CHANNEL} send",
-            )
+    client = graph_client(settings)
+    for body in bodies:
+        await send_with_retries(
+            functools.partial(post_once, client, messages_url(settings), body),
+            classify_send_error,
+            max_attempts=max(1, settings.send_max_attempts),
+            base_seconds=settings.send_retry_base_ms / 1000,
+            what=f"{CHANNEL} send",
+        )
 
 
 class WhatsAppOutput(PlatformOutput):
