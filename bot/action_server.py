@@ -67,6 +67,10 @@ def _run_in_own_loop(executor: ActionExecutor, call: Dict[str, Any]) -> Any:
 def create_app(settings: Settings, actions_package: str = "actions") -> Sanic:
     app = Sanic("pandu_actions", configure_logging=False)
     app.config.REQUEST_MAX_SIZE = min(int(app.config.REQUEST_MAX_SIZE), MAX_REQUEST_BYTES)
+    # Rasa keeps its connection to us open between calls (bot/rasa_overrides.py; aiohttp drops an
+    # idle one after 15 s). Sanic's 5 s default would close it first, and a call racing that close
+    # would fail: the client, not the server, must be the one to hang up.
+    app.config.KEEP_ALIVE_TIMEOUT = 75
     executor = ActionExecutor()
     executor.register_package(actions_package)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="action")

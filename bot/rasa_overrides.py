@@ -29,7 +29,8 @@ WhatsApp: the inbox keeps the message), and the stored conversation is untouched
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Optional, Text, Tuple
+import weakref
+from typing import Any, Dict, Optional, Text
 
 _applied = False
 
@@ -51,13 +52,15 @@ def _keep_sessions_open() -> None:
     from rasa.utils.endpoints import EndpointConfig
 
     make_session = EndpointConfig.session
-    sessions: Dict[Tuple[int, str], Any] = {}
+    # Per event loop (weakly: a closed loop's sessions go with it), then per configuration.
+    sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[str, Any]]" = weakref.WeakKeyDictionary()
 
     def kept_session(self: EndpointConfig) -> _KeptSession:
-        key = (id(asyncio.get_running_loop()), repr((sorted((self.headers or {}).items()), self.basic_auth)))
-        session = sessions.get(key)
+        per_config = sessions.setdefault(asyncio.get_running_loop(), {})
+        key = repr((self.url, sorted((self.headers or {}).items()), self.basic_auth))
+        session = per_config.get(key)
         if session is None or session.closed:
-            session = sessions[key] = make_session(self)
+            session = per_config[key] = make_session(self)
         return _KeptSession(session)
 
     EndpointConfig.session = kept_session  # type: ignore[method-assign]

@@ -187,6 +187,24 @@ def prepare(settings: Settings, needs: Sequence[str]) -> bool:
     return True
 
 
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # already gone
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the supervisor dies, even by SIGKILL (Linux), so no
+    server is left holding its port after a crash of `make run` itself."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Supervisor:
     """Runs the services, restarting any that exits, until stopped."""
 
@@ -203,7 +221,8 @@ class Supervisor:
         logger.info("starting %s", service.name)
         environment = {**child_environment(), **service.environment}
         self.processes[service.name] = subprocess.Popen(
-            service.command, cwd=self.settings.project_root, env=environment, start_new_session=True
+            service.command, cwd=self.settings.project_root, env=environment, start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         self.started_at[service.name] = time.monotonic()
 
@@ -227,15 +246,15 @@ class Supervisor:
                 self.start(service)
 
     def stop_all(self) -> None:
+        # Every child's whole process group, also of children that exited (theirs may linger).
         for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+            _signal_group(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for process in self.processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                _signal_group(process.pid, signal.SIGKILL)
 
     def run(self) -> int:
         def stop(*_: object) -> None:

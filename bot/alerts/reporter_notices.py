@@ -35,7 +35,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Optional, Sequence, Tuple, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.alerts.outbox import CLAIM_LEASE, next_attempt_time
@@ -45,7 +45,7 @@ from bot.reports.texts import ReportTexts, load_report_texts
 from bot.safe_logging import error_summary
 from bot.settings import Settings
 from bot.storage.db import in_thread, transaction
-from bot.storage.leases import claim, is_free, new_claim_token, release
+from bot.storage.leases import CLAIM_ROUNDS, is_free, new_claim_token, release
 from bot.storage.models import Report, StaffMessage, utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,16 +134,59 @@ def due_notices(session: Session, now: dt.datetime, limit: int = BATCH_SIZE) -> 
 
 def claim_due_notices(session: Session, now: dt.datetime, token: str, limit: int = BATCH_SIZE,
                       lease: dt.timedelta = CLAIM_LEASE) -> List[int]:
-    """Claim the due notices nobody holds (several notifiers may run), in due_notices' order;
-    returns the ids claimed. Recording an outcome ends the claim."""
-    candidates = (
-        select(StaffMessage.id)
+    """Claim, report by report, every open notice of up to ``limit`` reports that have a due one
+    (several notifiers may run); returns the message ids claimed. One notice covers all of a
+    report's open messages, so a report is claimed whole or not at all: on PostgreSQL its row is
+    locked (``SKIP LOCKED``: another notifier takes other reports), and a report of which another
+    notifier already holds a message is left to it. Recording an outcome ends the claim."""
+    due_reports = (
+        select(StaffMessage.report_id)
         .where(StaffMessage.notice_status.in_(OPEN_STATUSES),
                or_(StaffMessage.notice_next_at.is_(None), StaffMessage.notice_next_at <= now),
                is_free(StaffMessage.lease_until, now))
-        .order_by(StaffMessage.notice_next_at, StaffMessage.id)
+        .group_by(StaffMessage.report_id)
+        .order_by(func.min(StaffMessage.id))
     )
-    return claim(session, StaffMessage, candidates, limit, now, lease, token, StaffMessage.notice_status.in_(OPEN_STATUSES))
+    claimed: List[int] = []
+    done: set = set()  # reports looked at (claimed, or left to another notifier)
+    won = 0
+    # Rounds, as in bot/storage/leases.claim: on SQLite (no row locks to skip) a round may find
+    # its reports taken by another notifier and look again.
+    for _ in range(CLAIM_ROUNDS):
+        wanted = limit - won
+        report_ids = [report_id for report_id in session.execute(due_reports.limit(wanted + len(done))).scalars()
+                      if report_id not in done][:max(0, wanted)]
+        if wanted <= 0 or not report_ids:
+            break
+        locked = set(session.execute(select(Report.id).where(Report.id.in_(report_ids))
+                                     .with_for_update(skip_locked=True)).scalars())
+        lost = False
+        for report_id in report_ids:
+            done.add(report_id)
+            if report_id not in locked:
+                lost = True
+                continue
+            session.execute(
+                update(StaffMessage)
+                .where(StaffMessage.report_id == report_id, StaffMessage.notice_status.in_(OPEN_STATUSES),
+                       or_(is_free(StaffMessage.lease_until, now), StaffMessage.claim_token == token))
+                .values(lease_until=now + lease, claim_token=token)
+                .execution_options(synchronize_session=False)
+            )
+            rows = session.execute(
+                select(StaffMessage).where(StaffMessage.report_id == report_id,
+                                           StaffMessage.notice_status.in_(OPEN_STATUSES))
+                .execution_options(populate_existing=True)
+            ).scalars().all()
+            if held_elsewhere(rows, token, now):
+                release(session, StaffMessage, [row.id for row in rows], token)
+                lost = True
+                continue
+            claimed += [row.id for row in rows if row.claim_token == token]
+            won += 1
+        if not lost:
+            break
+    return claimed
 
 
 def held_elsewhere(rows: Sequence[StaffMessage], token: str, now: dt.datetime) -> bool:

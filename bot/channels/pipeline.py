@@ -98,9 +98,21 @@ def _take(inbox_id: int, token: str) -> bool:
         return take_message(session, inbox_id, token, _lease())
 
 
-def _finish(inbox_id: int, status: str, error: Optional[str]) -> None:
+def _finish(inbox_id: int, status: str, error: Optional[str], token: Optional[str] = None) -> None:
     with transaction() as session:
-        finish_message(session, inbox_id, status, error)
+        finish_message(session, inbox_id, status, error, token)
+
+
+async def keep_lease(inbox_id: int, token: str) -> None:
+    """Renew the message's lease every third of it while its turn runs (a turn waiting on a slow
+    action or a Redis lock must not be taken over by another replica)."""
+    while True:
+        await asyncio.sleep(max(1.0, get_settings().inbox_lease_seconds / 3))
+        try:
+            if not await in_thread(_take, inbox_id, token):
+                return
+        except Exception as error:  # noqa: BLE001 - the next renewal tries again
+            logger.warning("inbox #%d: lease not renewed (%s)", inbox_id, type(error).__name__)
 
 
 def _claim_pending(channel: str, token: str) -> list:
@@ -164,6 +176,13 @@ class ChannelPipeline:
         if not ours:
             logger.info("%s: inbox #%d is answered elsewhere (another replica, or already)", self.channel, inbox_id)
             return
+        renewing = asyncio.ensure_future(keep_lease(inbox_id, token))
+        try:
+            await self._run_turn(inbox_id, token, item, on_new_message)
+        finally:
+            renewing.cancel()
+
+    async def _run_turn(self, inbox_id: int, token: str, item: Incoming, on_new_message: OnNewMessage) -> None:
         output = self.make_output()
         status, error = "done", None
         if item.local_reply is not None:
@@ -188,7 +207,7 @@ class ChannelPipeline:
             status, error = "undelivered", "; ".join(output.failures)
             logger.error("%s: reply to inbox #%d not delivered: %s", self.channel, inbox_id, error)
         try:
-            await in_thread(_finish, inbox_id, status, error)
+            await in_thread(_finish, inbox_id, status, error, token)
         except Exception as error_:  # noqa: BLE001 - the row stays pending and is answered after a restart
             logger.error("%s: could not record the outcome of inbox #%d: %s", self.channel, inbox_id,
                          error_summary(error_))

@@ -103,7 +103,7 @@ def forget_before(session: Session, before: dt.datetime) -> int:
 
 # --- counters of the message path (Redis, or this process) -------------------------------------
 
-_memory: Dict[Tuple[str, dt.datetime], int] = {}
+_memory: Dict[Tuple[str, int, dt.datetime], int] = {}
 _memory_lock = threading.Lock()
 # Windows kept in memory before old ones are dropped (every key of a busy hour fits many times).
 MEMORY_LIMIT = 100_000
@@ -136,11 +136,11 @@ def _memory_hits(hits: Sequence[Tuple[str, int]], now: dt.datetime) -> List[int]
     counts = []
     with _memory_lock:
         if len(_memory) > MEMORY_LIMIT:
-            oldest_needed = now - dt.timedelta(days=1)
-            for stale in [item for item in _memory if item[1] < oldest_needed]:
+            # Senders are chosen by callers: drop every window that has ended, not only old ones.
+            for stale in [item for item in _memory if item[2] + dt.timedelta(seconds=item[1]) <= now]:
                 del _memory[stale]
         for key, window in hits:
-            item = (key, window_start(now, window))
+            item = (key, window, window_start(now, window))
             _memory[item] = _memory.get(item, 0) + 1
             counts.append(_memory[item])
     return counts

@@ -1,9 +1,11 @@
 """The channel inbox: every incoming chat message is written here before its webhook is acknowledged.
 
 Several Rasa replicas share the inbox. The replica that accepts a message holds a lease on it
-(bot/storage/leases.py) and takes it again just before running its turn; a message whose lease ran
-out (its replica died, or fell far behind) is claimed and answered by another. So each message is
-answered once, and none is left unanswered while any replica runs.
+(bot/storage/leases.py), takes it again just before running its turn and renews it while the turn
+runs; a message whose lease ran out (its replica died, or fell far behind) is claimed and answered
+by another. A live replica keeps its messages, and none is left unanswered while any replica runs;
+a replica that dies mid-turn may have sent part of a reply that the next one sends again (at least
+once, as the platforms themselves deliver).
 """
 from __future__ import annotations
 
@@ -52,13 +54,16 @@ def accept_message(session: Session, channel: str, external_id: str, sender_id: 
     return row.id
 
 
-def finish_message(session: Session, inbox_id: int, status: str, error: Optional[str] = None) -> None:
+def finish_message(session: Session, inbox_id: int, status: str, error: Optional[str] = None,
+                   token: Optional[str] = None) -> None:
     """Mark a message handled. The text goes once the turn is in the tracker store (``done`` or
-    ``undelivered``); a ``failed`` turn keeps it, so nothing the user wrote is lost."""
+    ``undelivered``); a ``failed`` turn keeps it, so nothing the user wrote is lost. With a
+    ``token``, only while the message is still this worker's (another replica that took it over
+    records its own outcome)."""
     if status not in FINISHED_STATUSES:
         raise ValueError(f"unknown inbox status {status!r}")
     row = session.get(InboxMessage, inbox_id)
-    if row is None:
+    if row is None or (token is not None and row.claim_token not in (None, token)):
         return
     row.status = status
     row.lease_until = None

@@ -128,6 +128,12 @@ def reports_of(direct_url: str, conversation_id: str) -> int:
                                    .where(Report.conversation_id == conversation_id)).scalar_one())
 
 
+def inbox_row(direct_url: str, chat: Any) -> Tuple[str, Any]:
+    with transaction(direct_url) as session:
+        [row] = session.execute(select(InboxMessage).where(InboxMessage.sender_id == f"telegram:{chat.id}")).scalars()
+        return row.status, row.text
+
+
 def telegram_texts(stack: Stack, chat: Any) -> List[str]:
     return [str(call.params.get("text") or "") for call in stack.telegram.calls_to("sendMessage", chat_id=chat.id)]
 
@@ -205,9 +211,8 @@ def test_redis_outage_refuses_turns_politely_and_keeps_the_message(faulty) -> No
         assert telegram_test.send(stack.on_replica(1), telegram_test.text_update(chat, "gaji ssw brp?"))[0] == 200
         assert wait_until(lambda: len(telegram_texts(stack, chat)) >= 1, timeout=60)
         assert "coba kirim lagi" in telegram_texts(stack, chat)[0]
-        with transaction(direct_url) as session:
-            [row] = session.execute(select(InboxMessage).where(InboxMessage.sender_id == f"telegram:{chat.id}")).scalars()
-            assert row.status == "failed" and row.text == "gaji ssw brp?"
+        # The outcome is recorded just after the reply is sent.
+        assert wait_until(lambda: inbox_row(direct_url, chat) == ("failed", "gaji ssw brp?"), timeout=20)
     finally:
         redis.restore()
     assert wait_until(lambda: say(stack, 1, sender, "magang ke jepang brp thn?")[0] == 200, timeout=30, step=1)
@@ -231,9 +236,7 @@ def test_a_replica_killed_mid_turn_leaves_the_message_to_the_other(faulty) -> No
     time.sleep(3)
     texts = telegram_texts(stack, chat)
     assert len(texts) == 1 and NO_REPLY not in texts[0], texts
-    with transaction(direct_url) as session:
-        [row] = session.execute(select(InboxMessage).where(InboxMessage.sender_id == f"telegram:{chat.id}")).scalars()
-        assert row.status == "done"
+    assert wait_until(lambda: inbox_row(direct_url, chat)[0] == "done", timeout=20)
     # make run brings the killed replica back.
     wait_up(f"{stack.rasa_urls[0]}/model/parse?token={RASA_API_TOKEN}")
 

@@ -420,6 +420,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--channels", default="rest,telegram,whatsapp")
     options = parser.parse_args(argv)
     options.channels = [name for name in options.channels.split(",") if name]
+    if "rest" not in options.channels:
+        parser.error("the targets are measured on the REST channel: keep rest in --channels")
     unknown = [name for name in options.channels if name not in CHANNELS]
     if unknown:
         parser.error(f"unknown channel(s): {', '.join(unknown)}")
@@ -431,15 +433,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print_table(results, options.channels)
-    missed = False
     for result in results:
         print(f"\nTargets with {result['replicas']} replica(s):")
         for line in check_targets(result):
             print("  " + line)
-            missed = missed or line.startswith("MISSED")
     print(f"\nWritten to {out / 'bench.json'}")
-    return 1 if missed and len(results) and all(
-        any(line.startswith("MISSED") for line in check_targets(result)) for result in results) else 0
+    # The deployment is judged: the largest replica count run (the others show the scaling).
+    return 1 if any(line.startswith("MISSED") for line in check_targets(results[-1])) else 0
 
 
 if __name__ == "__main__":

@@ -182,3 +182,20 @@ def test_two_notifier_processes_send_each_alert_once(database_url: str, tmp_path
 def all_sent(url: str) -> bool:
     with transaction(url) as session:
         return all(status == "sent" for status in session.execute(select(StaffAlert.status)).scalars())
+
+
+def test_a_report_with_several_open_notices_is_claimed_whole_by_one_notifier(database_url: str) -> None:
+    with transaction(database_url) as session:
+        report, _ = save_report(session, draft(), "medium", [], "telegram", "7999", "id")
+        for body in ("Pesan pertama dari petugas.", "Pesan kedua dari petugas."):
+            add_staff_message(session, report, "reviewer1", body)
+        session.execute(update(StaffMessage).values(notice_status="pending", notice_next_at=None))
+    now = utcnow()
+
+    def claimer() -> List[int]:
+        with transaction(database_url) as session:
+            return claim_due_notices(session, now, new_claim_token())
+
+    claimed = sorted(at_once([claimer, claimer]), key=len)
+    # One notice covers both messages: one notifier holds both, the other none (never one each).
+    assert [len(ids) for ids in claimed] == [0, 2], claimed
