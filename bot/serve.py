@@ -79,8 +79,13 @@ def endpoints_yaml(settings: Settings) -> str:
     }
     if settings.redis_url:
         redis = make_url(settings.redis_url)
-        endpoints["lock_store"] = {"type": "redis", "url": redis.host or "localhost", "port": redis.port or 6379,
-                                   "db": int(redis.database or 0), **({"password": redis.password} if redis.password else {})}
+        # Atomic locks in Redis (bot/storage/lock_store.py: Rasa's own ticket locks can let two
+        # replicas run one conversation's turns at once).
+        endpoints["lock_store"] = {"type": "bot.storage.lock_store.AtomicRedisLockStore",
+                                   "url": redis.host or "localhost", "port": redis.port or 6379,
+                                   "db": int(redis.database or 0),
+                                   **({"password": redis.password} if redis.password else {}),
+                                   **({"use_ssl": True} if redis.drivername == "rediss" else {})}
     return yaml.safe_dump(endpoints, sort_keys=False)
 
 

@@ -13,6 +13,7 @@ one would receive the events before redaction.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -31,6 +32,12 @@ from bot.settings import get_settings
 from bot.storage.db import use_write_ahead_log
 
 logger = logging.getLogger(__name__)
+
+# Set on a tracker this store loaded or saved: how many of its events are stored.
+STORED_ATTRIBUTE = "_pandu_events_stored"
+# ... and the redaction context after them (bot/redaction.py ConversationContext: loop, requested slot).
+CONTEXT_ATTRIBUTE = "_pandu_redaction_context"
+
 
 def sealing_key(secret: str) -> bytes:
     """The slot-sealing key: derived from ACTION_SERVER_TOKEN, which every Rasa replica shares.
@@ -74,37 +81,75 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self.engine = create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sessionmaker(bind=self.engine)
 
+    # The database work runs in a worker thread: Rasa calls the store on its event loop, and a
+    # commit waiting on PostgreSQL's disk flush there stalled every other user's turn meanwhile
+    # (issue 11's profile). One conversation's turns are still one at a time (the lock store).
+
     async def save(self, tracker: DialogueStateTracker) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._save, tracker)
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self._load, sender_id, fetch_events_from_all_sessions)
+
+    def _save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
-            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
-            new_events = list(tracker.events)[stored:]
+            # How many of the tracker's events are stored already: known when this store loaded
+            # it (the usual case: no count query), counted otherwise (a new conversation).
+            stored = getattr(tracker, STORED_ATTRIBUTE, None)
+            if stored is None:
+                stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            events = list(tracker.events)
+            new_events = events[stored:]
             if ran_erasure(new_events):
                 deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete(
                     synchronize_session=False)
                 session.commit()
+                setattr(tracker, STORED_ATTRIBUTE, None)
                 logger.info("tracker store: a conversation was erased at its user's request (%d events)", deleted)
                 return
-            # The context (is a PIN expected?) comes from the events already stored in this session.
+            # The context (is a PIN expected?) comes from the events already stored in this session:
+            # remembered on the tracker when this store loaded or saved it, else followed again.
             context = ConversationContext()
-            for earlier in list(tracker.events)[:stored]:
-                context.follow(earlier.as_dict())
+            remembered = getattr(tracker, CONTEXT_ATTRIBUTE, None)
+            if remembered is not None and getattr(tracker, STORED_ATTRIBUTE, None) == stored:
+                context.active_loop, context.requested_slot = remembered
+            else:
+                for earlier in events[:stored]:
+                    context.follow(earlier.as_dict())
             dicts = redact_events([event.as_dict() for event in new_events], context)
+            rows = []
             for event, data in zip(new_events, dicts):
                 data = seal_slots(data, self._key)
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
-                ))
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:
+                # One INSERT with many rows, in order (the ids keep the events' order).
+                session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
+            setattr(tracker, STORED_ATTRIBUTE, len(events))
+            setattr(tracker, CONTEXT_ATTRIBUTE, (context.active_loop, context.requested_slot))
 
-    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+    def _load(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
-            events = [unseal_slots(json.loads(row.data), self._key) for row in rows]
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+            # Only the JSON column: building an ORM object per event row cost more than the JSON.
+            rows = query.with_entities(self.SQLEvent.data).all()
+            events = [unseal_slots(json.loads(data), self._key) for (data,) in rows]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if not fetch_events_from_all_sessions:
+                # Exactly the stored events of the latest session: what save() would count.
+                setattr(tracker, STORED_ATTRIBUTE, len(events))
+                context = ConversationContext()
+                for event in events:
+                    context.follow(event)
+                setattr(tracker, CONTEXT_ATTRIBUTE, (context.active_loop, context.requested_slot))
+            return tracker
         return None

@@ -110,8 +110,11 @@ def progress(label: str, tally: Tally, started: float, stop: threading.Event) ->
               f"{len(tally.latencies) / elapsed:5.1f}/s, {sum(tally.errors.values())} errors", flush=True)
 
 
-def drive(label: str, concurrency: int, duration: float, user: Callable[[int, Tally, float], None]) -> Dict[str, float]:
-    """Run ``concurrency`` users until ``duration`` seconds have passed; their figures."""
+def drive(label: str, concurrency: int, duration: float, user: Callable[[int, Tally, float], None],
+          root_pid: int = 0) -> Dict[str, object]:
+    """Run ``concurrency`` users until ``duration`` seconds have passed; their figures (with the
+    CPU each process spent per message when ``root_pid`` names `make run`)."""
+    cpu_before = process_cpu(root_pid) if root_pid else {}
     tally = Tally()
     stop = threading.Event()
     started = time.monotonic()
@@ -125,7 +128,10 @@ def drive(label: str, concurrency: int, duration: float, user: Callable[[int, Ta
         thread.join(timeout=duration + 2 * TURN_TIMEOUT)
     elapsed = time.monotonic() - started
     stop.set()
-    return figures(tally, elapsed)
+    result: Dict[str, object] = dict(figures(tally, elapsed))
+    if root_pid:
+        result["cpu_ms_per_message"] = cpu_per_message(cpu_before, process_cpu(root_pid), len(tally.latencies))
+    return result
 
 
 # --- the three ways in --------------------------------------------------------------------------
@@ -156,6 +162,10 @@ class Conversation:
 
     def say(self, text: str) -> List[str]:
         raise NotImplementedError
+
+    def wait_for(self, needle: str, timeout: float = 15.0) -> str:
+        """A reply containing ``needle`` that arrived after the turn was judged over ("" if none)."""
+        return ""
 
 
 class RestConversation(Conversation):
@@ -213,6 +223,16 @@ class WebhookConversation(Conversation):
             if len(self.received()) != count:
                 count, quiet_since = len(self.received()), time.monotonic()
         return self.received()[before:]
+
+    def wait_for(self, needle: str, timeout: float = 15.0) -> str:
+        # Under load a turn's last message can come after the quiet gap that ended the turn.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for text in reversed(self.received()):
+                if needle in text:
+                    return text
+            time.sleep(0.05)
+        return ""
 
 
 def is_button(text: str) -> bool:
@@ -301,6 +321,8 @@ def simulated_user(stack: Stack, channel: str, answers: List[str]) -> Callable[[
                 replies = conversation.say(text)
             if kind == 3:
                 confirmation = "\n".join(replies)
+                if "Kode laporan:" not in confirmation:
+                    confirmation = conversation.wait_for("Kode laporan:")
                 code, pin = CODE.search(confirmation), PIN.search(confirmation)
                 if not (code and pin):
                     tally.error("no case code")
@@ -326,11 +348,41 @@ def parse_user(stack: Stack, texts: List[str]) -> Callable[[int, Tally, float], 
     return user
 
 
-# --- memory -------------------------------------------------------------------------------------
+# --- CPU and memory -----------------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_memory(root_pid: int) -> Dict[str, float]:
-    """Resident memory (MB) of every process under ``root_pid``, named by what it runs."""
+def process_cpu(root_pid: int) -> Dict[str, float]:
+    """CPU seconds used so far by each of our processes (by name), and by PostgreSQL and Redis."""
+    names = process_names(root_pid)
+    used: Dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        name = names.get(pid) or ("postgresql" if command.startswith("postgres") else
+                                  "redis" if command.startswith("redis-server") else "")
+        if name:
+            used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return used
+
+
+def cpu_per_message(before: Dict[str, float], after: Dict[str, float], messages: int) -> Dict[str, float]:
+    """Milliseconds of CPU per message, per process: the cost of a turn, steadier than latency on
+    a machine shared with other work."""
+    return {name: round(1000 * (after.get(name, 0.0) - before.get(name, 0.0)) / max(1, messages), 1)
+            for name in sorted(after) if after.get(name, 0.0) - before.get(name, 0.0) > 0.05}
+
+
+
+def process_names(root_pid: int) -> Dict[int, str]:
+    """pid -> what it runs, for every process under ``root_pid`` (`make run` and its children)."""
     children: Dict[int, List[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -339,23 +391,33 @@ def process_memory(root_pid: int) -> Dict[str, float]:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry.name))
-    memory: Dict[str, float] = {}
+    names: Dict[int, str] = {}
     pending = [root_pid]
     while pending:
         pid = pending.pop()
         pending += children.get(pid, [])
         try:
-            command = (Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace"))
-            rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                       if line.startswith("VmRSS:"))
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
             environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except (OSError, StopIteration):
+        except OSError:
             continue
         port = next((item.split(b"=", 1)[1].decode() for item in environment if item.startswith(b"RASA_PORT=")), "")
-        name = ("rasa :" + port if "bot.rasa_server" in command else "actions" if "bot.action_server" in command
-                else "console" if "console" in command else "notifier" if "bot.alerts.notifier" in command
-                else "retention" if "maintenance" in command else "make run (supervisor)" if "bot.serve" in command
-                else command.split(" ")[0].rsplit("/", 1)[-1])
+        names[pid] = ("rasa :" + port if "bot.rasa_server" in command else "actions" if "bot.action_server" in command
+                      else "console" if "console" in command else "notifier" if "bot.alerts.notifier" in command
+                      else "retention" if "maintenance" in command else "make run (supervisor)" if "bot.serve" in command
+                      else command.split(" ")[0].rsplit("/", 1)[-1])
+    return names
+
+
+def process_memory(root_pid: int) -> Dict[str, float]:
+    """Resident memory (MB) of every process under ``root_pid``, by name."""
+    memory: Dict[str, float] = {}
+    for pid, name in process_names(root_pid).items():
+        try:
+            rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                       if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            continue
         memory[name] = round(memory.get(name, 0.0) + rss / 1024, 1)
     return memory
 
@@ -374,11 +436,12 @@ def bench_replicas(replicas: int, options: argparse.Namespace) -> Dict[str, obje
         result: Dict[str, object] = {"replicas": replicas, "concurrency": options.concurrency,
                                      "duration_s": options.duration}
         print(f"  bare NLU parse, {options.concurrency} at once, {options.parse_duration:.0f} s", flush=True)
-        result["parse"] = drive("parse", options.concurrency, options.parse_duration, parse_user(stack, texts))
+        result["parse"] = drive("parse", options.concurrency, options.parse_duration, parse_user(stack, texts),
+                                stack.serve_pid)
         for channel in options.channels:
             print(f"  {channel}: {options.concurrency} simulated users, {options.duration:.0f} s", flush=True)
             result[channel] = drive(channel, options.concurrency, options.duration,
-                                    simulated_user(stack, channel, answers))
+                                    simulated_user(stack, channel, answers), stack.serve_pid)
         result["memory_mb"] = process_memory(stack.serve_pid)
         parse_p50 = result["parse"]["p50_ms"]  # type: ignore[index]
         rest = result.get("rest")
@@ -394,6 +457,8 @@ def print_table(results: List[Dict[str, object]], channels: Sequence[str]) -> No
             row = result[path]  # type: ignore[index]
             print(f"{result['replicas']:>8} {path:10} {row['messages']:>6} {row['messages_per_s']:>6} {row['p50_ms']:>7} "
                   f"{row['p95_ms']:>7} {row['p99_ms']:>7} {row['errors']:>6}")
+            cpu = row.get("cpu_ms_per_message") or {}  # type: ignore[union-attr]
+            print(f"{'':>8} {'':10} CPU ms per message: " + ", ".join(f"{name} {ms}" for name, ms in cpu.items()))
         memory = result["memory_mb"]
         print(f"{'':>8} memory MB: " + ", ".join(f"{name} {mb:.0f}" for name, mb in sorted(memory.items())))  # type: ignore[union-attr]
 
