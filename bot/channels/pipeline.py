@@ -27,7 +27,8 @@ from bot.replies import BotMessage, cached_ui_text
 from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.storage.db import in_thread, transaction
-from bot.storage.inbox import accept_message, claim_pending, finish_message, forget_old_messages, take_message
+from bot.storage.inbox import (accept_message, claim_pending, earlier_in_progress, finish_message,
+                               forget_old_messages, take_message)
 from bot.storage.leases import new_claim_token
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,28 @@ def _take(inbox_id: int, token: str) -> bool:
 def _finish(inbox_id: int, status: str, error: Optional[str], token: Optional[str] = None) -> None:
     with transaction() as session:
         finish_message(session, inbox_id, status, error, token)
+
+
+def _earlier_in_progress(channel: str, sender_id: str, inbox_id: int) -> bool:
+    with transaction() as session:
+        return earlier_in_progress(session, channel, sender_id, inbox_id)
+
+
+# Waiting for a user's earlier message on another replica: quick looks first, then every 100 ms.
+FIRST_ORDER_WAIT_SECONDS = 0.02
+MAX_ORDER_WAIT_SECONDS = 0.1
+
+
+async def wait_for_earlier(channel: str, sender_id: str, inbox_id: int) -> None:
+    """Hold a message while the same user's earlier one is answered elsewhere (at most one lease)."""
+    deadline = asyncio.get_running_loop().time() + get_settings().inbox_lease_seconds
+    wait = FIRST_ORDER_WAIT_SECONDS
+    while await in_thread(_earlier_in_progress, channel, sender_id, inbox_id):
+        if asyncio.get_running_loop().time() > deadline:
+            logger.warning("%s: inbox #%d answered before an earlier message still in progress", channel, inbox_id)
+            return
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, MAX_ORDER_WAIT_SECONDS)
 
 
 async def keep_lease(inbox_id: int, token: str) -> None:
@@ -178,6 +201,10 @@ class ChannelPipeline:
             return
         renewing = asyncio.ensure_future(keep_lease(inbox_id, token))
         try:
+            try:
+                await wait_for_earlier(self.channel, item.sender_id, inbox_id)
+            except Exception as error:  # noqa: BLE001 - order is best effort; the answer is not
+                logger.warning("%s: order of inbox #%d not checked (%s)", self.channel, inbox_id, type(error).__name__)
             await self._run_turn(inbox_id, token, item, on_new_message)
         finally:
             renewing.cancel()

@@ -93,6 +93,22 @@ def take_message(session: Session, inbox_id: int, token: str, lease: dt.timedelt
     return (result.rowcount or 0) == 1
 
 
+def earlier_in_progress(session: Session, channel: str, sender_id: str, inbox_id: int,
+                        now: Optional[dt.datetime] = None) -> bool:
+    """Whether an earlier message of the same user is being answered right now (pending, under a
+    live lease): on another replica, a later message waits for it, so one user's messages are
+    answered in the order they arrived whichever replica took them. Earlier messages nobody holds
+    (their replica died) are not waited for: the replay answers them."""
+    now = now or utcnow()
+    return session.execute(
+        select(InboxMessage.id).where(
+            InboxMessage.channel == channel, InboxMessage.sender_id == sender_id,
+            InboxMessage.status == "pending", InboxMessage.id < inbox_id,
+            InboxMessage.lease_until.is_not(None), InboxMessage.lease_until >= now,
+        ).limit(1)
+    ).first() is not None
+
+
 def claim_pending(session: Session, channel: str, token: str, lease: dt.timedelta, limit: int = 200,
                   now: Optional[dt.datetime] = None) -> List[PendingMessage]:
     """Claim pending messages nobody holds (their replica stopped mid-way, or never took them),

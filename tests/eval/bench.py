@@ -72,6 +72,7 @@ STATUS_OPENING = "cek status laporan"
 class Tally:
     latencies: List[float] = field(default_factory=list)
     errors: Dict[str, int] = field(default_factory=dict)
+    examples: List[Dict[str, object]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, seconds: float) -> None:
@@ -81,6 +82,12 @@ class Tally:
     def error(self, kind: str) -> None:
         with self.lock:
             self.errors[kind] = self.errors.get(kind, 0) + 1
+
+    def example(self, kind: str, lines: List[str]) -> None:
+        """Keep the first few simulated conversations that went wrong (bench data only)."""
+        with self.lock:
+            if len(self.examples) < 3:
+                self.examples.append({"kind": kind, "last_messages": lines[-6:]})
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -129,6 +136,8 @@ def drive(label: str, concurrency: int, duration: float, user: Callable[[int, Ta
     elapsed = time.monotonic() - started
     stop.set()
     result: Dict[str, object] = dict(figures(tally, elapsed))
+    if tally.examples:
+        result["error_examples"] = tally.examples
     if root_pid:
         result["cpu_ms_per_message"] = cpu_per_message(cpu_before, process_cpu(root_pid), len(tally.latencies))
     return result
@@ -166,6 +175,10 @@ class Conversation:
     def wait_for(self, needle: str, timeout: float = 15.0) -> str:
         """A reply containing ``needle`` that arrived after the turn was judged over ("" if none)."""
         return ""
+
+    def transcript(self) -> List[str]:
+        """What the simulated user saw, for an error report."""
+        return []
 
 
 class RestConversation(Conversation):
@@ -223,6 +236,9 @@ class WebhookConversation(Conversation):
             if len(self.received()) != count:
                 count, quiet_since = len(self.received()), time.monotonic()
         return self.received()[before:]
+
+    def transcript(self) -> List[str]:
+        return [text[:160] for text in self.received()]
 
     def wait_for(self, needle: str, timeout: float = 15.0) -> str:
         # Under load a turn's last message can come after the quiet gap that ended the turn.
@@ -326,6 +342,7 @@ def simulated_user(stack: Stack, channel: str, answers: List[str]) -> Callable[[
                 code, pin = CODE.search(confirmation), PIN.search(confirmation)
                 if not (code and pin):
                     tally.error("no case code")
+                    tally.example("no case code", conversation.transcript())
                     continue
                 for text in (STATUS_OPENING, code.group(1), pin.group(1)):
                     conversation.say(text)

@@ -199,3 +199,26 @@ def test_a_report_with_several_open_notices_is_claimed_whole_by_one_notifier(dat
     claimed = sorted(at_once([claimer, claimer]), key=len)
     # One notice covers both messages: one notifier holds both, the other none (never one each).
     assert [len(ids) for ids in claimed] == [0, 2], claimed
+
+
+def test_a_later_message_waits_only_for_an_earlier_one_in_progress(database_url: str) -> None:
+    from bot.storage.inbox import earlier_in_progress
+
+    sender = "telegram:55507777"
+    with transaction(database_url) as session:
+        first = accept_message(session, "telegram", "u:10", sender, "halo", new_claim_token(), LEASE)
+        second = accept_message(session, "telegram", "u:11", sender, "mau tanya", new_claim_token(), LEASE)
+        other = accept_message(session, "telegram", "u:12", "telegram:55508888", "halo", new_claim_token(), LEASE)
+    with transaction(database_url) as session:
+        assert earlier_in_progress(session, "telegram", sender, second)  # the first is being answered
+        assert not earlier_in_progress(session, "telegram", sender, first)
+        assert not earlier_in_progress(session, "telegram", "telegram:55508888", other)  # other users: no wait
+    with transaction(database_url) as session:
+        finish_message(session, first, "done")
+    with transaction(database_url) as session:
+        assert not earlier_in_progress(session, "telegram", sender, second)
+        third = accept_message(session, "telegram", "u:13", sender, "lagi", new_claim_token(), LEASE)
+    # An earlier message nobody holds any more (its replica died) is not waited for.
+    later = utcnow() + LEASE + dt.timedelta(seconds=1)
+    with transaction(database_url) as session:
+        assert not earlier_in_progress(session, "telegram", sender, third, now=later)
