@@ -37,16 +37,11 @@ def ensure_tracker_tables(url: str) -> None:
     """Create Rasa's ``events`` table once, under the start-up lock: replicas starting together
     would each try to create it (one fails with a duplicate-table error Rasa only logs)."""
     from rasa.core.tracker_store import SQLTrackerStore
-    from sqlalchemy import create_engine
 
-    from bot.storage.db import startup_lock
+    from bot.storage.db import engine_for, startup_lock
 
     with startup_lock(url):
-        engine = create_engine(url, future=True)
-        try:
-            SQLTrackerStore.Base.metadata.create_all(engine)
-        finally:
-            engine.dispose()
+        SQLTrackerStore.Base.metadata.create_all(engine_for(url))
 
 
 def main(argv: List[str]) -> int:

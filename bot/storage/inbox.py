@@ -104,7 +104,7 @@ def earlier_in_progress(session: Session, channel: str, sender_id: str, inbox_id
         select(InboxMessage.id).where(
             InboxMessage.channel == channel, InboxMessage.sender_id == sender_id,
             InboxMessage.status == "pending", InboxMessage.id < inbox_id,
-            InboxMessage.lease_until.is_not(None), InboxMessage.lease_until >= now,
+            ~is_free(InboxMessage.lease_until, now),
         ).limit(1)
     ).first() is not None
 

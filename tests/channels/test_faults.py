@@ -12,7 +12,6 @@ import signal
 import threading
 import time
 import urllib.parse
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
@@ -24,7 +23,7 @@ from tests.channels import test_telegram_channel as telegram_test
 from tests.channels.conftest import REDIS_URL, RASA_API_TOKEN, Stack, running_stack
 from tests.conversation.test_recruitment_conversations import ANSWERS
 from tests.databases import postgres_or_missing
-from tests.eval.bench import post_json
+from tests.eval.bench import post_json, process_names
 from tests.servers import wait_until
 from tests.standins.tcp_proxy import TcpProxy, address
 
@@ -76,40 +75,12 @@ def answer_until(stack: Stack, sender: str, stop_at: str, turn: int = 0) -> int:
     raise AssertionError(f"the form never asked {stop_at}")
 
 
-def children(root: int) -> Dict[int, str]:
-    """pid -> command line of every process under ``root``."""
-    found: Dict[int, str] = {}
-    parents: Dict[int, List[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents.setdefault(int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    pending = list(parents.get(root, []))
-    while pending:
-        pid = pending.pop()
-        pending += parents.get(pid, [])
-        try:
-            found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-    return found
-
-
-def pid_of(stack: Stack, needle: str, port: str = "") -> int:
-    for pid, command in children(stack.serve_pid).items():
-        if needle in command and (not port or _port_of(pid) == port):
+def pid_of(stack: Stack, name: str) -> int:
+    """The pid of one of `make run`'s processes, by the bench's names ("actions", "rasa :PORT")."""
+    for pid, running in process_names(stack.serve_pid).items():
+        if running == name:
             return pid
-    raise AssertionError(f"no process runs {needle}")
-
-
-def _port_of(pid: int) -> str:
-    try:
-        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    except OSError:
-        return ""
-    return next((item.split(b"=", 1)[1].decode() for item in environment if item.startswith(b"RASA_PORT=")), "")
+    raise AssertionError(f"no process runs {name}")
 
 
 def wait_up(url: str, timeout: float = 240) -> None:
@@ -146,13 +117,14 @@ def test_action_server_killed_mid_form_asks_to_resend_and_the_form_goes_on(fault
     sender = f"fault-actions-{os.getpid()}"
     assert say(stack, 0, sender, "mau lapor calo")[0] == 200
     turn = answer_until(stack, sender, "report_recruiter_kind")
-    old = pid_of(stack, "bot.action_server")
+    old = pid_of(stack, "actions")
     os.kill(old, signal.SIGKILL)
     # The next answer lands while the action server is down: a reply, not silence.
     status, replies = say(stack, turn, sender, ANSWERS["report_recruiter_kind"])
     assert status == 200 and NO_REPLY in text_of(replies), replies
     # make run starts it again (the rest kept serving) ...
-    assert wait_until(lambda: any("bot.action_server" in c and p != old for p, c in children(stack.serve_pid).items()),
+    assert wait_until(lambda: any(name == "actions" and pid != old
+                                  for pid, name in process_names(stack.serve_pid).items()),
                       timeout=30)
     assert "actions exited" in stack.log() and "starting it again" in stack.log()
     time.sleep(3)  # its port opens a moment after the process starts
@@ -221,9 +193,9 @@ def test_redis_outage_refuses_turns_politely_and_keeps_the_message(faulty) -> No
 def test_a_replica_killed_mid_turn_leaves_the_message_to_the_other(faulty) -> None:
     stack, _, _, direct_url = faulty
     chat = telegram_test.new_chat()
-    actions = pid_of(stack, "bot.action_server")
+    actions = pid_of(stack, "actions")
     first_port = urllib.parse.urlparse(stack.rasa_urls[0]).port
-    replica = pid_of(stack, "bot.rasa_server", str(first_port))
+    replica = pid_of(stack, f"rasa :{first_port}")
     os.kill(actions, signal.SIGSTOP)  # the turn on replica 1 waits on its action...
     try:
         assert telegram_test.send(stack, telegram_test.text_update(chat, "lpk resmi cek dimana?"))[0] == 200
