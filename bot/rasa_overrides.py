@@ -25,12 +25,25 @@ ignores everything they said, and what they say is lost when the process stops (
 also quotes the database error, which can carry message text). Here a failing tracker store fails
 the turn instead: the channel tells the user to send the message again (REST: 503; Telegram and
 WhatsApp: the inbox keeps the message), and the stored conversation is untouched.
+
+**Actions in the process** (the default, bot/in_process_actions.py): ``RemoteAction.run`` hands
+the action call to rasa_sdk's executor in this process instead of posting it to the action
+server. The call is the one Rasa would send, with the domain's dictionary made once per loaded
+domain instead of on every call (actions only read it); the answer goes through the same
+utterances and event deserialisation (not the JSON-schema check meant for a remote server). A failing action is logged by name and error
+class only (its message can quote what the user wrote) and fails as a failed HTTP call would.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
-from typing import Any, Dict, Optional, Text
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Text, Tuple
+
+if TYPE_CHECKING:
+    from bot.in_process_actions import InProcessActions
+
+logger = logging.getLogger("bot.actions")
 
 _applied = False
 
@@ -100,10 +113,55 @@ def _fail_turns_when_the_tracker_store_fails() -> None:
     FailSafeTrackerStore.save = save  # type: ignore[method-assign]
 
 
-def apply() -> None:
+def _run_actions_in_process(runner: "InProcessActions") -> None:
+    import rasa
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.shared.core import events
+    from rasa.shared.core.trackers import EventVerbosity
+    from rasa.shared.exceptions import RasaException
+    from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
+    from rasa_sdk.interfaces import ActionNotFoundException
+
+    # The loaded domain and its dictionary (Domain.as_dict walks every intent, slot and response).
+    last_domain: List[Tuple[Any, Dict[str, Any]]] = []
+
+    def domain_dict(domain: Any) -> Dict[str, Any]:
+        if not last_domain or last_domain[0][0] is not domain:
+            last_domain[:] = [(domain, domain.as_dict())]
+        return last_domain[0][1]
+
+    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+        name = self.name()
+        call = {"next_action": name, "sender_id": tracker.sender_id,
+                "tracker": tracker.current_state(EventVerbosity.ALL), "version": rasa.__version__,
+                "domain": domain_dict(domain)}
+        try:
+            result = await runner.run(call)
+        except SdkRejection as rejection:
+            # A form validator rejected the input: Rasa lets the policies choose again.
+            raise ActionExecutionRejection(rejection.action_name, rejection.message) from None
+        except ActionNotFoundException:
+            logger.error("actions: no action named %s", name)
+            raise RasaException(f"Failed to execute custom action '{name}'") from None
+        except Exception as error:  # noqa: BLE001 - logged without its message (it can quote the user)
+            logger.error("actions: %s failed: %s", name, error.__class__.__name__)
+            raise RasaException(f"Failed to execute custom action '{name}'") from None
+        # No JSON-schema check of the answer (a sixth of this path's CPU): it guards against an
+        # action server speaking another protocol; here rasa_sdk's executor built the answer and
+        # checked its events itself, and Rasa's deserialisation still refuses malformed events.
+        bot_messages = await self._utter_responses(result.get("responses", []), output_channel, nlg, tracker)
+        return list(bot_messages) + events.deserialise_events(result.get("events", []))
+
+    RemoteAction.run = run  # type: ignore[method-assign]
+
+
+def apply(in_process_actions: Optional["InProcessActions"] = None) -> None:
+    """Apply every change; with ``in_process_actions``, custom actions run through it."""
     global _applied
     if _applied:
         return
+    if in_process_actions is not None:
+        _run_actions_in_process(in_process_actions)
     _keep_sessions_open()
     _remember_event_types()
     _fail_turns_when_the_tracker_store_fails()

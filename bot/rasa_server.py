@@ -55,7 +55,12 @@ def main(argv: List[str]) -> int:
     install_conversation_id_masking()
     from bot.rasa_overrides import apply as apply_overrides
 
-    apply_overrides()
+    if settings.actions_in_process:
+        from bot.in_process_actions import InProcessActions
+
+        apply_overrides(InProcessActions())
+    else:
+        apply_overrides()
     try:
         ensure_tracker_tables(settings.tracker_store_url)
     except Exception as error:  # noqa: BLE001 - Rasa creates the table (or the database) itself then

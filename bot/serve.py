@@ -72,11 +72,10 @@ def endpoints_yaml(settings: Settings) -> str:
     if tracker.query:
         # e.g. sslmode=require: dropping it would let Rasa talk to PostgreSQL without TLS.
         store["query"] = dict(tracker.query)
-    endpoints: Dict[str, object] = {
-        "action_endpoint": {"url": action_server_url(settings),
-                            "headers": {TOKEN_HEADER: settings.action_server_token}},
-        "tracker_store": store,
-    }
+    endpoints: Dict[str, object] = {"tracker_store": store}
+    if not settings.actions_in_process:
+        endpoints["action_endpoint"] = {"url": action_server_url(settings),
+                                        "headers": {TOKEN_HEADER: settings.action_server_token}}
     if settings.redis_url:
         redis = make_url(settings.redis_url)
         # Atomic locks in Redis (bot/storage/lock_store.py: Rasa's own ticket locks can let two
@@ -123,7 +122,11 @@ def services(settings: Settings) -> List[Service]:
     # No secret on any command line (every local user can read argv in `ps`): the children read
     # them from the environment and from the endpoints file.
     replicas = rasa_ports(settings)
-    selected: List[Service] = [Service("actions", [python, "-m", "bot.action_server"])]
+    # Actions run inside each Rasa server unless ACTIONS_IN_PROCESS=false (bot/in_process_actions.py);
+    # with ACTION_SERVER_URL they run elsewhere (another container).
+    selected: List[Service] = []
+    if not settings.actions_in_process and not settings.action_server_url:
+        selected.append(Service("actions", [python, "-m", "bot.action_server"]))
     for index, port in enumerate(replicas, start=1):
         selected.append(Service("rasa" if len(replicas) == 1 else f"rasa-{index}",
                                 [python, "-m", "bot.rasa_server", str(settings.var_dir / "endpoints.yml")],
@@ -145,7 +148,9 @@ SINGLE_SERVICES = ("rasa", "actions", "console", "alerts", "retention")
 
 
 def single_service(settings: Settings, name: str) -> Service:
-    for service in services(settings) + [Service("alerts", [sys.executable, "-m", "bot.alerts.notifier"])]:
+    always = [Service("actions", [sys.executable, "-m", "bot.action_server"]),
+              Service("alerts", [sys.executable, "-m", "bot.alerts.notifier"])]
+    for service in services(settings) + always:
         if service.name == name or (name == "rasa" and service.name.startswith("rasa")):
             return Service(name, service.command)
     raise ValueError(f"unknown service {name!r}")
@@ -303,7 +308,8 @@ def run_single(name: str) -> int:
         logger.error("the notifier has nothing to send: set TELEGRAM_BOT_TOKEN and STAFF_TELEGRAM_CHAT_ID "
                      "(staff alerts) or a chat platform (reporter notices), or run no notifier")
         return 2
-    needs = {"rasa": ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN"), "actions": ("ACTION_SERVER_TOKEN",)}.get(name, ())
+    rasa_needs = ("RASA_API_TOKEN",) if settings.actions_in_process else ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN")
+    needs = {"rasa": rasa_needs, "actions": ("ACTION_SERVER_TOKEN",)}.get(name, ())
     if not prepare(settings, needs=needs):
         return 2
     service = single_service(settings, name)

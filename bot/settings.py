@@ -71,6 +71,9 @@ class Settings:
     # Where Rasa calls the actions; empty: the action server `make run` starts on ACTION_PORT.
     # Containers name another host (http://actions:5055/webhook).
     action_server_url: str = field(default_factory=lambda: _env("ACTION_SERVER_URL", ""))
+    # Custom actions run inside each Rasa server unless this is false (or ACTION_SERVER_URL names
+    # a separate action server): the HTTP round trip cost a third of a turn (bot/in_process_actions.py).
+    actions_in_process_setting: str = field(default_factory=lambda: _env("ACTIONS_IN_PROCESS", "true").lower())
     # A replica holds an inbox message this long while answering it; a message whose lease ran out
     # (its replica died) is answered by another replica at its next look, every INBOX_REPLAY_SECONDS.
     inbox_lease_seconds: int = field(default_factory=lambda: _env_int("INBOX_LEASE_SECONDS", 90))
@@ -246,6 +249,10 @@ class Settings:
             problems.append(f"BIND_HOST={self.bind_host} exposes the action server: set ACTION_SERVER_TOKEN too.")
         return problems
 
+    @property
+    def actions_in_process(self) -> bool:
+        return not self.action_server_url and self.actions_in_process_setting not in ("false", "0", "no", "off")
+
     def scaling_problems(self) -> List[str]:
         """Replica settings `make run` cannot honour (checked at start-up)."""
         problems: List[str] = []
@@ -255,6 +262,8 @@ class Settings:
             # Without a shared lock store two replicas can run one user's turns at the same time and
             # overwrite each other's conversation state.
             problems.append("RASA_REPLICAS above 1 needs REDIS_URL (Rasa's lock store, shared by the replicas).")
+        if self.actions_in_process_setting not in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+            problems.append(f"ACTIONS_IN_PROCESS must be true or false, not {self.actions_in_process_setting[:20]!r}.")
         if self.inbox_lease_seconds < 10:
             problems.append("INBOX_LEASE_SECONDS must be at least 10 (a turn must finish within its lease).")
         return problems
@@ -309,6 +318,36 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_last_settings: List[object] = []
+
+
+def _environment_key() -> tuple:
+    """What the settings are read from: the environment, and the files NAME_FILE points to.
+    os.environ's undecoded mapping (CPython's own) compares in microseconds; decoding every
+    variable would cost more than reading the settings."""
+    raw = getattr(os.environ, "_data", None)
+    environment = dict(raw) if isinstance(raw, dict) else dict(os.environ)
+    suffix = b"_FILE" if isinstance(raw, dict) else "_FILE"
+    files = []
+    for name, value in environment.items():
+        if not name.endswith(suffix):
+            continue
+        path = os.fsdecode(value)
+        try:
+            stat = os.stat(path)
+            files.append((path, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            files.append((path, None, None))
+    return environment, tuple(files)
+
+
 def get_settings() -> Settings:
-    """Read the settings afresh (cheap), so tests can change the environment per test."""
-    return Settings()
+    """The settings of the current environment. Read again whenever the environment (or a secret
+    file it names) changed, so tests can change it per test; otherwise the last reading: actions
+    ask several times per turn, and reading ~80 variables each time was 2% of a turn's CPU."""
+    key = _environment_key()
+    if _last_settings and _last_settings[0] == key:
+        return _last_settings[1]  # type: ignore[return-value]
+    settings = Settings()
+    _last_settings[:] = [key, settings]
+    return settings

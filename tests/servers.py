@@ -133,20 +133,26 @@ class RasaServer:
 
 
 @contextlib.contextmanager
-def rasa_server(model_path: Path, actions: ActionServer, log_dir: Path) -> Iterator[RasaServer]:
+def rasa_server(model_path: Path, actions: Optional[ActionServer], log_dir: Path) -> Iterator[RasaServer]:
     """The real Rasa server as `make run` starts it (python -m bot.rasa_server: the REST channel,
-    the redacting SQL tracker store in a fresh SQLite file, the API behind a fresh token)."""
+    the redacting SQL tracker store in a fresh SQLite file, the API behind a fresh token), with
+    the custom actions inside it (the default) or, given ``actions``, in that action server."""
     port = free_port()
     token = secrets.token_urlsafe(32)
     env = child_environment()
-    env.update({"RASA_PORT": str(port), "RASA_API_TOKEN": token, "ACTION_SERVER_TOKEN": actions.token,
-                "ACTION_PORT": actions.url.rsplit(":", 1)[1].split("/")[0], "BIND_HOST": "127.0.0.1",
-                "TRACKER_STORE_URL": f"sqlite:///{log_dir / 'tracker.db'}", "MODEL_PATH": str(model_path)})
+    env.update({"RASA_PORT": str(port), "RASA_API_TOKEN": token, "BIND_HOST": "127.0.0.1",
+                "TRACKER_STORE_URL": f"sqlite:///{log_dir / 'tracker.db'}", "MODEL_PATH": str(model_path),
+                "ACTIONS_IN_PROCESS": "false" if actions else "true"})
+    env.pop("ACTION_SERVER_URL", None)
+    if actions:
+        env.update({"ACTION_SERVER_TOKEN": actions.token, "ACTION_PORT": actions.url.rsplit(":", 1)[1].split("/")[0]})
     env.update(BENCHMARK_LIMITS)
     endpoints = log_dir / "endpoints.yml"
-    write_endpoints(dataclasses.replace(get_settings(), action_port=int(env["ACTION_PORT"]),
-                                        action_server_token=actions.token, bind_host="127.0.0.1",
-                                        tracker_store_url=env["TRACKER_STORE_URL"], redis_url=""), endpoints)
+    settings = dataclasses.replace(get_settings(), bind_host="127.0.0.1", tracker_store_url=env["TRACKER_STORE_URL"],
+                                   redis_url="", action_server_url="", actions_in_process_setting=env["ACTIONS_IN_PROCESS"])
+    if actions:
+        settings = dataclasses.replace(settings, action_port=int(env["ACTION_PORT"]), action_server_token=actions.token)
+    write_endpoints(settings, endpoints)
     log = (log_dir / "rasa.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "bot.rasa_server", str(endpoints)],
                                cwd=get_settings().project_root, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -162,10 +168,9 @@ def rasa_server(model_path: Path, actions: ActionServer, log_dir: Path) -> Itera
 
 @contextlib.contextmanager
 def assistant(model_path: Path) -> Iterator[RasaServer]:
-    """Both servers, logs in a temporary folder."""
+    """The Rasa server with its actions inside, as `make run` runs it; logs in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="assistant-") as folder:
-        log_dir = Path(folder)
-        with action_server(log_dir) as actions, rasa_server(model_path, actions, log_dir) as server:
+        with rasa_server(model_path, None, Path(folder)) as server:
             yield server
 
 

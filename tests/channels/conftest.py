@@ -156,8 +156,9 @@ def running_stack(replicas: int = 1, extra_env: Optional[Dict[str, str]] = None,
             try:
                 for rasa_url in rasa_urls:
                     wait_until_up(f"{rasa_url}/status?token={RASA_API_TOKEN}", process, timeout=300)
-                # The action server must be up too before the first turn.
-                wait_until_up(f"http://127.0.0.1:{env['ACTION_PORT']}/health", process, timeout=120)
+                if env.get("ACTIONS_IN_PROCESS", "true").lower() in ("false", "0", "no", "off"):
+                    # A separate action server must be up too before the first turn.
+                    wait_until_up(f"http://127.0.0.1:{env['ACTION_PORT']}/health", process, timeout=120)
                 yield Stack(rasa_urls[0], telegram, graph, env["DATABASE_URL"], env, log_path, rasa_urls,
                             process.pid)
             finally:

@@ -28,7 +28,10 @@ from tests.servers import wait_until
 from tests.standins.tcp_proxy import TcpProxy, address
 
 NO_REPLY = "sebentar lagi"  # content/ui.yml no_reply: the user is asked to send it again
-FAULT_ENV = {"INBOX_LEASE_SECONDS": "10", "INBOX_REPLAY_SECONDS": "1"}
+# Actions in the separate action server (as with ACTION_SERVER_URL in a container): one more process
+# that can die, and a way to hold a turn mid-way (SIGSTOP). The default, actions inside each Rasa
+# server, is what the full-restart test below runs.
+FAULT_ENV = {"INBOX_LEASE_SECONDS": "10", "INBOX_REPLAY_SECONDS": "1", "ACTIONS_IN_PROCESS": "false"}
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.error
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -13,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from tests.channels.conftest import ACTION_SERVER_TOKEN, RASA_API_TOKEN, Stack, post
 from tests.channels.test_telegram_channel import _next_question, _wait_for_text, file_report, new_chat, send, text_update
-from tests.servers import listening_addresses
+from tests.servers import action_server, listening_addresses
 
 pytestmark = pytest.mark.conversation
 
@@ -51,18 +52,24 @@ def test_rest_cannot_speak_as_a_telegram_user(stack: Stack) -> None:
 
 
 def test_internal_servers_listen_on_loopback_only(stack: Stack) -> None:
-    for name in ("RASA_PORT", "ACTION_PORT", "CONSOLE_PORT"):
+    for name in ("RASA_PORT", "CONSOLE_PORT"):
         addresses = listening_addresses(int(stack.env[name]))
         assert addresses == {"127.0.0.1"}, (name, addresses)  # and no wildcard or IPv6 any
+    # Actions run inside Rasa by default: no action server port is open at all.
+    assert listening_addresses(int(stack.env["ACTION_PORT"])) == set()
 
 
-def test_the_action_server_refuses_calls_without_its_token(stack: Stack) -> None:
+def test_no_action_server_to_forge_calls_to_and_a_separate_one_refuses_them(stack: Stack, tmp_path: Path) -> None:
     forged = {"next_action": "action_submit_report", "sender_id": "rest:x", "version": "3.6.2", "domain": {},
               "tracker": {"sender_id": "rest:x", "slots": {"report_what_happened": "palsu"}, "events": [],
                           "latest_message": {}, "active_loop": {}, "paused": False, "followup_action": None}}
-    status, body = post(f"http://127.0.0.1:{stack.env['ACTION_PORT']}/webhook", json.dumps(forged).encode(),
-                        {"Content-Type": "application/json"})
-    assert status == 401 and "Kode" not in body and "events" not in body
+    body = json.dumps(forged).encode()
+    with pytest.raises(urllib.error.URLError, match="refused"):
+        post(f"http://127.0.0.1:{stack.env['ACTION_PORT']}/webhook", body, {"Content-Type": "application/json"})
+    # With ACTIONS_IN_PROCESS=false the action server runs, and wants its token.
+    with action_server(tmp_path) as separate:
+        status, answer = post(separate.url, body, {"Content-Type": "application/json"})
+    assert status == 401 and "Kode" not in answer and "events" not in answer
 
 
 def test_no_secret_on_any_command_line_or_in_the_log(stack: Stack) -> None:

@@ -1,4 +1,4 @@
-"""The README's curl example, over real HTTP against the real Rasa server and action server."""
+"""The README's curl example, over real HTTP against the real Rasa server (its actions inside, as under `make run`)."""
 from __future__ import annotations
 
 import json

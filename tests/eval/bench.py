@@ -26,6 +26,7 @@ reports/eval/bench.json.
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import json
 import os
@@ -35,6 +36,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +158,45 @@ def post_json(url: str, payload: object, timeout: float = TURN_TIMEOUT) -> Tuple
         return error.code, None
 
 
+class KeptAliveConnections(threading.local):
+    """One kept-alive HTTP connection per simulated user (thread) and server, as platforms and
+    load balancers keep theirs: a new TCP connection per message would measure connection set-up
+    on both sides, and the load generator's own CPU is taken from the same two cores."""
+
+    def __init__(self) -> None:
+        self.connections: Dict[str, http.client.HTTPConnection] = {}
+
+    def post_json(self, url: str, payload: object, timeout: float = TURN_TIMEOUT) -> Tuple[int, object]:
+        parts = urllib.parse.urlsplit(url)
+        body = json.dumps(payload).encode("utf-8")
+        for attempt in (1, 2):
+            connection = self.connections.get(parts.netloc)
+            if connection is None:
+                connection = self.connections[parts.netloc] = http.client.HTTPConnection(parts.netloc, timeout=timeout)
+            try:
+                connection.request("POST", parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
+                                   headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                data = response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle kept-alive connection: once more on a new one.
+                connection.close()
+                del self.connections[parts.netloc]
+                if attempt == 2:
+                    raise
+                continue
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+                del self.connections[parts.netloc]
+            if response.status != 200:
+                return response.status, None
+            return response.status, json.loads(data.decode("utf-8") or "null")
+        raise AssertionError("unreachable")
+
+
+KEPT_ALIVE = KeptAliveConnections()
+
+
 class Conversation:
     """One simulated user's conversation on one channel; ``say`` returns the reply texts."""
 
@@ -191,8 +232,8 @@ class RestConversation(Conversation):
     def say(self, text: str) -> List[str]:
         started = time.monotonic()
         try:
-            status, replies = post_json(f"{self.replica().rasa_url}/webhooks/rest/webhook",
-                                        {"sender": self.sender, "message": text})
+            status, replies = KEPT_ALIVE.post_json(f"{self.replica().rasa_url}/webhooks/rest/webhook",
+                                                   {"sender": self.sender, "message": text})
         except Exception as error:  # noqa: BLE001 - counted, the user goes on
             self.tally.error(type(error).__name__)
             return []
@@ -356,8 +397,8 @@ def parse_user(stack: Stack, texts: List[str]) -> Callable[[int, Tally, float], 
                 return
             replica = stack.on_replica(position)
             started = time.monotonic()
-            status, _ = post_json(f"{replica.rasa_url}/model/parse?token={RASA_API_TOKEN}",
-                                  {"text": texts[position % len(texts)]})
+            status, _ = KEPT_ALIVE.post_json(f"{replica.rasa_url}/model/parse?token={RASA_API_TOKEN}",
+                                             {"text": texts[position % len(texts)]})
             if status == 200:
                 tally.add(time.monotonic() - started)
             else:
@@ -384,7 +425,9 @@ def process_cpu(root_pid: int) -> Dict[str, float]:
         except OSError:
             continue
         name = names.get(pid) or ("postgresql" if command.startswith("postgres") else
-                                  "redis" if command.startswith("redis-server") else "")
+                                  "redis" if command.startswith("redis-server") else
+                                  # The simulated users share the machine's cores with what they measure.
+                                  "load generator (this bench)" if pid == os.getpid() else "")
         if name:
             used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     return used
@@ -395,7 +438,6 @@ def cpu_per_message(before: Dict[str, float], after: Dict[str, float], messages:
     a machine shared with other work."""
     return {name: round(1000 * (after.get(name, 0.0) - before.get(name, 0.0)) / max(1, messages), 1)
             for name in sorted(after) if after.get(name, 0.0) - before.get(name, 0.0) > 0.05}
-
 
 
 def process_names(root_pid: int) -> Dict[int, str]:
@@ -444,7 +486,8 @@ def process_memory(root_pid: int) -> Dict[str, float]:
 
 def bench_replicas(replicas: int, options: argparse.Namespace) -> Dict[str, object]:
     print(f"\n== {replicas} Rasa replica(s): starting `make run` (python -m bot.serve, PostgreSQL, Redis) ...", flush=True)
-    with running_stack(replicas=replicas, extra_env={"LOG_LEVEL": "WARNING"}) as stack:
+    extra_env = {"LOG_LEVEL": "WARNING", "ACTIONS_IN_PROCESS": "false" if options.actions == "server" else "true"}
+    with running_stack(replicas=replicas, extra_env=extra_env) as stack:
         answers = report_answers(stack)
         texts = [text for script in QUESTIONS + OFFERS for text in script] + answers
         # Warm-up: every replica builds its lazily loaded parts on its first turns.
@@ -500,6 +543,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--parse-duration", type=float, default=15.0)
     parser.add_argument("--replicas", default="1,2")
     parser.add_argument("--channels", default="rest,telegram,whatsapp")
+    parser.add_argument("--actions", choices=("in-process", "server"), default="in-process",
+                        help="where custom actions run: inside each Rasa server (the default) or in the action server")
     options = parser.parse_args(argv)
     options.channels = [name for name in options.channels.split(",") if name]
     if "rest" not in options.channels:
@@ -509,7 +554,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"unknown channel(s): {', '.join(unknown)}")
     counts = [int(count) for count in options.replicas.split(",")]
     print(f"make bench on {os.cpu_count()} cores: {options.concurrency} concurrent conversations, "
-          f"{options.duration:.0f} s per channel, replicas {counts}", flush=True)
+          f"{options.duration:.0f} s per channel, replicas {counts}, actions {options.actions}", flush=True)
     results = [bench_replicas(count, options) for count in counts]
     out = get_settings().project_root / "reports" / "eval"
     out.mkdir(parents=True, exist_ok=True)

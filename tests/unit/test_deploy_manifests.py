@@ -2,14 +2,18 @@
 
 Each rule is a small checker that returns a list of problems (empty: fine). The tests run every
 checker over the real files, and feed each one a deliberately broken manifest to show that it
-catches what it is meant to catch. Only PyYAML and the standard library: no cluster, no Docker.
+catches what it is meant to catch. Only PyYAML, the standard library and bot/settings.py (to run
+the servers' own start-up check on the manifests' settings): no cluster, no Docker.
 """
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import shlex
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,9 +25,12 @@ K8S = DEPLOY / "k8s"
 COMPOSE = DEPLOY / "docker-compose.yml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 APP_ENV_EXAMPLE = DEPLOY / "env" / "app.env.example"
+PRODUCTION_ENV_EXAMPLE = DEPLOY / "production.env.example"
 SECRET_EXAMPLE = "secret.example.yaml"
 
-# What each process is, how it is started and how its health is asked (docs/deploy.md).
+# What each process is, how it is started and how its health is asked (docs/deploy.md). "actions"
+# is the separate action server: not in the default deployment (the actions run inside Rasa), but
+# still a process a deployment may add, so its probes are still checked when it is there.
 SERVICES: Dict[str, Dict[str, Any]] = {
     "rasa": {"command": ["python", "-m", "bot.serve", "--only", "rasa"], "port": 5005, "path": "/"},
     "actions": {"command": ["python", "-m", "bot.serve", "--only", "actions"], "port": 5055, "path": "/health"},
@@ -33,6 +40,8 @@ SERVICES: Dict[str, Dict[str, Any]] = {
     "retention": {"command": ["python", "-m", "bot.serve", "--only", "retention"],
                   "exec": ["python", "-m", "bot.health", "heartbeat", "retention"]},
 }
+# The processes of the default deployment.
+DEFAULT_PROCESSES = set(SERVICES) - {"actions"}
 ONE_SHOT_COMMANDS = (["python", "-m", "bot.manage", "migrate"], ["python", "-m", "bot.manage", "retention"])
 # The only paths of Rasa that may be reachable from outside.
 RASA_PUBLIC_PREFIXES = ("/webhooks/telegram", "/webhooks/whatsapp")
@@ -43,6 +52,12 @@ SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY")
 SECRET_URLS = {"DATABASE_URL", "TRACKER_STORE_URL", "REDIS_URL"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"}
 LONG_RUNNING_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
+# ACTIONS_IN_PROCESS values that take the actions out of Rasa (bot/settings.py).
+FALSE_WORDS = ("false", "0", "no", "off")
+# `make bench` (2 vCPU shared VM, 2 replicas, 20 REST users): resident memory of one Rasa process
+# with the actions inside it. Requests must cover it with room (docs/deploy.md, "Scaling").
+RASA_RESIDENT_BYTES = 1.6e9
+REQUEST_ROOM = 1.1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,6 +300,84 @@ def kustomization_problems(kustomization: Dict[str, Any], files: Iterable[str]) 
     return problems
 
 
+def k8s_action_server_problems(resources: Iterable[Tuple[str, Dict[str, Any]]]) -> List[str]:
+    """The default manifests run the actions inside Rasa: no action server workload, and no
+    Service, PodDisruptionBudget, NetworkPolicy or Ingress path for one."""
+    problems = []
+    for file_name, obj in resources:
+        kind, name = obj.get("kind"), (obj.get("metadata") or {}).get("name")
+        spec = obj.get("spec") or {}
+        if name == "actions":
+            problems.append(f"{file_name}: {kind}/{name} belongs to a separate action server")
+        if kind in WORKLOAD_KINDS:
+            for container in containers(obj):
+                if service_of(argv(container)) == "actions":
+                    problems.append(f"{file_name}: {_named(obj, container)} runs the action server")
+        selectors = {
+            "Service": spec.get("selector"),
+            "PodDisruptionBudget": (spec.get("selector") or {}).get("matchLabels"),
+            "NetworkPolicy": (spec.get("podSelector") or {}).get("matchLabels"),
+        }
+        if ((selectors.get(kind) or {}).get("app.kubernetes.io/name")) == "actions":
+            problems.append(f"{file_name}: {kind}/{name} selects action server pods")
+        if kind == "NetworkPolicy":
+            for rule in spec.get("egress") or []:
+                for peer in rule.get("to") or []:
+                    if ((peer.get("podSelector") or {}).get("matchLabels") or {}).get("app.kubernetes.io/name") == "actions":
+                        problems.append(f"{file_name}: NetworkPolicy/{name} lets traffic out to an action server")
+        if kind == "Ingress":
+            problems += [f"{file_name}: {problem}" for problem in ingress_problems(obj) if "action server" in problem]
+    return problems
+
+
+def in_process_problems(environment: Dict[str, Any], where: str) -> List[str]:
+    """Rasa runs the actions itself: no ACTION_SERVER_URL (it would send them to that server) and
+    no ACTIONS_IN_PROCESS=false (bot/settings.py, Settings.actions_in_process)."""
+    problems = []
+    url = environment.get("ACTION_SERVER_URL")
+    if url not in (None, ""):
+        problems.append(f"{where}: ACTION_SERVER_URL={url} sends the actions to a separate action server")
+    flag = str(environment.get("ACTIONS_IN_PROCESS", "")).strip().lower()
+    if flag in FALSE_WORDS:
+        problems.append(f"{where}: ACTIONS_IN_PROCESS={flag} takes the actions out of Rasa")
+    return problems
+
+
+def k8s_environment(obj: Dict[str, Any], container: Dict[str, Any],
+                    sources: Dict[Tuple[str, str], Dict[str, Any]]) -> Dict[str, Any]:
+    """What a container's environment holds: its envFrom ConfigMaps and Secrets (from
+    ``sources``, by (kind, name)), then its env entries (a valueFrom counts as set)."""
+    environment: Dict[str, Any] = {}
+    for source in container.get("envFrom") or []:
+        for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+            if key in source:
+                environment.update(sources.get((kind, source[key].get("name")), {}))
+    for entry in container.get("env") or []:
+        environment[str(entry.get("name"))] = entry["value"] if "value" in entry else "<valueFrom>"
+    return environment
+
+
+def env_sources(resources: Iterable[Tuple[str, Dict[str, Any]]]) -> Dict[Tuple[str, str], Dict[str, Any]]:
+    found = {}
+    for _, obj in resources:
+        if obj.get("kind") in ("ConfigMap", "Secret"):
+            values = {**(obj.get("data") or {}), **(obj.get("stringData") or {})}
+            found[(obj["kind"], obj["metadata"]["name"])] = values
+    return found
+
+
+def memory_bytes(quantity: Any, binary_single_letters: bool = False) -> float:
+    """A Kubernetes (Mi, M, Gi, G) or Compose (M, G: binary, as Docker reads them) quantity."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", str(quantity))
+    assert match, quantity
+    number, unit = float(match.group(1)), match.group(2)
+    units = {"": 1, "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+    if binary_single_letters:
+        units.update({"k": 2 ** 10, "K": 2 ** 10, "m": 2 ** 20, "M": 2 ** 20, "g": 2 ** 30, "G": 2 ** 30,
+                      "b": 1, "kb": 2 ** 10, "mb": 2 ** 20, "gb": 2 ** 30})
+    return number * units[unit if unit in units else unit.lower()]
+
+
 # ---------------------------------------------------------------------------------------------
 # Compose checkers
 
@@ -346,6 +439,26 @@ def compose_env_problems(name: str, service: Dict[str, Any]) -> List[str]:
 def app_services(document: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     return {name: service for name, service in document["services"].items()
             if str(service.get("image", "")).startswith("ghcr.io/example/pandu:")}
+
+
+def compose_action_server_problems(document: Dict[str, Any]) -> List[str]:
+    """The default stack runs the actions inside Rasa: no service is (or runs) the action server."""
+    return [f"{name}: a separate action server in the default stack"
+            for name, service in (document.get("services") or {}).items()
+            if name == "actions" or service_of(compose_command(service)) == "actions"]
+
+
+def compose_environment(service: Dict[str, Any], env_files: Dict[str, Dict[str, str]]) -> Dict[str, Any]:
+    """A service's environment as Compose builds it: its env_file(s), then `environment:` (which wins)."""
+    environment: Dict[str, Any] = {}
+    files = service.get("env_file") or []
+    for name in [files] if isinstance(files, str) else files:
+        environment.update(env_files.get(name, {}))
+    values = service.get("environment") or {}
+    if isinstance(values, list):
+        values = dict(entry.split("=", 1) if "=" in entry else (entry, None) for entry in map(str, values))
+    environment.update(values)
+    return environment
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,10 +557,15 @@ def test_every_k8s_file_parses_and_has_kind_and_name():
 
 def test_the_expected_workloads_exist():
     found = {(obj["kind"], obj["metadata"]["name"]): obj for _, obj in k8s_resources()}
-    for name, replicas in (("rasa", 2), ("actions", 2), ("console", 2), ("notifier", 2)):
+    for name, replicas in (("rasa", 2), ("console", 2), ("notifier", 2)):
         assert found[("Deployment", name)]["spec"]["replicas"] == replicas, name
-    for name in ("rasa", "actions", "console"):
+    for name in ("rasa", "console"):
         assert ("Service", name) in found, name
+    deployments = {name for kind, name in found if kind == "Deployment"}
+    assert deployments == {"rasa", "console", "notifier"}, deployments
+    processes = {service_of(argv(container)) for _, obj in workloads() for container in containers(obj)
+                 if obj["kind"] in LONG_RUNNING_KINDS}
+    assert processes == DEFAULT_PROCESSES - {"retention"}, processes  # retention: the CronJob
     assert ("Job", "migrate") in found and ("CronJob", "retention") in found
     assert ("Namespace", "pandu") in found and ("Ingress", "pandu") in found
 
@@ -531,8 +649,97 @@ def test_the_configmap_makes_servers_reachable_and_production_strict():
     data = config["data"]
     assert data["BIND_HOST"] == "0.0.0.0" and data["APP_ENV"] == "production"
     assert data["REST_CHANNEL"] == "off" and data["TRUSTED_PROXY_HOPS"] == "1"
-    assert data["ACTION_SERVER_URL"] == "http://actions:5055/webhook"
+    assert not in_process_problems(data, "ConfigMap"), in_process_problems(data, "ConfigMap")
     assert "RASA_REPLICAS" not in data
+
+
+def test_the_default_deployment_runs_the_actions_inside_rasa():
+    """No separate action server in the default manifests, and nothing in Rasa's environment that
+    would send the actions to one (ACTION_SERVER_URL) or take them out of Rasa (ACTIONS_IN_PROCESS)."""
+    resources = k8s_resources()
+    problems = k8s_action_server_problems(resources)
+    assert not (K8S / "actions.yaml").exists()
+    sources = env_sources(k8s_resources(include_example=True))
+    rasa = [(obj, container) for _, obj in workloads() for container in containers(obj)
+            if service_of(argv(container)) == "rasa"]
+    assert rasa
+    for obj, container in rasa:
+        problems += in_process_problems(k8s_environment(obj, container, sources), _named(obj, container))
+
+    document = compose()
+    problems += compose_action_server_problems(document)
+    # deploy/env/app.env is not committed: its template stands in for it.
+    env_files = {"env/app.env": parse_env_file(APP_ENV_EXAMPLE)}
+    rasa_services = {name: service for name, service in app_services(document).items()
+                     if service_of(compose_command(service)) == "rasa"}
+    assert len(rasa_services) >= 2
+    for name, service in rasa_services.items():
+        problems += in_process_problems(compose_environment(service, env_files), name)
+    # `make run` on a host (deploy/production.env.example) keeps the same default.
+    problems += in_process_problems(parse_env_file(PRODUCTION_ENV_EXAMPLE), PRODUCTION_ENV_EXAMPLE.name)
+    assert not problems, problems
+
+
+def _filled_in(values: Dict[str, Any]) -> Dict[str, str]:
+    """An example's values with every CHANGE-ME replaced as an operator would (random, 43 characters)."""
+    filled = {}
+    for name, value in values.items():
+        value = "" if value is None else str(value)
+        if "CHANGE-ME" in value:
+            value = (value.replace("CHANGE-ME", secrets.token_hex(16)) if name in SECRET_URLS
+                     else secrets.token_urlsafe(32))
+        filled[name] = value
+    return filled
+
+
+def _start_problems(environment: Dict[str, str]) -> List[str]:
+    """The start-up check of a Rasa server with actions in process (bot/serve.py run_single)."""
+    from bot.settings import Settings
+    from bot.startup import start_problems
+
+    with mock.patch.dict(os.environ, environment, clear=True):
+        settings = Settings()
+        assert settings.actions_in_process
+        return start_problems(settings, needs=("RASA_API_TOKEN",))
+
+
+def test_the_settings_and_secrets_of_the_manifests_pass_rasas_start_up_check():
+    """The default deployment's settings plus its secrets, filled in, start Rasa; without
+    ACTION_SERVER_TOKEN they do not (the production check and the tracker store's sealing key still
+    need it with the actions in process), which is why the manifests keep that secret."""
+    sources = env_sources(k8s_resources(include_example=True))
+    k8s = _filled_in({**sources[("ConfigMap", "pandu-config")], **sources[("Secret", "pandu-secrets")]})
+    assert _start_problems(k8s) == []
+    assert any("ACTION_SERVER_TOKEN" in problem
+               for problem in _start_problems({k: v for k, v in k8s.items() if k != "ACTION_SERVER_TOKEN"}))
+
+    document = compose()
+    (rasa, *_) = [service for service in app_services(document).values()
+                  if service_of(compose_command(service)) == "rasa"]
+    environment = compose_environment(rasa, {"env/app.env": parse_env_file(APP_ENV_EXAMPLE)})
+    # The NAME_FILE secrets, as the mounted files would give them.
+    environment = {(name[:-len("_FILE")] if name.endswith("_FILE") else name):
+                   ("CHANGE-ME" if name.endswith("_FILE") else value) for name, value in environment.items()}
+    assert _start_problems(_filled_in(environment)) == []
+
+
+def test_rasas_memory_is_sized_from_the_bench():
+    """Requests (Compose: reservations) cover the measured resident memory of a Rasa process with
+    room; limits are above the requests."""
+    for _, obj in workloads():
+        for container in containers(obj):
+            if service_of(argv(container)) != "rasa":
+                continue
+            resources = container["resources"]
+            request, limit = memory_bytes(resources["requests"]["memory"]), memory_bytes(resources["limits"]["memory"])
+            assert request >= REQUEST_ROOM * RASA_RESIDENT_BYTES and limit > request, _named(obj, container)
+    for name, service in app_services(compose()).items():
+        if service_of(compose_command(service)) != "rasa":
+            continue
+        resources = service["deploy"]["resources"]
+        reserved = memory_bytes(resources["reservations"]["memory"], binary_single_letters=True)
+        limit = memory_bytes(resources["limits"]["memory"], binary_single_letters=True)
+        assert reserved >= REQUEST_ROOM * RASA_RESIDENT_BYTES and limit > reserved, name
 
 
 def test_compose_services_have_healthchecks_limits_and_loopback_ports():
@@ -542,7 +749,7 @@ def test_compose_services_have_healthchecks_limits_and_loopback_ports():
     assert not problems, problems
     apps = app_services(document)
     processes = {service_of(compose_command(service)) for service in apps.values()}
-    assert processes >= set(SERVICES)
+    assert processes - {None} == DEFAULT_PROCESSES, processes
     assert sum(1 for service in apps.values() if service_of(compose_command(service)) == "rasa") >= 2 or any(
         ((service.get("deploy") or {}).get("replicas") or 1) >= 2 for service in apps.values()
         if service_of(compose_command(service)) == "rasa")
@@ -738,6 +945,85 @@ def test_a_kustomization_that_misses_a_file_or_applies_the_template_is_caught():
         f"kustomization.yaml applies the template {SECRET_EXAMPLE}"]
     assert kustomization_problems({"resources": ["rasa.yaml", "console.yaml"],
                                    "images": [{"name": "ghcr.io/example/pandu", "newTag": "latest"}]}, files)
+
+
+def _rasa_deployment(**container_overrides: Any) -> Dict[str, Any]:
+    deployment = _deployment(name="rasa", command=["python", "-m", "bot.serve", "--only", "rasa"],
+                             envFrom=[{"configMapRef": {"name": "pandu-config"}}], **container_overrides)
+    deployment["metadata"]["name"] = "rasa"
+    return deployment
+
+
+def test_a_separate_action_server_in_the_k8s_manifests_is_caught():
+    rasa_service = {"kind": "Service", "metadata": {"name": "rasa"}, "spec": {"selector": {"app.kubernetes.io/name": "rasa"}}}
+    assert k8s_action_server_problems([("rasa.yaml", _rasa_deployment()), ("rasa.yaml", rasa_service)]) == []
+    broken = [
+        ("actions.yaml", _deployment()),
+        ("svc.yaml", {"kind": "Service", "metadata": {"name": "webhook"},
+                      "spec": {"selector": {"app.kubernetes.io/name": "actions"}}}),
+        ("pdb.yaml", {"kind": "PodDisruptionBudget", "metadata": {"name": "a"},
+                      "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "actions"}}}}),
+        ("networkpolicy.yaml", {"kind": "NetworkPolicy", "metadata": {"name": "actions-from-rasa"},
+                                "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "actions"}}}}),
+        ("ingress.yaml", _ingress(("actions", "/webhook", "Exact"))),
+    ]
+    problems = k8s_action_server_problems(broken)
+    for expected in ("actions.yaml: Deployment/actions belongs to a separate action server",
+                     "actions.yaml: Deployment/actions container actions runs the action server",
+                     "svc.yaml: Service/webhook selects action server pods",
+                     "pdb.yaml: PodDisruptionBudget/a selects action server pods",
+                     "networkpolicy.yaml: NetworkPolicy/actions-from-rasa selects action server pods",
+                     "ingress.yaml: Ingress routes /webhook to the action server"):
+        assert expected in problems, problems
+
+
+@pytest.mark.parametrize("environment, expected", [
+    ({"ACTION_SERVER_URL": "http://actions:5055/webhook"}, "ACTION_SERVER_URL"),
+    ({"ACTIONS_IN_PROCESS": "false"}, "ACTIONS_IN_PROCESS=false"),
+    ({"ACTIONS_IN_PROCESS": False}, "ACTIONS_IN_PROCESS=false"),  # YAML's unquoted false
+    ({"ACTIONS_IN_PROCESS": " Off "}, "ACTIONS_IN_PROCESS=off"),
+    ({"ACTIONS_IN_PROCESS": "0"}, "ACTIONS_IN_PROCESS=0"),
+])
+def test_a_rasa_environment_that_moves_the_actions_out_is_caught(environment, expected):
+    assert in_process_problems({"ACTIONS_IN_PROCESS": "true", "ACTION_SERVER_URL": ""}, "rasa") == []
+    assert in_process_problems({}, "rasa") == []
+    problems = in_process_problems(environment, "rasa")
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_rasas_k8s_environment_includes_envfrom_and_env_entries():
+    sources = {("ConfigMap", "pandu-config"): {"ACTIONS_IN_PROCESS": "no"}}
+    deployment = _rasa_deployment(env=[{"name": "ACTION_SERVER_URL",
+                                        "valueFrom": {"configMapKeyRef": {"name": "other", "key": "url"}}}])
+    (container,) = containers(deployment)
+    assert len(in_process_problems(k8s_environment(deployment, container, sources), "rasa")) == 2
+    (clean,) = containers(_rasa_deployment())
+    assert in_process_problems(k8s_environment(_rasa_deployment(), clean, {}), "rasa") == []
+
+
+def test_a_separate_action_server_in_compose_is_caught():
+    rasa = {"image": "ghcr.io/example/pandu:1.0.0", "command": ["python", "-m", "bot.serve", "--only", "rasa"],
+            "env_file": ["env/app.env"], "environment": {"ACTIONS_IN_PROCESS": "true"}}
+    assert compose_action_server_problems({"services": {"rasa-1": rasa}}) == []
+    assert compose_action_server_problems({"services": {"rasa-1": rasa, "actions": {"image": "x:1"}}}) == [
+        "actions: a separate action server in the default stack"]
+    worker = {"image": "ghcr.io/example/pandu:1.0.0", "command": "python -m bot.serve --only actions"}
+    assert compose_action_server_problems({"services": {"worker": worker}}) == [
+        "worker: a separate action server in the default stack"]
+    # app.env would set it, and `environment:` does not override it.
+    env_files = {"env/app.env": {"ACTION_SERVER_URL": "http://actions:5055/webhook"}}
+    assert in_process_problems(compose_environment(rasa, env_files), "rasa-1")
+    # `environment:` wins over app.env.
+    assert in_process_problems(compose_environment(
+        {**rasa, "environment": ["ACTIONS_IN_PROCESS=false"]}, {"env/app.env": {"ACTIONS_IN_PROCESS": "true"}}), "rasa-1")
+
+
+@pytest.mark.parametrize("quantity, binary, expected", [
+    ("1800Mi", False, 1800 * 2 ** 20), ("2G", False, 2e9), ("1.5Gi", False, 1.5 * 2 ** 30),
+    ("1800M", True, 1800 * 2 ** 20), ("2g", True, 2 * 2 ** 30), ("512m", True, 512 * 2 ** 20),
+])
+def test_memory_quantities_are_read_as_kubernetes_and_docker_read_them(quantity, binary, expected):
+    assert memory_bytes(quantity, binary_single_letters=binary) == expected
 
 
 @pytest.mark.parametrize("service, expected", [

@@ -87,7 +87,11 @@ def test_secrets_can_come_from_files(tmp_path: Path, monkeypatch) -> None:
     assert get_settings().console_secret_key == STRONG
 
 
-def test_no_secret_is_on_any_command_line_and_the_endpoints_file_is_private(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("in_process", ["true", "false"])
+def test_no_secret_is_on_any_command_line_and_the_endpoints_file_is_private(tmp_path: Path, monkeypatch,
+                                                                            in_process: str) -> None:
+    monkeypatch.setenv("ACTIONS_IN_PROCESS", in_process)
+    monkeypatch.delenv("ACTION_SERVER_URL", raising=False)
     monkeypatch.setenv("RASA_API_TOKEN", STRONG)
     monkeypatch.setenv("ACTION_SERVER_TOKEN", STRONG[::-1])
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:" + STRONG)
@@ -99,8 +103,14 @@ def test_no_secret_is_on_any_command_line_and_the_endpoints_file_is_private(tmp_
     path = write_endpoints(settings)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     endpoints = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert endpoints["action_endpoint"]["headers"] == {"X-Action-Token": STRONG[::-1]}
-    assert endpoints["action_endpoint"]["url"].startswith("http://127.0.0.1:")
+    if in_process == "true":
+        # Actions run inside Rasa (bot/in_process_actions.py): no action server, nothing to call.
+        assert "action_endpoint" not in endpoints
+        assert "actions" not in [service.name for service in services(settings)]
+    else:
+        assert endpoints["action_endpoint"]["headers"] == {"X-Action-Token": STRONG[::-1]}
+        assert endpoints["action_endpoint"]["url"].startswith("http://127.0.0.1:")
+        assert "actions" in [service.name for service in services(settings)]
     assert endpoints["tracker_store"]["type"] == "bot.storage.tracker_store.RedactingSQLTrackerStore"
 
 
@@ -145,7 +155,7 @@ def test_an_old_wide_open_endpoints_file_is_replaced_by_a_private_one(tmp_path: 
     path.write_text("old", encoding="utf-8")
     path.chmod(0o644)
     write_endpoints(dataclasses.replace(get_settings(), var_dir=tmp_path), path)
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and "action_endpoint" in path.read_text(encoding="utf-8")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and "tracker_store" in path.read_text(encoding="utf-8")
 
 
 def test_the_data_folder_and_its_databases_are_private(tmp_path: Path) -> None:

@@ -50,14 +50,25 @@ def test_the_supervisor_stops_everything_on_sigterm(tmp_path: Path) -> None:
     assert supervisor.processes["steady"].poll() is not None
 
 
-def test_replicas_get_consecutive_ports_and_one_action_server() -> None:
-    settings = Settings(rasa_replicas=3, rasa_port=5005, redis_url="redis://127.0.0.1:6379/0")
+@pytest.mark.parametrize("in_process, action_server_url, action_servers", [
+    ("true", "", 0),  # the default: actions inside each Rasa server
+    ("false", "", 1),  # one action server for all replicas
+    ("true", "http://actions:5055/webhook", 0),  # another host runs it: nothing to start here
+    ("false", "http://actions:5055/webhook", 0),
+])
+def test_replicas_get_consecutive_ports_and_at_most_one_action_server(in_process: str, action_server_url: str,
+                                                                     action_servers: int) -> None:
+    settings = Settings(rasa_replicas=3, rasa_port=5005, redis_url="redis://127.0.0.1:6379/0",
+                        actions_in_process_setting=in_process, action_server_url=action_server_url)
     selected = services(settings)
     rasa = [service for service in selected if service.name.startswith("rasa")]
     assert [service.name for service in rasa] == ["rasa-1", "rasa-2", "rasa-3"]
     assert [service.environment["RASA_PORT"] for service in rasa] == ["5005", "5006", "5007"]
-    assert [service.name for service in selected].count("actions") == 1
+    assert [service.name for service in selected].count("actions") == action_servers
+    assert settings.actions_in_process == (in_process == "true" and not action_server_url)
     assert settings.scaling_problems() == []
+    # A container can still run the action server alone (ACTIONS_IN_PROCESS=false elsewhere).
+    assert single_service(settings, "actions").command[-1] == "bot.action_server"
     assert single_service(settings, "rasa").command == rasa[0].command
 
 
@@ -70,3 +81,8 @@ def test_replicas_get_consecutive_ports_and_one_action_server() -> None:
 def test_replica_settings_that_cannot_work_are_refused(changes: dict, problem: str) -> None:
     [message] = Settings(**{"redis_url": "", **changes}).scaling_problems()
     assert problem in message
+
+
+def test_an_unreadable_actions_in_process_setting_is_refused() -> None:
+    problems = Settings(actions_in_process_setting="maybe").scaling_problems()
+    assert problems == ["ACTIONS_IN_PROCESS must be true or false, not 'maybe'."]

@@ -145,3 +145,36 @@ def test_stored_json_is_still_valid_rasa_events(store_url: str) -> None:
     asyncio.run(store.save(tracker))
     event = json.loads(stored_rows(store_url, "rest:json")[0])
     assert event["event"] == "user" and event["parse_data"]["text"] == "[kode laporan] [PIN]"
+
+
+def test_a_conversation_loads_from_its_latest_session_as_rasas_own_query_would(store_url: str) -> None:
+    """The load runs its own prepared statement (bot/storage/tracker_store.py): the same events as
+    Rasa's ``_event_query``, in order, for one session, several, and other users' in between."""
+    from rasa.shared.core.events import SessionStarted
+
+    store = store_for(store_url)
+    first = [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.1),
+             ActionExecuted("action_listen", timestamp=1.2), user("halo", "greet")]
+    first[-1].timestamp = 1.3
+    tracker = DialogueStateTracker.from_events("rest:sessions", first, DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(DialogueStateTracker.from_events("rest:other", [user("lain", "greet")], DOMAIN.slots)))
+
+    def latest(sender: str) -> List[dict]:
+        loaded = asyncio.run(store.retrieve(sender))
+        with store.session_scope() as session:
+            rasas = [json.loads(row.data) for row in store._event_query(session, sender, False).all()]
+        assert [event.as_dict() for event in loaded.events] == [
+            event.as_dict() for event in DialogueStateTracker.from_dict(sender, rasas, DOMAIN.slots).events]
+        return [event.as_dict() for event in loaded.events]
+
+    assert [event["event"] for event in latest("rest:sessions")] == ["session_started", "action", "user"]
+    again = asyncio.run(store.retrieve("rest:sessions"))
+    for event in [ActionExecuted("action_session_start", timestamp=5.0), SessionStarted(timestamp=5.1),
+                  ActionExecuted("action_listen", timestamp=5.2)]:
+        again.update(event)
+    asyncio.run(store.save(again))
+    assert [(event["event"], event["timestamp"]) for event in latest("rest:sessions")] == [
+        ("session_started", 5.1), ("action", 5.2)]
+    assert [event["event"] for event in latest("rest:other")] == ["user"]
+    assert asyncio.run(store.retrieve("rest:nobody")) is None

@@ -1,0 +1,46 @@
+"""Actions for tests/unit/test_in_process_actions.py: one that answers and sets a slot from what
+it was given, one that blocks (as a slow database call would), a validator that rejects, and one
+that fails with the user's words in its error."""
+import time
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import ActionExecutionRejection
+
+
+class ActionEchoWhatItGot(Action):
+    def name(self) -> Text:
+        return "action_echo_what_it_got"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=f"you said: {tracker.latest_message.get('text')}",
+                                 buttons=[{"title": "ok", "payload": "/affirm"}])
+        dispatcher.utter_message(response="utter_stub_greet")
+        return [SlotSet("language", "en"), SlotSet("seen_forms", sorted(domain.get("forms", {})))]
+
+
+class ActionBlockTwoSeconds(Action):
+    def name(self) -> Text:
+        return "action_block_two_seconds"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        time.sleep(2)  # synchronous on purpose
+        return []
+
+
+class ActionRejectTheInput(Action):
+    def name(self) -> Text:
+        return "action_reject_the_input"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        raise ActionExecutionRejection(self.name(), "not a form answer")
+
+
+class ActionFailWithTheUsersWords(Action):
+    def name(self) -> Text:
+        return "action_fail_with_the_users_words"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        raise RuntimeError(f"cannot store {tracker.latest_message.get('text')}")
