@@ -18,6 +18,16 @@ lookup remembered per type name (measured with /tmp tooling on this machine; the
 the effect on whole turns). A name not found yet is looked up the stock way every time, so event
 classes defined later are still found.
 
+``DialogueStateTracker.applied_events`` (the events minus the reverted ones) walks the whole
+conversation, and back through it again at every form step, each time it is asked: three to four
+times per turn (the session check twice, every policy prediction once). A yappi profile of the
+Rasa server under the bench put a third of its CPU there. Here each tracker remembers its last
+answer with how many events it covered, and a later call continues from there over the new
+events only. The walk is Rasa's own, so the result is the same list; it is redone from the start
+whenever continuing could differ: the events were replaced (a restart of the tracker), the
+tracker keeps a bounded history, or a new form name appeared (Rasa checks every loop name of the
+whole conversation at each step).
+
 **Faults.** Rasa wraps the tracker store in ``FailSafeTrackerStore``: when the database cannot be
 read, a turn silently starts a *new, empty* conversation, and when it cannot be written, the
 conversation goes to process memory. A user in the middle of a report then gets an answer that
@@ -36,6 +46,7 @@ class only (its message can quote what the user wrote) and fails as a failed HTT
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Text, Tuple
@@ -94,6 +105,58 @@ def _remember_event_types() -> None:
         return found
 
     Event.resolve_by_type = staticmethod(remembered)  # type: ignore[assignment]
+
+
+_APPLIED_MEMO = "_applied_events_memo"
+# Rasa's own DialogueStateTracker.applied_events, kept for bounded histories (and for the tests).
+stock_applied_events: Any = None
+
+
+def _continue_applied_events() -> None:
+    from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted,
+                                         UserUtteranceReverted, UserUttered)
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    def walk(tracker: DialogueStateTracker, events: Any, start: int, applied: List[Any], loop_names: set) -> None:
+        # Rasa 3.6's DialogueStateTracker.applied_events, from event ``start`` on.
+        for event in itertools.islice(events, start, None):
+            if isinstance(event, (Restarted, SessionStarted)):
+                applied.clear()
+            elif isinstance(event, ActionReverted):
+                tracker._undo_till_previous(ActionExecuted, applied)
+            elif isinstance(event, UserUtteranceReverted):
+                tracker._undo_till_previous(UserUttered, applied)
+                tracker._undo_till_previous(ActionExecuted, applied)
+            elif (isinstance(event, ActionExecuted) and event.action_name in loop_names
+                  and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)):
+                tracker._undo_till_previous_loop_execution(event.action_name, applied)
+            else:
+                applied.append(event)
+
+    def applied_events(self: DialogueStateTracker) -> List[Any]:
+        events = self.events
+        if getattr(events, "maxlen", None) is not None:
+            # A bounded history drops old events as new ones arrive: nothing to continue from.
+            return stock_applied_events(self)
+        memo = self.__dict__.get(_APPLIED_MEMO)
+        if memo is not None and memo[0] is events and memo[1] <= len(events):
+            _, covered, loop_names, applied = memo
+            new_names = {event.name for event in itertools.islice(events, covered, None)
+                         if isinstance(event, ActiveLoop) and event.name}
+            if new_names <= loop_names:
+                applied = list(applied)
+                walk(self, events, covered, applied, loop_names)
+                self.__dict__[_APPLIED_MEMO] = (events, len(events), loop_names, applied)
+                return list(applied)
+        loop_names = {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
+        applied = []
+        walk(self, events, 0, applied, loop_names)
+        self.__dict__[_APPLIED_MEMO] = (events, len(events), loop_names, applied)
+        return list(applied)
+
+    global stock_applied_events
+    stock_applied_events = DialogueStateTracker.applied_events
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
 
 
 def _fail_turns_when_the_tracker_store_fails() -> None:
@@ -164,6 +227,7 @@ def apply(in_process_actions: Optional["InProcessActions"] = None) -> None:
         _run_actions_in_process(in_process_actions)
     _keep_sessions_open()
     _remember_event_types()
+    _continue_applied_events()
     _fail_turns_when_the_tracker_store_fails()
     from jsonschema import ValidationError
     from jsonschema.validators import validator_for

@@ -46,3 +46,69 @@ def test_a_failing_tracker_store_fails_the_turn_instead_of_starting_afresh() -> 
     with pytest.raises(ConnectionError):
         asyncio.run(store.save(object()))  # type: ignore[arg-type]
     assert store._fallback_tracker_store is None  # nothing went to process memory
+
+
+# --- applied_events, continued from the last call -------------------------------------------------
+
+import random  # noqa: E402
+
+from rasa.shared.core.events import (ActionExecuted as Executed, ActionExecutionRejected, ActionReverted,  # noqa: E402
+                                     ActiveLoop, Restarted, SessionStarted, UserUtteranceReverted)
+from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+
+
+
+def stock_applied_events(tracker: DialogueStateTracker):
+    """Rasa's own walk over the whole conversation (the function the override replaced)."""
+    from bot import rasa_overrides
+
+    assert rasa_overrides.stock_applied_events is not DialogueStateTracker.applied_events
+    return rasa_overrides.stock_applied_events(tracker)
+
+
+def random_event(rng: random.Random):
+    form = rng.choice(["report_form", "status_form"])
+    return rng.choice([
+        lambda: Executed("action_listen"),
+        lambda: UserUttered("x", {"name": "inform", "confidence": 1.0}),
+        lambda: Executed(form),
+        lambda: ActiveLoop(form),
+        lambda: ActiveLoop(None),
+        lambda: ActionExecutionRejected(form),
+        lambda: SlotSet("requested_slot", "report_location"),
+        lambda: UserUtteranceReverted(),
+        lambda: ActionReverted(),
+        lambda: Restarted(),
+        lambda: SessionStarted(),
+        lambda: Executed("action_check_offer"),
+    ])()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_applied_events_continued_match_rasas_walk_at_every_step(seed: int) -> None:
+    rng = random.Random(seed)
+    tracker = DialogueStateTracker(f"memo-{seed}", [])
+    for _ in range(rng.randint(20, 120)):
+        for _ in range(rng.randint(1, 4)):
+            tracker.update(random_event(rng))
+        continued = tracker.applied_events()
+        assert continued == stock_applied_events(tracker)
+        assert tracker.applied_events() == continued  # asked twice: the same answer
+    # The returned lists are copies: changing one does not change the next answer.
+    tracker.applied_events().clear()
+    assert tracker.applied_events() == stock_applied_events(tracker)
+
+
+def test_applied_events_start_again_when_the_events_are_replaced_or_bounded() -> None:
+    tracker = DialogueStateTracker("memo-reset", [])
+    for event in [Executed("action_listen"), UserUttered("a", {"name": "greet"}), Executed("utter_greet")]:
+        tracker.update(event)
+    assert len(tracker.applied_events()) == 3
+    tracker.events = tracker._create_events([Executed("action_listen")])  # replaced, as long as it was
+    tracker.events.extend([Executed("utter_a"), Executed("utter_b")])
+    assert [event.action_name for event in tracker.applied_events()] == ["action_listen", "utter_a", "utter_b"]
+    bounded = DialogueStateTracker("memo-bounded", [], max_event_history=3)
+    for name in ["a", "b", "c", "d", "e"]:
+        bounded.update(Executed(f"utter_{name}"))
+        assert [event.action_name for event in bounded.applied_events()] == \
+               [event.action_name for event in list(bounded.events)]
