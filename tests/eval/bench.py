@@ -253,6 +253,10 @@ class WebhookConversation(Conversation):
     def received(self) -> List[str]:
         raise NotImplementedError
 
+    def wait_received(self, count: int, timeout: float) -> bool:
+        """Wait (on the stand-in, not by polling) until ``count`` replies arrived; False on time-out."""
+        raise NotImplementedError
+
     def say(self, text: str) -> List[str]:
         before = len(self.received())
         started = time.monotonic()
@@ -265,17 +269,14 @@ class WebhookConversation(Conversation):
             self.tally.error(f"http {status}")
             return []
         deadline = started + TURN_TIMEOUT
-        while len(self.received()) <= before:
-            if time.monotonic() > deadline:
-                self.tally.error("no reply")
-                return []
-            time.sleep(0.005)
+        if not self.wait_received(before + 1, max(0.0, deadline - time.monotonic())):
+            self.tally.error("no reply")
+            return []
         self.tally.add(time.monotonic() - started)
-        count, quiet_since = len(self.received()), time.monotonic()
-        while time.monotonic() - quiet_since < QUIET_SECONDS and time.monotonic() < deadline:
-            time.sleep(0.01)
-            if len(self.received()) != count:
-                count, quiet_since = len(self.received()), time.monotonic()
+        # The turn is over when no further reply came for QUIET_SECONDS.
+        count = len(self.received())
+        while time.monotonic() < deadline and self.wait_received(count + 1, QUIET_SECONDS):
+            count = len(self.received())
         return self.received()[before:]
 
     def transcript(self) -> List[str]:
@@ -309,6 +310,13 @@ class TelegramConversation(WebhookConversation):
     def received(self) -> List[str]:
         return [str(call.params.get("text") or "") for call in self.stack.telegram.calls_to("sendMessage", chat_id=self.chat.id)]
 
+    def wait_received(self, count: int, timeout: float) -> bool:
+        try:
+            self.stack.telegram.wait_for("sendMessage", count, chat_id=self.chat.id, timeout=timeout)
+            return True
+        except TimeoutError:
+            return False
+
 
 class WhatsAppConversation(WebhookConversation):
     def __init__(self, stack: Stack, tally: Tally) -> None:
@@ -325,6 +333,13 @@ class WhatsAppConversation(WebhookConversation):
 
     def received(self) -> List[str]:
         return [call.text for call in self.stack.graph.messages_to(self.user)]
+
+    def wait_received(self, count: int, timeout: float) -> bool:
+        try:
+            self.stack.graph.wait_for(count, to=self.user, timeout=timeout)
+            return True
+        except TimeoutError:
+            return False
 
 
 CHANNELS: Dict[str, Callable[[Stack, Tally], Conversation]] = {

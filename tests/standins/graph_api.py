@@ -79,6 +79,8 @@ class GraphApiStandIn(LoopbackServer):
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _server: Optional[ThreadingHTTPServer] = None
     _message_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
+    # recipient -> its /messages calls (the bench's users each wait on their own).
+    _by_recipient: Dict[str, List[GraphRequest]] = field(default_factory=dict)
 
     # --- control from tests ---------------------------------------------------------------------
     @property
@@ -129,7 +131,8 @@ class GraphApiStandIn(LoopbackServer):
                 self._lock.wait(remaining)
 
     def _matching(self, to: Optional[str], delivered_only: bool) -> List[GraphRequest]:
-        return [r for r in self.requests if r.is_messages_call and (to is None or r.to == to)
+        candidates = self._by_recipient.get(to, []) if to is not None else self.requests
+        return [r for r in candidates if r.is_messages_call and (to is None or r.to == to)
                 and (not delivered_only or 200 <= r.status < 300)]
 
     # --- the API ----------------------------------------------------------------------------------
@@ -146,6 +149,8 @@ class GraphApiStandIn(LoopbackServer):
             status, payload, headers = self._answer(recorded, request.headers.get("Authorization", ""))
             recorded.status = status
             self.requests.append(recorded)
+            if recorded.is_messages_call and recorded.to is not None:
+                self._by_recipient.setdefault(recorded.to, []).append(recorded)
             self._lock.notify_all()
         self.reply_json(request, status, payload, headers)
 

@@ -44,6 +44,9 @@ class TelegramApiStandIn(LoopbackServer):
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _server: Optional[ThreadingHTTPServer] = None
     _message_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1000))
+    # (method, chat id) -> its calls: the bench's 20 users each wait on their own chat, and
+    # scanning every call on every wake-up cost the load generator more CPU than the server.
+    _by_chat: Dict[Tuple[str, str], List[BotApiCall]] = field(default_factory=dict)
 
     # --- control from tests ---------------------------------------------------------------------
     @property
@@ -60,8 +63,12 @@ class TelegramApiStandIn(LoopbackServer):
 
     def calls_to(self, method: str, chat_id: Optional[Any] = None) -> List[BotApiCall]:
         with self._lock:
-            return [c for c in self.calls if c.method == method
-                    and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))]
+            return self._matching(method, chat_id)
+
+    def _matching(self, method: str, chat_id: Optional[Any]) -> List[BotApiCall]:
+        if chat_id is not None:
+            return list(self._by_chat.get((method, str(chat_id)), ()))
+        return [c for c in self.calls if c.method == method]
 
     def wait_for(self, method: str, count: int = 1, chat_id: Optional[Any] = None,
                  timeout: float = 60.0) -> List[BotApiCall]:
@@ -69,8 +76,7 @@ class TelegramApiStandIn(LoopbackServer):
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                found = [c for c in self.calls if c.method == method
-                         and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))]
+                found = self._matching(method, chat_id)
                 if len(found) >= count:
                     return found
                 remaining = deadline - time.monotonic()
@@ -93,7 +99,9 @@ class TelegramApiStandIn(LoopbackServer):
         token, method = parts[0][3:], parts[1]
         params = self._params(request)
         with self._lock:
-            self.calls.append(BotApiCall(token, method, params))
+            call = BotApiCall(token, method, params)
+            self.calls.append(call)
+            self._by_chat.setdefault((method, str(params.get("chat_id"))), []).append(call)
             self._lock.notify_all()
             failure = self.failures.get(method, deque()).popleft() if self.failures.get(method) else None
         if token != self.token:
