@@ -17,7 +17,7 @@ import datetime as dt
 import functools
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
@@ -94,9 +94,13 @@ def _accept(channel: str, item: Incoming, token: str) -> Optional[int]:
         return accept_message(session, channel, item.external_id, item.sender_id, item.text, token, _lease())
 
 
-def _take(inbox_id: int, token: str) -> bool:
+def _take_in_order(inbox_id: int, token: str, channel: str, sender_id: str) -> Tuple[bool, bool]:
+    """(the message is ours, an earlier one of the same user is in progress elsewhere), in one
+    transaction: one database round trip per message instead of two."""
     with transaction() as session:
-        return take_message(session, inbox_id, token, _lease())
+        if not take_message(session, inbox_id, token, _lease()):
+            return False, False
+        return True, earlier_in_progress(session, channel, sender_id, inbox_id)
 
 
 def _finish(inbox_id: int, status: str, error: Optional[str], token: Optional[str] = None) -> None:
@@ -191,7 +195,7 @@ class ChannelPipeline:
 
     async def _handle(self, inbox_id: int, token: str, item: Incoming, on_new_message: OnNewMessage) -> None:
         try:
-            ours = await in_thread(_take, inbox_id, token)
+            ours, earlier = await in_thread(_take_in_order, inbox_id, token, self.channel, item.sender_id)
         except Exception as error:  # noqa: BLE001 - the row stays pending; its lease runs out and it is replayed
             logger.error("%s: inbox #%d could not be taken (%s); left for a replay", self.channel, inbox_id,
                          type(error).__name__)
@@ -202,7 +206,8 @@ class ChannelPipeline:
         renewing = asyncio.ensure_future(keep_lease(inbox_id, token))
         try:
             try:
-                await wait_for_earlier(self.channel, item.sender_id, inbox_id)
+                if earlier:
+                    await wait_for_earlier(self.channel, item.sender_id, inbox_id)
             except Exception as error:  # noqa: BLE001 - order is best effort; the answer is not
                 logger.warning("%s: order of inbox #%d not checked (%s)", self.channel, inbox_id, type(error).__name__)
             await self._run_turn(inbox_id, token, item, on_new_message)
