@@ -94,6 +94,11 @@ def _accept(channel: str, item: Incoming, token: str) -> Optional[int]:
         return accept_message(session, channel, item.external_id, item.sender_id, item.text, token, _lease())
 
 
+def _renew(inbox_id: int, token: str) -> bool:
+    with transaction() as session:
+        return take_message(session, inbox_id, token, _lease())
+
+
 def _take_in_order(inbox_id: int, token: str, channel: str, sender_id: str) -> Tuple[bool, bool]:
     """(the message is ours, an earlier one of the same user is in progress elsewhere), in one
     transaction: one database round trip per message instead of two."""
@@ -136,7 +141,7 @@ async def keep_lease(inbox_id: int, token: str) -> None:
     while True:
         await asyncio.sleep(max(1.0, get_settings().inbox_lease_seconds / 3))
         try:
-            if not await in_thread(_take, inbox_id, token):
+            if not await in_thread(_renew, inbox_id, token):
                 return
         except Exception as error:  # noqa: BLE001 - the next renewal tries again
             logger.warning("inbox #%d: lease not renewed (%s)", inbox_id, type(error).__name__)

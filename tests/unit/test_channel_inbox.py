@@ -51,3 +51,35 @@ def test_last_message_time_and_pruning(database_url: str) -> None:
         assert last_message_at(session, "whatsapp", "whatsapp:628") == dt.datetime(2026, 1, 1)
         assert last_message_at(session, "whatsapp", "whatsapp:999") is None
         assert forget_old_messages(session, now=dt.datetime(2026, 3, 1)) == 1
+
+
+def test_a_running_turn_keeps_renewing_its_lease_and_stops_once_another_replica_holds_it(
+        database_url: str, monkeypatch) -> None:
+    """bot/channels/pipeline.py keep_lease: every third of the lease while the turn runs."""
+    import asyncio
+
+    from bot.channels.pipeline import keep_lease
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("INBOX_LEASE_SECONDS", "3")  # renewed every second here
+    with transaction(database_url) as session:
+        inbox_id = accept_message(session, "telegram", "m:9:1", "telegram:9", "lama sekali", "token-a",
+                                  dt.timedelta(seconds=3))
+        first_lease = session.get(InboxMessage, inbox_id).lease_until
+
+    async def renew_for(seconds: float) -> bool:
+        task = asyncio.ensure_future(keep_lease(inbox_id, "token-a"))
+        await asyncio.sleep(seconds)
+        finished = task.done()
+        task.cancel()
+        return finished
+
+    assert asyncio.run(renew_for(2.5)) is False  # still renewing
+    with transaction(database_url) as session:
+        row = session.get(InboxMessage, inbox_id)
+        assert row.claim_token == "token-a" and row.lease_until > first_lease
+        # Another replica took it over (our lease had run out): the renewal stops, it never steals it back.
+        row.claim_token, row.lease_until = "token-b", dt.datetime.utcnow() + dt.timedelta(minutes=5)
+    assert asyncio.run(renew_for(1.6)) is True
+    with transaction(database_url) as session:
+        assert session.get(InboxMessage, inbox_id).claim_token == "token-b"
