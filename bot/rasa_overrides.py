@@ -38,15 +38,17 @@ WhatsApp: the inbox keeps the message), and the stored conversation is untouched
 
 **Actions in the process** (the default, bot/in_process_actions.py): ``RemoteAction.run`` hands
 the action call to rasa_sdk's executor in this process instead of posting it to the action
-server. The call is the one Rasa would send, with the domain's dictionary made once per loaded
-domain instead of on every call (actions only read it); the answer goes through the same
+server. The call is the one Rasa would send (the domain serialised once per loaded domain, each
+call getting its own copy, as do the slots and the latest message); the answer goes through the same
 utterances and event deserialisation (not the JSON-schema check meant for a remote server). A failing action is logged by name and error
 class only (its message can quote what the user wrote) and fails as a failed HTTP call would.
 """
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
+import json
 import logging
 import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Text, Tuple
@@ -185,19 +187,27 @@ def _run_actions_in_process(runner: "InProcessActions") -> None:
     from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
     from rasa_sdk.interfaces import ActionNotFoundException
 
-    # The loaded domain and its dictionary (Domain.as_dict walks every intent, slot and response).
-    last_domain: List[Tuple[Any, Dict[str, Any]]] = []
+    # The loaded domain as JSON (Domain.as_dict walks every intent, slot and response): each call
+    # gets its own copy of it (8 KB, 0.05 ms), as it would from the action server.
+    last_domain: List[Tuple[Any, str]] = []
 
     def domain_dict(domain: Any) -> Dict[str, Any]:
         if not last_domain or last_domain[0][0] is not domain:
-            last_domain[:] = [(domain, domain.as_dict())]
-        return last_domain[0][1]
+            last_domain[:] = [(domain, json.dumps(domain.as_dict()))]
+        return json.loads(last_domain[0][1])
+
+    def tracker_state(tracker: Any) -> Dict[str, Any]:
+        state = tracker.current_state(EventVerbosity.ALL)
+        # Slot values and the latest message are Rasa's own objects: an action changing them must
+        # not change the conversation behind Rasa's back (the events are new dictionaries already).
+        for key in ("slots", "latest_message", "active_loop"):
+            state[key] = copy.deepcopy(state.get(key))
+        return state
 
     async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
         name = self.name()
-        call = {"next_action": name, "sender_id": tracker.sender_id,
-                "tracker": tracker.current_state(EventVerbosity.ALL), "version": rasa.__version__,
-                "domain": domain_dict(domain)}
+        call = {"next_action": name, "sender_id": tracker.sender_id, "tracker": tracker_state(tracker),
+                "version": rasa.__version__, "domain": domain_dict(domain)}
         try:
             result = await runner.run(call)
         except SdkRejection as rejection:

@@ -1,9 +1,10 @@
 """Start everything `make run` serves, keep it running, stop everything on Ctrl-C.
 
-Each server is its own process (Rasa and the action server do not share an event loop well).
-This module is their supervisor: a child that exits is logged and started again after a back-off
-(1 s, doubling to 30 s; reset once it has run for a minute), and the others go on serving, so a
-crashed action server costs a few seconds of "try again", not the whole assistant.
+Each server is its own process: Rasa (with the custom actions inside, bot/in_process_actions.py;
+with ACTIONS_IN_PROCESS=false, a separate action server too), the console, the notifier and
+retention. This module is their supervisor: a child that exits is logged and started again after
+a back-off (1 s, doubling to 30 s; reset once it has run for a minute), and the others go on
+serving, so a crashed process costs a few seconds of "try again", not the whole assistant.
 ``RASA_REPLICAS=N`` starts N Rasa servers on RASA_PORT, RASA_PORT+1... sharing the stores.
 
 In a container, ``python -m bot.serve --only rasa`` (or actions, console, alerts, retention) does
@@ -55,8 +56,8 @@ def restart_delay(failures_in_a_row: int) -> float:
 
 
 def endpoints_yaml(settings: Settings) -> str:
-    """Rasa's endpoints for this run: the action server on ACTION_PORT, conversations (the tracker
-    store) in TRACKER_STORE_URL, and a Redis lock store when REDIS_URL is set (several Rasa
+    """Rasa's endpoints for this run: conversations (the tracker store) in TRACKER_STORE_URL, the
+    action server on ACTION_PORT only when the actions do not run inside Rasa, and a Redis lock store when REDIS_URL is set (several Rasa
     workers must not process one user's messages at the same time)."""
     tracker = make_url(settings.tracker_store_url)
     store = {
@@ -99,8 +100,8 @@ def connect_host(bind_host: str) -> str:
 
 
 def write_endpoints(settings: Settings, path: Optional[Path] = None) -> Path:
-    """The endpoints file, readable by its owner only: it holds the action server's token and
-    may hold the database password (files, not argv, carry secrets to Rasa)."""
+    """The endpoints file, readable by its owner only: it may hold the action server's token and
+    the database password (files, not argv, carry secrets to Rasa)."""
     path = path or settings.var_dir / "endpoints.yml"
     # A new private file renamed over the old one: the secrets are never in a file others can read,
     # not even for a moment, whatever the old file's mode was.

@@ -246,7 +246,8 @@ class Settings:
                 if not self.secrets()[name]:
                     problems.append(f"{name} must be set in production (every replica needs the same value).")
         if not is_loopback(self.bind_host) and not self.action_server_token:
-            problems.append(f"BIND_HOST={self.bind_host} exposes the action server: set ACTION_SERVER_TOKEN too.")
+            problems.append(f"BIND_HOST={self.bind_host} needs ACTION_SERVER_TOKEN (it seals status-check data "
+                            "shared by the replicas, and guards a separate action server).")
         return problems
 
     @property
@@ -332,12 +333,12 @@ def _environment_key() -> tuple:
     for name, value in environment.items():
         if not name.endswith(suffix):
             continue
-        path = os.fsdecode(value)
+        path = os.fsdecode(value).strip()  # as _secret reads it
         try:
             stat = os.stat(path)
-            files.append((path, stat.st_mtime_ns, stat.st_size))
+            files.append((path, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size))
         except OSError:
-            files.append((path, None, None))
+            files.append((path, None, None, None, None))
     return environment, tuple(files)
 
 

@@ -44,3 +44,40 @@ class ActionFailWithTheUsersWords(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         raise RuntimeError(f"cannot store {tracker.latest_message.get('text')}")
+
+
+class ActionChangeWhatItWasGiven(Action):
+    """Changes the domain, a slot's value and the latest message it got (and sets a slot to a set)."""
+
+    def name(self) -> Text:
+        return "action_change_what_it_was_given"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        domain["forms"]["stub_form"]["required_slots"].append("hacked")
+        tracker.slots["seen_forms"].append("hacked")
+        tracker.latest_message["entities"].append({"entity": "hacked"})
+        return []
+
+
+class ActionAnswerWithASet(Action):
+    def name(self) -> Text:
+        return "action_answer_with_a_set"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return [SlotSet("seen_forms", {"a", "b"})]
+
+
+class ActionLeaveATaskBehind(Action):
+    started: List[Any] = []
+
+    def name(self) -> Text:
+        return "action_leave_a_task_behind"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        import asyncio
+
+        async def forever() -> None:
+            await asyncio.sleep(3600)
+
+        self.started.append(asyncio.ensure_future(forever()))
+        return []

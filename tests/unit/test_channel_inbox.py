@@ -83,3 +83,23 @@ def test_a_running_turn_keeps_renewing_its_lease_and_stops_once_another_replica_
     assert asyncio.run(renew_for(1.6)) is True
     with transaction(database_url) as session:
         assert session.get(InboxMessage, inbox_id).claim_token == "token-b"
+
+
+def test_taking_a_message_says_whether_an_earlier_one_of_the_same_user_is_in_progress(database_url: str,
+                                                                                    monkeypatch) -> None:
+    from bot.channels.pipeline import _take_in_order
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    lease = dt.timedelta(seconds=90)
+    with transaction(database_url) as session:
+        earlier = accept_message(session, "telegram", "m:7:1", "telegram:7", "pertama", "replica-1", lease)
+        later = accept_message(session, "telegram", "m:7:2", "telegram:7", "kedua", "replica-2", lease)
+        alone = accept_message(session, "telegram", "m:8:1", "telegram:8", "halo", "replica-2", lease)
+    assert _take_in_order(later, "replica-2", "telegram", "telegram:7") == (True, True)
+    assert _take_in_order(alone, "replica-2", "telegram", "telegram:8") == (True, False)
+    assert _take_in_order(earlier, "replica-2", "telegram", "telegram:7") == (False, False)  # replica 1 holds it
+    with transaction(database_url) as session:
+        finish_message(session, earlier, "done", None, "replica-1")
+    assert _take_in_order(later, "replica-2", "telegram", "telegram:7") == (True, False)
+    with transaction(database_url) as session:
+        assert session.get(InboxMessage, later).claim_token == "replica-2"

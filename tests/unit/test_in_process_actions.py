@@ -32,7 +32,8 @@ forms:
 responses:
   utter_stub_greet:
   - text: "halo dari domain"
-actions: [action_echo_what_it_got, action_block_two_seconds, action_reject_the_input, action_fail_with_the_users_words]
+actions: [action_echo_what_it_got, action_block_two_seconds, action_reject_the_input, action_fail_with_the_users_words,
+          action_change_what_it_was_given, action_answer_with_a_set, action_leave_a_task_behind]
 """)
 
 
@@ -112,3 +113,35 @@ def test_the_domain_dictionary_is_made_once_per_loaded_domain(in_process, monkey
     for _ in range(3):
         run("action_echo_what_it_got", tracker())
     assert len(calls) == 1
+
+
+def test_an_action_gets_its_own_copies_of_the_domain_the_slots_and_the_latest_message(in_process) -> None:
+    state = tracker()
+    state.update(SlotSet("seen_forms", ["stub_form"]))
+    run("action_change_what_it_was_given", state)
+    assert state.get_slot("seen_forms") == ["stub_form"]
+    assert state.latest_message.entities == []
+    # The next call's domain is the loaded one, not the changed one.
+    events = run("action_echo_what_it_got", tracker())
+    assert ("seen_forms", ["stub_form"]) in [(e.key, e.value) for e in events if isinstance(e, SlotSet)]
+    assert DOMAIN.forms["stub_form"]["required_slots"] == ["answer"]
+
+
+def test_an_answer_that_is_not_plain_json_fails_the_action_as_over_http(in_process, caplog) -> None:
+    with pytest.raises(RasaException, match="action_answer_with_a_set"):
+        run("action_answer_with_a_set", tracker())
+    assert "action_answer_with_a_set failed: TypeError" in caplog.text
+
+
+def test_a_call_that_takes_too_long_fails(runner: InProcessActions) -> None:
+    call = {"next_action": "action_block_two_seconds", "sender_id": "x", "tracker": tracker().current_state(),
+            "domain": DOMAIN.as_dict()}
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(runner.run(call, timeout=0.2))
+
+
+def test_tasks_an_action_leaves_behind_are_cancelled_when_it_returns(in_process) -> None:
+    from tests.unit.in_process_stub_actions import ActionLeaveATaskBehind
+
+    run("action_leave_a_task_behind", tracker())
+    assert ActionLeaveATaskBehind.started and ActionLeaveATaskBehind.started[-1].cancelled()

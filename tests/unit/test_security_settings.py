@@ -173,3 +173,18 @@ def test_the_data_folder_and_its_databases_are_private(tmp_path: Path) -> None:
         assert os.umask(0o022) == 0o077  # files created later are private too
     finally:
         os.umask(previous)
+
+
+def test_the_settings_are_read_again_when_the_environment_or_a_secret_file_changes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RASA_PORT", "5111")
+    first = get_settings()
+    assert get_settings() is first  # unchanged: the same reading
+    monkeypatch.setenv("RASA_PORT", "5112")
+    assert get_settings().rasa_port == 5112
+    secret_file = tmp_path / "api_token"
+    secret_file.write_text(STRONG + "\n", encoding="utf-8")
+    monkeypatch.delenv("RASA_API_TOKEN", raising=False)
+    monkeypatch.setenv("RASA_API_TOKEN_FILE", f" {secret_file} ")  # spaces around the path, as _secret allows
+    assert get_settings().rasa_api_token == STRONG
+    secret_file.write_text(STRONG[::-1] + "\n", encoding="utf-8")  # rotated in place
+    assert get_settings().rasa_api_token == STRONG[::-1]
