@@ -65,6 +65,3 @@ class InProcessActions:
         the action raised, and ``asyncio.TimeoutError`` after ``timeout`` seconds."""
         work = asyncio.get_running_loop().run_in_executor(self._pool, self._run_on_this_thread, call)
         return await asyncio.wait_for(work, timeout)
-
-    def names(self) -> list:
-        return sorted(self.executor.actions)

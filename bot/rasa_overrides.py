@@ -39,9 +39,10 @@ WhatsApp: the inbox keeps the message), and the stored conversation is untouched
 **Actions in the process** (the default, bot/in_process_actions.py): ``RemoteAction.run`` hands
 the action call to rasa_sdk's executor in this process instead of posting it to the action
 server. The call is the one Rasa would send (the domain serialised once per loaded domain, each
-call getting its own copy, as do the slots and the latest message); the answer goes through the same
-utterances and event deserialisation (not the JSON-schema check meant for a remote server). A failing action is logged by name and error
-class only (its message can quote what the user wrote) and fails as a failed HTTP call would.
+call getting its own copy, as do the slots and the latest message); the answer goes through the
+same utterances and event deserialisation (not the JSON-schema check meant for a remote server).
+A failing action is logged by name and error class only (its message can quote what the user
+wrote) and fails as a failed HTTP call would.
 """
 from __future__ import annotations
 
@@ -140,19 +141,18 @@ def _continue_applied_events() -> None:
         if getattr(events, "maxlen", None) is not None:
             # A bounded history drops old events as new ones arrive: nothing to continue from.
             return stock_applied_events(self)
+        def loop_names_from(start: int) -> set:
+            return {event.name for event in itertools.islice(events, start, None)
+                    if isinstance(event, ActiveLoop) and event.name}
+
         memo = self.__dict__.get(_APPLIED_MEMO)
-        if memo is not None and memo[0] is events and memo[1] <= len(events):
-            _, covered, loop_names, applied = memo
-            new_names = {event.name for event in itertools.islice(events, covered, None)
-                         if isinstance(event, ActiveLoop) and event.name}
-            if new_names <= loop_names:
-                applied = list(applied)
-                walk(self, events, covered, applied, loop_names)
-                self.__dict__[_APPLIED_MEMO] = (events, len(events), loop_names, applied)
-                return list(applied)
-        loop_names = {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
-        applied = []
-        walk(self, events, 0, applied, loop_names)
+        if (memo is not None and memo[0] is events and memo[1] <= len(events)
+                and loop_names_from(memo[1]) <= memo[2]):
+            _, start, loop_names, applied = memo
+            applied = list(applied)
+        else:
+            start, loop_names, applied = 0, loop_names_from(0), []
+        walk(self, events, start, applied, loop_names)
         self.__dict__[_APPLIED_MEMO] = (events, len(events), loop_names, applied)
         return list(applied)
 

@@ -57,8 +57,9 @@ def restart_delay(failures_in_a_row: int) -> float:
 
 def endpoints_yaml(settings: Settings) -> str:
     """Rasa's endpoints for this run: conversations (the tracker store) in TRACKER_STORE_URL, the
-    action server on ACTION_PORT only when the actions do not run inside Rasa, and a Redis lock store when REDIS_URL is set (several Rasa
-    workers must not process one user's messages at the same time)."""
+    action server on ACTION_PORT only when the actions do not run inside Rasa, and a Redis lock
+    store when REDIS_URL is set (several Rasa workers must not process one user's messages at the
+    same time)."""
     tracker = make_url(settings.tracker_store_url)
     store = {
         # Rasa's SQL store with case codes and PINs kept out (bot/storage/tracker_store.py).

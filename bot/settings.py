@@ -35,6 +35,11 @@ def _secret(name: str) -> str:
         raise ValueError(f"{name}_FILE names a file that cannot be read ({error.__class__.__name__})") from error
 
 
+# How a yes/no setting may be written (ACTIONS_IN_PROCESS).
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -252,7 +257,7 @@ class Settings:
 
     @property
     def actions_in_process(self) -> bool:
-        return not self.action_server_url and self.actions_in_process_setting not in ("false", "0", "no", "off")
+        return not self.action_server_url and self.actions_in_process_setting not in FALSE_WORDS
 
     def scaling_problems(self) -> List[str]:
         """Replica settings `make run` cannot honour (checked at start-up)."""
@@ -263,7 +268,7 @@ class Settings:
             # Without a shared lock store two replicas can run one user's turns at the same time and
             # overwrite each other's conversation state.
             problems.append("RASA_REPLICAS above 1 needs REDIS_URL (Rasa's lock store, shared by the replicas).")
-        if self.actions_in_process_setting not in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+        if self.actions_in_process_setting not in TRUE_WORDS + FALSE_WORDS:
             problems.append(f"ACTIONS_IN_PROCESS must be true or false, not {self.actions_in_process_setting[:20]!r}.")
         if self.inbox_lease_seconds < 10:
             problems.append("INBOX_LEASE_SECONDS must be at least 10 (a turn must finish within its lease).")

@@ -19,10 +19,10 @@ import logging
 import os
 from typing import Any, Dict, List, Optional, Text
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import ActionExecuted, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
-import sqlalchemy as sa
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
@@ -66,10 +66,24 @@ def ran_erasure(events: List[Any]) -> bool:
     return any(isinstance(event, ActionExecuted) and event.action_name == ERASE_DATA_ACTION for event in events)
 
 
+def latest_session_data(events: sa.Table) -> Any:
+    """Rasa's query for the latest session's events (``SQLTrackerStore._event_query``) as one
+    statement with the sender as a parameter: building the ORM query for every turn cost more than
+    running it. Only the JSON column: an ORM object per event row cost more than the JSON."""
+    sender = sa.bindparam("sender_id")
+    session_start = (sa.select(sa.func.max(events.c.timestamp))
+                     .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
+                     .scalar_subquery())
+    return (sa.select(events.c.data)
+            .where(events.c.sender_id == sender, sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
+            .order_by(events.c.id))
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._key = sealing_key(get_settings().action_server_token)
+        self._latest_session = latest_session_data(self.SQLEvent.__table__)
         if self.engine.dialect.name == "sqlite":
             # Rasa made this engine: the same WAL mode as our own SQLite files (bot/storage/db.py).
             use_write_ahead_log(self.engine)
@@ -137,31 +151,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             setattr(tracker, STORED_ATTRIBUTE, len(events))
             setattr(tracker, CONTEXT_ATTRIBUTE, (context.active_loop, context.requested_slot))
 
-    def _latest_session_statement(self) -> Any:
-        """Rasa's query for the latest session's events (``_event_query``), built once with the
-        sender as a parameter: building the ORM query for every turn cost more than running it.
-        Only the JSON column: an ORM object per event row cost more than the JSON."""
-        statement = getattr(self, "_latest_session", None)
-        if statement is None:
-            events = self.SQLEvent.__table__
-            sender = sa.bindparam("sender_id")
-            session_start = (sa.select(sa.func.max(events.c.timestamp))
-                             .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
-                             .scalar_subquery())
-            statement = self._latest_session = (
-                sa.select(events.c.data)
-                .where(events.c.sender_id == sender,
-                       sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
-                .order_by(events.c.id))
-        return statement
-
     def _load(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
             if fetch_events_from_all_sessions:
                 query = self._event_query(session, sender_id, fetch_events_from_all_sessions=True)
                 rows = [data for (data,) in query.with_entities(self.SQLEvent.data).all()]
             else:
-                rows = session.execute(self._latest_session_statement(), {"sender_id": sender_id}).scalars().all()
+                rows = session.execute(self._latest_session, {"sender_id": sender_id}).scalars().all()
             events = [unseal_slots(json.loads(data), self._key) for data in rows]
         if self.domain and events:
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)

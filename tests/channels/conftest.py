@@ -24,7 +24,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 from bot.serve import child_environment
-from bot.settings import get_settings
+from bot.settings import FALSE_WORDS, get_settings
 from tests.databases import throwaway_postgres
 from tests.servers import free_port, wait_until_up
 from tests.standins.graph_api import GraphApiStandIn
@@ -156,7 +156,7 @@ def running_stack(replicas: int = 1, extra_env: Optional[Dict[str, str]] = None,
             try:
                 for rasa_url in rasa_urls:
                     wait_until_up(f"{rasa_url}/status?token={RASA_API_TOKEN}", process, timeout=300)
-                if env.get("ACTIONS_IN_PROCESS", "true").lower() in ("false", "0", "no", "off"):
+                if env.get("ACTIONS_IN_PROCESS", "true").lower() in FALSE_WORDS:
                     # A separate action server must be up too before the first turn.
                     wait_until_up(f"http://127.0.0.1:{env['ACTION_PORT']}/health", process, timeout=120)
                 yield Stack(rasa_urls[0], telegram, graph, env["DATABASE_URL"], env, log_path, rasa_urls,

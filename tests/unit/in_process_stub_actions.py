@@ -1,13 +1,15 @@
 """Actions for tests/unit/test_in_process_actions.py: one that answers and sets a slot from what
-it was given, one that blocks (as a slow database call would), a validator that rejects, and one
-that fails with the user's words in its error."""
-import time
+it was given, the one that blocks from tests/unit/slow_actions.py (as a slow database call would),
+a validator that rejects, one that fails with the user's words in its error, and others that
+misbehave."""
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection
+
+from tests.unit.slow_actions import ActionBlockThreeSeconds  # noqa: F401 - registered from this package too
 
 
 class ActionEchoWhatItGot(Action):
@@ -19,15 +21,6 @@ class ActionEchoWhatItGot(Action):
                                  buttons=[{"title": "ok", "payload": "/affirm"}])
         dispatcher.utter_message(response="utter_stub_greet")
         return [SlotSet("language", "en"), SlotSet("seen_forms", sorted(domain.get("forms", {})))]
-
-
-class ActionBlockTwoSeconds(Action):
-    def name(self) -> Text:
-        return "action_block_two_seconds"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        time.sleep(2)  # synchronous on purpose
-        return []
 
 
 class ActionRejectTheInput(Action):

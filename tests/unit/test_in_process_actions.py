@@ -32,7 +32,7 @@ forms:
 responses:
   utter_stub_greet:
   - text: "halo dari domain"
-actions: [action_echo_what_it_got, action_block_two_seconds, action_reject_the_input, action_fail_with_the_users_words,
+actions: [action_echo_what_it_got, action_block_three_seconds, action_reject_the_input, action_fail_with_the_users_words,
           action_change_what_it_was_given, action_answer_with_a_set, action_leave_a_task_behind]
 """)
 
@@ -92,7 +92,7 @@ def test_an_unknown_action_fails_without_a_traceback_of_the_call(in_process, cap
 
 def test_a_blocking_action_does_not_hold_up_the_event_loop(in_process) -> None:
     async def both() -> float:
-        action = RemoteAction("action_block_two_seconds", None)
+        action = RemoteAction("action_block_three_seconds", None)
         nlg = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
         started = time.monotonic()
         slow = asyncio.ensure_future(action.run(CollectingOutputChannel(), nlg, tracker(), DOMAIN))
@@ -134,7 +134,7 @@ def test_an_answer_that_is_not_plain_json_fails_the_action_as_over_http(in_proce
 
 
 def test_a_call_that_takes_too_long_fails(runner: InProcessActions) -> None:
-    call = {"next_action": "action_block_two_seconds", "sender_id": "x", "tracker": tracker().current_state(),
+    call = {"next_action": "action_block_three_seconds", "sender_id": "x", "tracker": tracker().current_state(),
             "domain": DOMAIN.as_dict()}
     with pytest.raises(asyncio.TimeoutError):
         asyncio.run(runner.run(call, timeout=0.2))
