@@ -199,7 +199,10 @@ def _run_actions_in_process(runner: "InProcessActions") -> None:
     def tracker_state(tracker: Any) -> Dict[str, Any]:
         state = tracker.current_state(EventVerbosity.ALL)
         # Slot values and the latest message are Rasa's own objects: an action changing them must
-        # not change the conversation behind Rasa's back (the events are new dictionaries already).
+        # not change the conversation behind Rasa's back. The events are new dictionaries whose
+        # nested values (parse data, slot values) are still the events' own, shared with the
+        # tracker store's remembered sessions: actions read them and never change them (copying
+        # a whole conversation per call would cost more than the store saves).
         for key in ("slots", "latest_message", "active_loop"):
             state[key] = copy.deepcopy(state.get(key))
         return state

@@ -178,3 +178,155 @@ def test_a_conversation_loads_from_its_latest_session_as_rasas_own_query_would(s
         ("session_started", 5.1), ("action", 5.2)]
     assert [event["event"] for event in latest("rest:other")] == ["user"]
     assert asyncio.run(store.retrieve("rest:nobody")) is None
+
+
+def as_dicts(tracker: DialogueStateTracker) -> List[dict]:
+    return [event.as_dict() for event in tracker.events]
+
+
+def fresh_load(url: str, sender: str) -> List[dict]:
+    """What a replica that never saw the conversation loads (no remembered session)."""
+    return as_dicts(asyncio.run(store_for(url).retrieve(sender)))
+
+
+def test_two_replicas_taking_turns_load_what_a_fresh_replica_loads(store_url: str) -> None:
+    """Each store remembers the session it loaded and reads only the rows written since, by itself
+    or by the other replica: every load must equal a first load, slots and sealed values included."""
+    first, second = store_for(store_url), store_for(store_url)
+    sender = "telegram:5550077"
+    tracker = DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen"), user("halo", "greet")],
+                                               DOMAIN.slots)
+    asyncio.run(first.save(tracker))
+    turns = [
+        [ActiveLoop("status_form"), SlotSet("status_case_code", CODE), SlotSet("requested_slot", "status_pin")],
+        [user(PIN, "greet"), SlotSet("status_pin", PIN), ActiveLoop(None), SlotSet("requested_slot", None)],
+        [user("makasih", "greet"), BotUttered("Sama-sama.")],
+        [user("lagi", "greet"), ActionExecuted("action_listen")],
+    ]
+    for number, events in enumerate(turns):
+        store = (first, second)[number % 2]
+        loaded = asyncio.run(store.retrieve(sender))
+        assert as_dicts(loaded) == fresh_load(store_url, sender)
+        for event in events:
+            loaded.update(event)
+        asyncio.run(store.save(loaded))
+    for store in (first, second):
+        loaded = asyncio.run(store.retrieve(sender))
+        assert as_dicts(loaded) == fresh_load(store_url, sender)
+        assert loaded.get_slot("status_case_code") == CODE and loaded.get_slot("status_pin") == PIN
+        assert [event.as_dict() for event in loaded.events][-1]["event"] == "action"
+
+
+def test_a_remembered_session_decodes_only_the_rows_written_since(store_url: str, monkeypatch) -> None:
+    from bot.storage import tracker_store
+
+    store = store_for(store_url)
+    sender = "rest:decodes"
+    tracker = DialogueStateTracker.from_events(sender, [user(f"pesan {n}", "greet") for n in range(30)], DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    assert len(asyncio.run(store.retrieve(sender)).events) == 30
+    decoded: List[int] = []
+    deserialise = tracker_store.deserialise_events
+    monkeypatch.setattr(tracker_store, "deserialise_events", lambda dicts: decoded.append(len(dicts)) or deserialise(dicts))
+    again = asyncio.run(store.retrieve(sender))
+    again.update(user("baru", "greet"))
+    asyncio.run(store.save(again))
+    assert len(asyncio.run(store.retrieve(sender)).events) == 31
+    assert decoded == [1]  # the unchanged load decoded nothing, the next one the new row only
+
+
+def test_a_pin_asked_in_a_remembered_turn_is_still_redacted_when_it_arrives(store_url: str, monkeypatch) -> None:
+    """The redaction context (is a PIN expected?) continues with the remembered session."""
+    from bot.storage import tracker_store
+
+    first, second = store_for(store_url), store_for(store_url)
+    sender = "telegram:5550088"
+    asyncio.run(first.save(DialogueStateTracker.from_events(sender, [user("halo", "greet")], DOMAIN.slots)))
+    asking = asyncio.run(first.retrieve(sender))
+    for event in [user("cek status", "check_status"), ActiveLoop("status_form"), SlotSet("requested_slot", "status_pin")]:
+        asking.update(event)
+    asyncio.run(second.save(asking))
+    asyncio.run(first.retrieve(sender))  # the first replica now remembers the question
+    reminded = asyncio.run(second.retrieve(sender))
+    reminded.update(BotUttered("Tulis PIN 6 angka."))
+    asyncio.run(second.save(reminded))
+    decoded: List[int] = []
+    deserialise = tracker_store.deserialise_events
+    monkeypatch.setattr(tracker_store, "deserialise_events", lambda dicts: decoded.append(len(dicts)) or deserialise(dicts))
+    answering = asyncio.run(first.retrieve(sender))  # continued: the question is in what it remembered
+    assert decoded == [1]
+    answering.update(user(f"ini {PIN} ya kak", "greet"))  # a bare number would be redacted anyway
+    asyncio.run(first.save(answering))
+    assert PIN not in "".join(stored_rows(store_url, sender))
+
+
+def test_rows_a_full_load_would_leave_out_are_not_added_to_a_remembered_session(store_url: str) -> None:
+    """A row stamped before the session's start (another replica's clock behind) is left out by
+    Rasa's query, and so by a continued load; a row committed late under a lower id is not missed."""
+    from rasa.shared.core.events import SessionStarted
+
+    store = store_for(store_url)
+    sender = "rest:clocks"
+    tracker = DialogueStateTracker.from_events(sender, [SessionStarted(timestamp=100.0)], DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.retrieve(sender))
+    late = asyncio.run(store_for(store_url).retrieve(sender))
+    late.update(user("jam mundur", "greet"))
+    late.events[-1].timestamp = 50.0
+    asyncio.run(store_for(store_url).save(late))
+    assert as_dicts(asyncio.run(store.retrieve(sender))) == fresh_load(store_url, sender)
+    assert "jam mundur" not in json.dumps(fresh_load(store_url, sender))
+    sender = "rest:late-commit"
+    tracker = DialogueStateTracker.from_events(sender, [SessionStarted(timestamp=100.0)], DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.retrieve(sender))
+    other = asyncio.run(store_for(store_url).retrieve(sender))
+    other.update(user("terlambat", "greet"))
+    asyncio.run(store_for(store_url).save(other))
+    engine = create_engine(store_url)
+    with engine.begin() as connection:  # as if this row, under an earlier id, became visible only now
+        connection.execute(text("UPDATE events SET id = id - 1000 WHERE sender_id = :s AND data LIKE '%terlambat%'"),
+                           {"s": sender})
+    assert "terlambat" in json.dumps(as_dicts(asyncio.run(store.retrieve(sender))))
+    assert as_dicts(asyncio.run(store.retrieve(sender))) == fresh_load(store_url, sender)
+
+
+def test_a_conversation_erased_or_deleted_elsewhere_is_not_loaded_from_memory(store_url: str) -> None:
+    first, second = store_for(store_url), store_for(store_url)
+    sender = "whatsapp:6281200000"
+    asyncio.run(first.save(DialogueStateTracker.from_events(sender, [user("halo", "greet")], DOMAIN.slots)))
+    assert asyncio.run(first.retrieve(sender)) is not None  # remembered by the first replica
+    # Erased through the other replica ("hapus data saya").
+    erasing = asyncio.run(second.retrieve(sender))
+    erasing.update(ActionExecuted(ERASE_DATA_ACTION))
+    asyncio.run(second.save(erasing))
+    assert asyncio.run(first.retrieve(sender)) is None
+    # Deleted by retention, then the same user writes again, possibly into a reused row id (SQLite
+    # gives the highest id again once its row is deleted): the new conversation alone is loaded.
+    asyncio.run(first.save(DialogueStateTracker.from_events(sender, [user("satu", "greet")], DOMAIN.slots)))
+    assert asyncio.run(first.retrieve(sender)) is not None
+    engine = create_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
+    asyncio.run(second.save(DialogueStateTracker.from_events(sender, [user("dua", "greet")], DOMAIN.slots)))
+    texts = [event.get("text") for event in as_dicts(asyncio.run(first.retrieve(sender)))]
+    assert texts == ["dua"]
+
+
+def test_remembered_sessions_are_bounded() -> None:
+    from bot.storage.tracker_store import LoadedSession, RecentSessions
+
+    def loaded(at: float) -> LoadedSession:
+        return LoadedSession(last_id=1, last_data="{}", rows=1, session_start=-1.0, events=(), context=(None, None),
+                             loaded_at=at)
+
+    recent = RecentSessions(capacity=2, idle_seconds=60.0)
+    for sender in ("a", "b"):
+        recent.put(sender, loaded(0.0))
+    assert recent.get("a", now=1.0) is not None  # "a" is now the most recently used
+    recent.put("c", loaded(1.0))
+    assert recent.get("b", now=1.0) is None and recent.get("a", now=1.0) is not None
+    assert recent.get("c", now=1.0) is not None
+    # Idle too long: gone (it holds what the user said, unsealed).
+    assert recent.get("a", now=61.0) is None and recent.get("c", now=61.0) is not None
+    assert recent.get("c", now=62.0) is None
