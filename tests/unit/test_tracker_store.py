@@ -217,17 +217,23 @@ def test_two_replicas_taking_turns_load_what_a_fresh_replica_loads(store_url: st
         assert [event.as_dict() for event in loaded.events][-1]["event"] == "action"
 
 
-def test_a_remembered_session_decodes_only_the_rows_written_since(store_url: str, monkeypatch) -> None:
+def count_decoded_rows(monkeypatch) -> List[int]:
+    """How many rows each later load of the store deserialises, one number per load that decodes."""
     from bot.storage import tracker_store
 
+    decoded: List[int] = []
+    deserialise = tracker_store.deserialise_events
+    monkeypatch.setattr(tracker_store, "deserialise_events", lambda dicts: decoded.append(len(dicts)) or deserialise(dicts))
+    return decoded
+
+
+def test_a_remembered_session_decodes_only_the_rows_written_since(store_url: str, monkeypatch) -> None:
     store = store_for(store_url)
     sender = "rest:decodes"
     tracker = DialogueStateTracker.from_events(sender, [user(f"pesan {n}", "greet") for n in range(30)], DOMAIN.slots)
     asyncio.run(store.save(tracker))
     assert len(asyncio.run(store.retrieve(sender)).events) == 30
-    decoded: List[int] = []
-    deserialise = tracker_store.deserialise_events
-    monkeypatch.setattr(tracker_store, "deserialise_events", lambda dicts: decoded.append(len(dicts)) or deserialise(dicts))
+    decoded = count_decoded_rows(monkeypatch)
     again = asyncio.run(store.retrieve(sender))
     again.update(user("baru", "greet"))
     asyncio.run(store.save(again))
@@ -237,8 +243,6 @@ def test_a_remembered_session_decodes_only_the_rows_written_since(store_url: str
 
 def test_a_pin_asked_in_a_remembered_turn_is_still_redacted_when_it_arrives(store_url: str, monkeypatch) -> None:
     """The redaction context (is a PIN expected?) continues with the remembered session."""
-    from bot.storage import tracker_store
-
     first, second = store_for(store_url), store_for(store_url)
     sender = "telegram:5550088"
     asyncio.run(first.save(DialogueStateTracker.from_events(sender, [user("halo", "greet")], DOMAIN.slots)))
@@ -250,9 +254,7 @@ def test_a_pin_asked_in_a_remembered_turn_is_still_redacted_when_it_arrives(stor
     reminded = asyncio.run(second.retrieve(sender))
     reminded.update(BotUttered("Tulis PIN 6 angka."))
     asyncio.run(second.save(reminded))
-    decoded: List[int] = []
-    deserialise = tracker_store.deserialise_events
-    monkeypatch.setattr(tracker_store, "deserialise_events", lambda dicts: decoded.append(len(dicts)) or deserialise(dicts))
+    decoded = count_decoded_rows(monkeypatch)
     answering = asyncio.run(first.retrieve(sender))  # continued: the question is in what it remembered
     assert decoded == [1]
     answering.update(user(f"ini {PIN} ya kak", "greet"))  # a bare number would be redacted anyway
@@ -265,23 +267,23 @@ def test_rows_a_full_load_would_leave_out_are_not_added_to_a_remembered_session(
     Rasa's query, and so by a continued load; a row committed late under a lower id is not missed."""
     from rasa.shared.core.events import SessionStarted
 
+    def remembered_then_written_elsewhere(sender: str, text_: str) -> DialogueStateTracker:
+        """A session that started at 100.0, remembered by ``store``; another replica's next turn."""
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, [SessionStarted(timestamp=100.0)], DOMAIN.slots)))
+        asyncio.run(store.retrieve(sender))
+        turn = asyncio.run(store_for(store_url).retrieve(sender))
+        turn.update(user(text_, "greet"))
+        return turn
+
     store = store_for(store_url)
     sender = "rest:clocks"
-    tracker = DialogueStateTracker.from_events(sender, [SessionStarted(timestamp=100.0)], DOMAIN.slots)
-    asyncio.run(store.save(tracker))
-    asyncio.run(store.retrieve(sender))
-    late = asyncio.run(store_for(store_url).retrieve(sender))
-    late.update(user("jam mundur", "greet"))
+    late = remembered_then_written_elsewhere(sender, "jam mundur")
     late.events[-1].timestamp = 50.0
     asyncio.run(store_for(store_url).save(late))
     assert as_dicts(asyncio.run(store.retrieve(sender))) == fresh_load(store_url, sender)
     assert "jam mundur" not in json.dumps(fresh_load(store_url, sender))
     sender = "rest:late-commit"
-    tracker = DialogueStateTracker.from_events(sender, [SessionStarted(timestamp=100.0)], DOMAIN.slots)
-    asyncio.run(store.save(tracker))
-    asyncio.run(store.retrieve(sender))
-    other = asyncio.run(store_for(store_url).retrieve(sender))
-    other.update(user("terlambat", "greet"))
+    other = remembered_then_written_elsewhere(sender, "terlambat")
     asyncio.run(store_for(store_url).save(other))
     engine = create_engine(store_url)
     with engine.begin() as connection:  # as if this row, under an earlier id, became visible only now
