@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import ReportTextReply, client_key, knowledge, language_events, latest_text, reply_language, report_texts, send
 from actions.offers import OFFER_SLOT, assess_text, offer_check_messages
+from bot.kept_secrets import report_pin_key
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.money import approximate_idr
 from bot.recruitment.risk import FLAG_CODES, risk_level
@@ -288,7 +289,8 @@ class ActionSubmitReport(Action):
                 else:
                     limited = False
                     report, pin = save_report(session, draft, level, ordered, channel, tracker.sender_id, language,
-                                              consent_text=consent, consent_at=utcnow())
+                                              report_pin_key(get_settings()), consent_text=consent,
+                                              consent_at=utcnow())
                     code = report.case_code
         except (SQLAlchemyError, OSError) as error:
             # Nothing personal in the log; the answers stay in the slots so the user can retry.
@@ -395,7 +397,7 @@ class ActionShowStatus(Action):
         try:
             with transaction() as session:
                 result = check_status(session, code or "", pin or "", requester(tracker), utcnow(),
-                                      StatusLimits.from_settings(settings))
+                                      StatusLimits.from_settings(settings), report_pin_key(settings))
         except SQLAlchemyError as error:
             logger.error("status: lookup failed: %s", error_summary(error))
             send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language))], language)

@@ -188,6 +188,10 @@ class Settings:
     console_port: int = field(default_factory=lambda: _env_int("CONSOLE_PORT", 8080))
     # Signs the session cookie; when unset, one is generated once and kept in VAR_DIR/console_secret.
     console_secret_key: str = field(default_factory=lambda: _secret("CONSOLE_SECRET_KEY"))
+    # Keys the hash of the reporters' PINs (bot/reports/codes.py): kept outside the database, so a
+    # copy of the database cannot test PINs. When unset, one is generated once and kept in
+    # VAR_DIR/report_pin_key (bot/kept_secrets.py). Changing it makes every existing PIN wrong.
+    report_pin_key: str = field(default_factory=lambda: _secret("REPORT_PIN_KEY"))
     # First admin account, created at console start-up when there are no staff users yet.
     staff_admin_user: str = field(default_factory=lambda: _env("STAFF_ADMIN_USER", ""))
     staff_admin_password: str = field(default_factory=lambda: _secret("STAFF_ADMIN_PASSWORD"))
@@ -223,6 +227,7 @@ class Settings:
             "WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
             "WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
             "CONSOLE_SECRET_KEY": self.console_secret_key,
+            "REPORT_PIN_KEY": self.report_pin_key,
             "STAFF_ADMIN_PASSWORD": self.staff_admin_password,
         }
 
@@ -247,7 +252,7 @@ class Settings:
                 problems.append("CONSOLE_BASE_URL must be an https:// address in production (secure cookies, HSTS).")
             if self.log_level.upper() == "DEBUG":
                 problems.append("LOG_LEVEL=DEBUG writes what users type to the log: not in production.")
-            for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "CONSOLE_SECRET_KEY"):
+            for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "CONSOLE_SECRET_KEY", "REPORT_PIN_KEY"):
                 if not self.secrets()[name]:
                     problems.append(f"{name} must be set in production (every replica needs the same value).")
         if not is_loopback(self.bind_host) and not self.action_server_token:
@@ -298,7 +303,7 @@ _PLACEHOLDER = re.compile(r"change[-_ ]?me|changeit|placeholder|example|secret12
 # secret, access token) have their own formats and are only checked for placeholders.
 MIN_SECRET_CHARS = 32
 SELF_CHOSEN_SECRETS = ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "REST_CHANNEL_TOKEN", "TELEGRAM_WEBHOOK_SECRET",
-                       "WHATSAPP_VERIFY_TOKEN", "CONSOLE_SECRET_KEY")
+                       "WHATSAPP_VERIFY_TOKEN", "CONSOLE_SECRET_KEY", "REPORT_PIN_KEY")
 MIN_ADMIN_PASSWORD_CHARS = 12
 
 

@@ -17,7 +17,7 @@ from bot.settings import Settings, get_settings, secret_problems
 from bot.storage.db import transaction
 from bot.storage.models import StaffUser, utcnow
 from console import auth
-from console.secret_key import load_secret_key
+from bot.kept_secrets import console_secret_key
 SESSION_HOURS = auth.SESSION_HOURS
 HSTS = "max-age=31536000; includeSubDomains"
 # Where a signed-in user with an unfinished step (a password to change, an admin's missing second
@@ -155,7 +155,7 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         CONSOLE_SETTINGS=settings,
-        SECRET_KEY=load_secret_key(settings),
+        SECRET_KEY=console_secret_key(settings),
         SESSION_COOKIE_NAME="console_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

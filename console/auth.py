@@ -29,7 +29,7 @@ from bot.settings import get_settings
 from bot.storage import counters
 from bot.storage.models import (STAFF_ROLES, ApiToken, AuditEntry, RecoveryCode, StaffSession, StaffUser,
                                 minutes_left)
-from console.secret_key import load_secret_key
+from bot.kept_secrets import console_secret_key
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "sct_"
@@ -342,7 +342,7 @@ def _totp_key() -> bytes:
     of the database alone does not give anyone the second factor."""
     from flask import current_app, has_app_context
 
-    secret = current_app.config["SECRET_KEY"] if has_app_context() else load_secret_key(get_settings())
+    secret = current_app.config["SECRET_KEY"] if has_app_context() else console_secret_key(get_settings())
     return derive_key("console totp", secret.encode("utf-8"))
 
 

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# The key of the PIN hashes of test reports (bot/kept_secrets.report_pin_key in the product).
+PIN_KEY = bytes(range(32))
 
 
 class PostgresUnavailable(RuntimeError):

@@ -1,4 +1,13 @@
-"""Case codes and PINs. The PIN is stored only as a salted hash (scrypt from the standard library)."""
+"""Case codes and PINs. The PIN is stored only as a salted, keyed hash (HMAC-SHA256).
+
+Why keyed and not a slow hash: a PIN has 6 digits, so a slow hash only delays a guesser who holds
+the database (scrypt at 43 ms: about 6 CPU-hours per PIN, less than a euro of cloud time), while
+costing 43 ms of the assistant's CPU at every report and status check. With the key kept outside
+the database (REPORT_PIN_KEY, a secret like the others), a copy of the database alone gives no way
+to test a PIN at all. Guessing through the chat is limited by the status check's counters
+(bot/storage/reports.py). PINs hashed by earlier versions (scrypt) still verify, and are re-hashed
+with the key when their owner next checks the status.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +20,10 @@ from typing import Optional
 CASE_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _CASE_CODE = re.compile(rf"\b([{CASE_CODE_ALPHABET}]{{4}})[-\s]?([{CASE_CODE_ALPHABET}]{{4}})\b")
 _PIN = re.compile(r"(?<!\d)(\d{6})(?!\d)")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+PIN_HASH_SCHEME = "hmac-sha256"
+# Earlier versions' hashes: verified, never written.
+_LEGACY_SCHEME = "scrypt"
+_LEGACY_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
 def new_case_code() -> str:
@@ -42,26 +54,37 @@ def find_pin(text: str) -> Optional[str]:
     return match.group(1) if match else None
 
 
-def hash_pin(pin: str) -> str:
+def _keyed_digest(pin: str, salt: bytes, key: bytes) -> bytes:
+    return hmac.new(key, salt + pin.encode(), hashlib.sha256).digest()
+
+
+def hash_pin(pin: str, key: bytes) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
+    return f"{PIN_HASH_SCHEME}${salt.hex()}${_keyed_digest(pin, salt, key).hex()}"
 
 
-# Hashed against when the case code is unknown, so an unknown code costs the same time as a real one.
-DUMMY_PIN_HASH = "scrypt$" + "00" * 16 + "$" + "00" * 32
+# Checked against when the case code is unknown, so an unknown code costs the same work as a real one.
+DUMMY_PIN_HASH = f"{PIN_HASH_SCHEME}$" + "00" * 16 + "$" + "00" * 32
 
 
-def verify_pin(pin: str, stored: str) -> bool:
+def is_legacy_pin_hash(stored: str) -> bool:
+    """A hash of an earlier version (no key): to be replaced once its PIN is known right."""
+    return stored.startswith(_LEGACY_SCHEME + "$")
+
+
+def verify_pin(pin: str, stored: str, key: bytes) -> bool:
     try:
         scheme, salt_hex, digest_hex = stored.split("$")
+        salt, expected = bytes.fromhex(salt_hex), bytes.fromhex(digest_hex)
     except ValueError:
         return False
-    if scheme != "scrypt":
-        return False
-    # A malformed PIN is hashed too (as "000000"): its answer must take as long as a wrong one.
+    # A malformed PIN is checked too (as "000000"): its answer must take as long as a wrong one.
     wellformed = bool(re.fullmatch(r"\d{6}", pin or ""))
-    digest = hashlib.scrypt((pin if wellformed else "000000").encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
-    if not wellformed:
+    candidate = pin if wellformed else "000000"
+    if scheme == PIN_HASH_SCHEME:
+        digest = _keyed_digest(candidate, salt, key)
+    elif scheme == _LEGACY_SCHEME:
+        digest = hashlib.scrypt(candidate.encode(), salt=salt, **_LEGACY_SCRYPT)
+    else:
         return False
-    return hmac.compare_digest(digest.hex(), digest_hex)
+    return wellformed and hmac.compare_digest(digest, expected)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.alerts.outbox import needs_staff_alert
 from bot.alerts.reporter_notices import initial_notice
 from bot.recruitment.registry import normalise_name
-from bot.reports.codes import DUMMY_PIN_HASH, hash_pin, new_case_code, new_pin, verify_pin
+from bot.reports.codes import DUMMY_PIN_HASH, hash_pin, is_legacy_pin_hash, new_case_code, new_pin, verify_pin
 from bot.reports.draft import ReportDraft
 from bot.storage import counters
 from bot.storage.counters import counter_key
@@ -67,15 +67,17 @@ def save_report(
     channel: str,
     conversation_id: Optional[str],
     language: str,
+    pin_key: bytes,
     consent_text: Optional[str] = None,
     consent_at: Optional[dt.datetime] = None,
 ) -> Tuple[Report, str]:
     """Add the report, link it to its recruiter and record the creation event. Returns the report and
-    its PIN (the only time the PIN exists in clear: it is stored as a salted hash)."""
+    its PIN (the only time the PIN exists in clear: it is stored as a salted hash keyed with
+    ``pin_key``, bot/kept_secrets.report_pin_key)."""
     pin = new_pin()
     report = Report(
         case_code=_unused_case_code(session),
-        pin_hash=hash_pin(pin),
+        pin_hash=hash_pin(pin, pin_key),
         status="new",
         risk_level=risk_level,
         flags=list(flags),
@@ -153,7 +155,7 @@ class StatusLimits:
 @dataclass(frozen=True)
 class StatusResult:
     """``ok`` with the view, or ``refused``: an unknown code, a wrong PIN, a lock and a rate limit
-    give the same answer after the same work (one scrypt hash), so none can be told apart."""
+    give the same answer after the same work (one PIN hash), so none can be told apart."""
 
     outcome: str
     view: Optional[StatusView] = None
@@ -171,7 +173,7 @@ def _keys(requester: Requester, kind: str) -> List[Tuple[str, bool]]:
 
 
 def check_status(session: Session, case_code: str, pin: str, requester: Requester, now: dt.datetime,
-                 limits: StatusLimits) -> StatusResult:
+                 limits: StatusLimits, pin_key: bytes) -> StatusResult:
     """Every try is counted before the PIN is checked (an atomic increment, so parallel guesses are
     all counted and only the first ``max_failures`` of them are even checked); a right PIN clears
     the conversation's count."""
@@ -188,8 +190,10 @@ def check_status(session: Session, case_code: str, pin: str, requester: Requeste
     # Counted by the code as typed, known or not, so an unknown code costs the same writes.
     foreign_tries = counters.hit(session, counter_key("status-try-code", case_code), DAY, now)
     over |= not own and foreign_tries > limits.foreign_failures_per_report_per_day
-    # Always exactly one PIN hash, whatever the outcome, so the timing tells nothing either.
-    pin_ok = verify_pin(pin, report.pin_hash if report is not None else DUMMY_PIN_HASH) and report is not None
+    # Always exactly one PIN hash, whatever the outcome, so the timing tells nothing either (but for
+    # reports of earlier versions, whose slow hash is replaced at their first right PIN).
+    stored = report.pin_hash if report is not None else DUMMY_PIN_HASH
+    pin_ok = verify_pin(pin, stored, pin_key) and report is not None
     if over or not pin_ok:
         # One row written for every refusal: on the report's trail, or (unknown code) in the audit log.
         if report is not None:
@@ -199,6 +203,8 @@ def check_status(session: Session, case_code: str, pin: str, requester: Requeste
             session.add(AuditEntry(actor="reporter", action="status_unknown_code", detail={}))
         return StatusResult("refused")
     assert report is not None
+    if is_legacy_pin_hash(report.pin_hash):
+        report.pin_hash = hash_pin(pin, pin_key)
     counters.clear(session, [key for key, is_address in _keys(requester, "status-try") if not is_address])
     messages: List[str] = []
     for message in report.messages:

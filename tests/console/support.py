@@ -18,6 +18,7 @@ from bot.storage.db import transaction
 from bot.storage.models import Report, StaffUser, utcnow
 from bot.storage.reports import save_report
 from console import auth
+from tests.databases import PIN_KEY
 
 ADMIN = ("ana.admin", "admin-password-123")
 REVIEWER = ("rudi.review", "review-password-123")
@@ -77,7 +78,7 @@ def add_report(database_url: str, *, level: str = "high", flags: Sequence[str] =
         consent_to_contact=False, anonymous=True, reporter_contact=None)
     values.update(draft_values)
     with transaction(database_url) as session:
-        report, _pin = save_report(session, ReportDraft(**values), level, list(flags), channel, conversation_id, "id")
+        report, _pin = save_report(session, ReportDraft(**values), level, list(flags), channel, conversation_id, "id", PIN_KEY)
         if created_at is not None:
             report.created_at = created_at
         session.flush()

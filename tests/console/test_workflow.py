@@ -12,6 +12,7 @@ from bot.storage.reports import Requester, StatusLimits, check_status
 from console import workflow
 from console.workflow import WorkflowError, transition_problem
 from tests.console import support
+from tests.databases import PIN_KEY
 
 
 @pytest.mark.parametrize("current,target", [
@@ -93,11 +94,11 @@ def test_message_to_the_reporter_is_shown_at_their_status_check(database_url: st
 
     with transaction(database_url) as session:
         report, pin = save_report(session, ReportDraft(what_happened="paspor ditahan"), "urgent",
-                                  ["document_retention"], "rest", "u-1", "id")
+                                  ["document_retention"], "rest", "u-1", "id", PIN_KEY)
         workflow.message_reporter(session, report, support.REVIEWER[0], "Kami sudah menghubungi KBRI Tokyo.")
         code = report.case_code
     with transaction(database_url) as session:
-        result = check_status(session, code, pin, Requester("u-1"), dt.datetime(2026, 12, 1), StatusLimits(5, 15, 100, 100))
+        result = check_status(session, code, pin, Requester("u-1"), dt.datetime(2026, 12, 1), StatusLimits(5, 15, 100, 100), PIN_KEY)
     assert result.outcome == "ok"
     assert result.view.messages == ("Kami sudah menghubungi KBRI Tokyo.",)
 

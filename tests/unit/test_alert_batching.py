@@ -43,6 +43,7 @@ from bot.storage.db import transaction
 from bot.storage.models import Report, SecurityCounter, StaffAlert, utcnow
 from bot.storage.reports import save_report
 from tests.standins.telegram_api import TelegramApiStandIn
+from tests.databases import PIN_KEY
 
 STAFF_CHAT_ID = "-1009876543210"
 CONSOLE = "https://console.example.org"
@@ -62,11 +63,6 @@ PEOPLE = itertools.count(1)
 def texts() -> ReportTexts:
     return load_report_texts(str(get_settings().content_dir))
 
-
-@pytest.fixture(autouse=True)
-def quick_pins(monkeypatch) -> None:
-    """PIN hashing (scrypt, ~50 ms) is beside the point here and would dominate filing 50 reports."""
-    monkeypatch.setattr("bot.storage.reports.hash_pin", lambda pin: "test$" + pin, raising=False)
 
 
 
@@ -100,7 +96,7 @@ def new_reports(url: str, count: int = 1, level: str = "urgent", conversation: O
     with transaction(url) as session:
         for _ in range(count):
             sender = conversation or f"tg:person-{next(PEOPLE)}"
-            report, _ = save_report(session, draft(), level, list(flags), "telegram", sender, "id")
+            report, _ = save_report(session, draft(), level, list(flags), "telegram", sender, "id", PIN_KEY)
             ids.append(report.id)
     return ids
 

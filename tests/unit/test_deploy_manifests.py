@@ -789,7 +789,7 @@ def test_the_app_env_example_holds_no_secret():
     assert {"DATABASE_URL", "TRACKER_STORE_URL", "REDIS_URL"} <= set(values)
     assert not env_example_problems(values), env_example_problems(values)
     # The internal tokens come from files: a plain NAME here would override NAME_FILE.
-    assert not {"RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "CONSOLE_SECRET_KEY"} & set(values)
+    assert not {"RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "CONSOLE_SECRET_KEY", "REPORT_PIN_KEY"} & set(values)
 
 
 def test_the_dockerfile_is_pinned_and_runs_as_non_root():

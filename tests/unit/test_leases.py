@@ -25,6 +25,7 @@ from tests.servers import notifier_process, wait_until
 from tests.standins.telegram_api import TelegramApiStandIn
 from tests.unit.test_report_storage import draft
 from tests.unit.test_staff_alerts import STAFF_CHAT_ID, notifier_environment
+from tests.databases import PIN_KEY
 
 LEASE = dt.timedelta(minutes=5)
 CHATS = itertools.count()
@@ -36,7 +37,7 @@ def reports(url: str, count: int, level: str = "urgent", staff_message: bool = F
     with transaction(url) as session:
         for _ in range(count):
             chat = str(7000 + next(CHATS))
-            report, _ = save_report(session, draft(), level, ["upfront_fee"], "telegram", chat, "id")
+            report, _ = save_report(session, draft(), level, ["upfront_fee"], "telegram", chat, "id", PIN_KEY)
             if staff_message:
                 add_staff_message(session, report, "reviewer1", "Kami sudah menindaklanjuti laporanmu.")
             codes.append(report.case_code)
@@ -186,7 +187,7 @@ def all_sent(url: str) -> bool:
 
 def test_a_report_with_several_open_notices_is_claimed_whole_by_one_notifier(database_url: str) -> None:
     with transaction(database_url) as session:
-        report, _ = save_report(session, draft(), "medium", [], "telegram", "7999", "id")
+        report, _ = save_report(session, draft(), "medium", [], "telegram", "7999", "id", PIN_KEY)
         for body in ("Pesan pertama dari petugas.", "Pesan kedua dari petugas."):
             add_staff_message(session, report, "reviewer1", body)
         session.execute(update(StaffMessage).values(notice_status="pending", notice_next_at=None))

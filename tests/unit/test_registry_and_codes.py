@@ -1,10 +1,12 @@
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from bot.recruitment.registry import RegistryError, find_licensed, load_registry_csv, normalise_name
-from bot.reports.codes import CASE_CODE_ALPHABET, find_case_code, find_pin, hash_pin, new_case_code, new_pin, verify_pin
+from bot.reports.codes import (CASE_CODE_ALPHABET, DUMMY_PIN_HASH, find_case_code, find_pin, hash_pin,
+                               is_legacy_pin_hash, new_case_code, new_pin, verify_pin)
 from bot.settings import get_settings
 
 
@@ -67,13 +69,36 @@ def test_case_codes_and_pins() -> None:
     assert len(pin) == 6 and pin.isdigit()
 
 
-def test_pin_is_stored_salted_and_verified_in_constant_time() -> None:
-    first, second = hash_pin("482913"), hash_pin("482913")
+KEY, OTHER_KEY = bytes(range(32)), bytes(range(1, 33))
+
+
+def test_pin_is_stored_salted_and_keyed() -> None:
+    first, second = hash_pin("482913", KEY), hash_pin("482913", KEY)
     assert first != second and "482913" not in first
-    assert verify_pin("482913", first)
-    assert not verify_pin("482914", first)
-    assert not verify_pin("", first)
-    assert not verify_pin("482913", "garbage")
+    assert first.startswith("hmac-sha256$") and not is_legacy_pin_hash(first)
+    assert verify_pin("482913", first, KEY)
+    assert not verify_pin("482914", first, KEY)
+    assert not verify_pin("", first, KEY)
+    assert not verify_pin("48291", first, KEY)
+    assert not verify_pin("482913", "garbage", KEY)
+    assert not verify_pin("482913", "hmac-sha256$zz$00", KEY)
+    # Without the key (a copy of the database alone) the hash tells nothing: no PIN verifies.
+    assert not verify_pin("482913", first, OTHER_KEY)
+
+
+def test_the_dummy_hash_matches_no_pin() -> None:
+    assert not any(verify_pin(f"{pin:06d}", DUMMY_PIN_HASH, KEY) for pin in range(0, 10**6, 9973))
+
+
+def test_pins_hashed_by_earlier_versions_still_verify() -> None:
+    """Reports filed before the keyed hash carry scrypt hashes made without a key."""
+    salt = bytes(16)
+    digest = hashlib.scrypt(b"482913", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    legacy = f"scrypt${salt.hex()}${digest.hex()}"
+    assert is_legacy_pin_hash(legacy)
+    assert verify_pin("482913", legacy, KEY) and verify_pin("482913", legacy, OTHER_KEY)
+    assert not verify_pin("482914", legacy, KEY)
+    assert not verify_pin("12ab", legacy, KEY)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.manage import ensure_registry
 from bot.reports.draft import ReportDraft
@@ -12,6 +12,7 @@ from bot.storage.models import Report, ReportEvent
 from bot.storage.registry import load_registry
 from bot.storage.reports import (Requester, StatusLimits, add_staff_message, check_status, reports_about_same_recruiter,
                                  save_report)
+from tests.databases import PIN_KEY
 
 
 def draft(**changes) -> ReportDraft:
@@ -27,7 +28,7 @@ NOW = dt.datetime(2026, 11, 27, 12, 0)
 
 def test_report_is_saved_with_hashed_pin_and_audit_event(database_url: str) -> None:
     with transaction(database_url) as session:
-        report, pin = save_report(session, draft(), "high", ["unlicensed_agency"], "telegram", "chat-1", "id")
+        report, pin = save_report(session, draft(), "high", ["unlicensed_agency"], "telegram", "chat-1", "id", PIN_KEY)
         code = report.case_code
     with transaction(database_url) as session:
         stored = session.execute(select(Report).where(Report.case_code == code)).scalar_one()
@@ -43,13 +44,13 @@ OWNER = Requester("telegram:1001")
 
 def test_status_with_the_right_pin_shows_status_and_staff_messages(database_url: str) -> None:
     with transaction(database_url) as session:
-        report, pin = save_report(session, draft(), "high", ["upfront_fee"], "telegram", OWNER.conversation_id, "id")
+        report, pin = save_report(session, draft(), "high", ["upfront_fee"], "telegram", OWNER.conversation_id, "id", PIN_KEY)
         report.status = "escalated"
         report.escalated_to = "KP2MI"
         add_staff_message(session, report, "reviewer1", "Laporanmu sudah kami teruskan ke KP2MI.")
         code = report.case_code
     with transaction(database_url) as session:
-        result = check_status(session, code, pin, OWNER, NOW, LIMITS)
+        result = check_status(session, code, pin, OWNER, NOW, LIMITS, PIN_KEY)
     assert result.outcome == "ok"
     assert result.view.status == "escalated" and result.view.escalated_to == "KP2MI"
     assert result.view.messages == ("Laporanmu sudah kami teruskan ke KP2MI.",)
@@ -57,7 +58,7 @@ def test_status_with_the_right_pin_shows_status_and_staff_messages(database_url:
 
 def _saved(database_url: str) -> tuple:
     with transaction(database_url) as session:
-        report, pin = save_report(session, draft(), "high", [], "telegram", OWNER.conversation_id, "id")
+        report, pin = save_report(session, draft(), "high", [], "telegram", OWNER.conversation_id, "id", PIN_KEY)
         return report.case_code, pin
 
 
@@ -67,7 +68,29 @@ def _wrong(pin: str) -> str:
 
 def _check(database_url: str, code: str, pin: str, who: Requester, at: dt.datetime = NOW) -> str:
     with transaction(database_url) as session:
-        return check_status(session, code, pin, who, at, LIMITS).outcome
+        return check_status(session, code, pin, who, at, LIMITS, PIN_KEY).outcome
+
+
+def test_a_report_of_an_earlier_version_gets_the_keyed_hash_at_its_first_right_pin(database_url: str) -> None:
+    import hashlib
+
+
+    code, pin = _saved(database_url)
+    salt = bytes(16)
+    legacy = f"scrypt${salt.hex()}${hashlib.scrypt(pin.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()}"
+    with transaction(database_url) as session:
+        session.execute(update(Report).where(Report.case_code == code).values(pin_hash=legacy))
+
+    def stored() -> str:
+        with transaction(database_url) as session:
+            return session.execute(select(Report.pin_hash).where(Report.case_code == code)).scalar_one()
+
+    assert _check(database_url, code, _wrong(pin), OWNER) == "refused"
+    assert stored() == legacy  # a wrong PIN changes nothing
+    assert _check(database_url, code, pin, OWNER) == "ok"
+    assert stored().startswith("hmac-sha256$")
+    assert _check(database_url, code, pin, OWNER) == "ok"
+    assert _check(database_url, code, _wrong(pin), OWNER) == "refused"
 
 
 def test_wrong_pins_lock_the_one_guessing_not_the_reporter(database_url: str) -> None:
@@ -116,7 +139,7 @@ def test_status_checks_are_rate_limited_per_chat(database_url: str) -> None:
     outcomes = []
     for _ in range(4):
         with transaction(database_url) as session:
-            outcomes.append(check_status(session, code, pin, OWNER, NOW, limits).outcome)
+            outcomes.append(check_status(session, code, pin, OWNER, NOW, limits, PIN_KEY).outcome)
     assert outcomes == ["ok", "ok", "ok", "refused"]
 
 
@@ -126,11 +149,11 @@ def test_unknown_codes_cost_the_same_hashing_as_real_ones(database_url: str, mon
     code, pin = _saved(database_url)
     calls = []
     real = reports.verify_pin
-    monkeypatch.setattr(reports, "verify_pin", lambda given, stored: calls.append(stored) or real(given, stored))
+    monkeypatch.setattr(reports, "verify_pin", lambda given, stored, key: calls.append(stored) or real(given, stored, key))
     _check(database_url, "ZZZZ-9999", "123456", Requester("rest:x"))
     _check(database_url, code, _wrong(pin), Requester("rest:y"))
     _check(database_url, code, "12ab", Requester("rest:z"))
-    assert len(calls) == 3  # one scrypt hash per check, whatever the outcome
+    assert len(calls) == 3  # one PIN hash per check, whatever the outcome
 
 
 def test_parallel_wrong_pins_are_all_counted(database_url: str) -> None:
@@ -158,10 +181,10 @@ def test_parallel_wrong_pins_are_all_counted(database_url: str) -> None:
 
 def test_reports_about_the_same_recruiter_are_linked(database_url: str) -> None:
     with transaction(database_url) as session:
-        first, _ = save_report(session, draft(), "high", [], "rest", "a", "id")
-        same_phone, _ = save_report(session, draft(recruiter_name="Darto"), "high", [], "rest", "b", "id")
-        close_name, _ = save_report(session, draft(recruiter_phone=None, recruiter_name="Pak Dartoo"), "high", [], "rest", "c", "id")
-        other_area, _ = save_report(session, draft(recruiter_phone=None, location="Kota Medan"), "high", [], "rest", "d", "id")
+        first, _ = save_report(session, draft(), "high", [], "rest", "a", "id", PIN_KEY)
+        same_phone, _ = save_report(session, draft(recruiter_name="Darto"), "high", [], "rest", "b", "id", PIN_KEY)
+        close_name, _ = save_report(session, draft(recruiter_phone=None, recruiter_name="Pak Dartoo"), "high", [], "rest", "c", "id", PIN_KEY)
+        other_area, _ = save_report(session, draft(recruiter_phone=None, location="Kota Medan"), "high", [], "rest", "d", "id", PIN_KEY)
         session.flush()
         assert first.recruiter_id == same_phone.recruiter_id == close_name.recruiter_id
         assert other_area.recruiter_id != first.recruiter_id

@@ -35,6 +35,7 @@ from tests.servers import notifier_process, wait_until
 from tests.standins.graph_api import GraphApiStandIn
 from tests.standins.telegram_api import TelegramApiStandIn
 from tests.unit.test_report_storage import draft
+from tests.databases import PIN_KEY
 
 TELEGRAM_CHAT = "55501234"
 WA_ID = "6281298765432"
@@ -82,7 +83,7 @@ def graph(env) -> Iterator[GraphApiStandIn]:
 def new_report(url: str, channel: str, conversation_id: Optional[str], language: str = "id") -> Tuple[int, str, str]:
     """A report and a staff message to its reporter; returns (report id, case code, PIN)."""
     with transaction(url) as session:
-        report, pin = save_report(session, draft(), "medium", [], channel, conversation_id, language)
+        report, pin = save_report(session, draft(), "medium", [], channel, conversation_id, language, PIN_KEY)
         add_staff_message(session, report, "reviewer1", STAFF_BODY)
         return report.id, report.case_code, pin
 
@@ -274,7 +275,7 @@ def test_a_message_read_at_a_status_check_first_needs_no_notice(telegram, databa
     report_id, code, pin = new_report(database_url, "telegram", f"telegram:{TELEGRAM_CHAT}")
     with transaction(database_url) as session:
         assert check_status(session, code, pin, Requester(f"telegram:{TELEGRAM_CHAT}"), utcnow(),
-                            StatusLimits(5, 15, 100, 100)).outcome == "ok"
+                            StatusLimits(5, 15, 100, 100), PIN_KEY).outcome == "ok"
     assert run_pass() == NoticePassResult(already_read=1)
     assert send_calls(telegram) == []
     assert only_message(database_url, report_id).notice_status == "none"

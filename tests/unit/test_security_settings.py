@@ -30,7 +30,8 @@ def example_values() -> dict:
 
 
 @pytest.mark.parametrize("name", ["RASA_API_TOKEN", "CONSOLE_SECRET_KEY", "TELEGRAM_WEBHOOK_SECRET",
-                                  "WHATSAPP_VERIFY_TOKEN", "ACTION_SERVER_TOKEN", "REST_CHANNEL_TOKEN"])
+                                  "WHATSAPP_VERIFY_TOKEN", "ACTION_SERVER_TOKEN", "REST_CHANNEL_TOKEN",
+                                  "REPORT_PIN_KEY"])
 def test_every_placeholder_secret_of_the_example_file_is_refused_by_name(name: str, monkeypatch) -> None:
     value = example_values().get(name) or "CHANGE-ME-long-random"
     monkeypatch.setenv(name, value)
@@ -44,7 +45,7 @@ def test_the_whole_example_file_as_given_does_not_start(monkeypatch) -> None:
     problems = get_settings().security_problems()
     named = {problem.split()[0] for problem in problems}
     assert {"RASA_API_TOKEN", "CONSOLE_SECRET_KEY", "DATABASE_URL", "TRACKER_STORE_URL", "ACTION_SERVER_TOKEN",
-            "TELEGRAM_WEBHOOK_SECRET", "WHATSAPP_VERIFY_TOKEN"} <= named
+            "TELEGRAM_WEBHOOK_SECRET", "WHATSAPP_VERIFY_TOKEN", "REPORT_PIN_KEY"} <= named
 
 
 def test_short_self_chosen_secrets_are_refused_platform_ones_only_for_placeholders() -> None:
@@ -60,6 +61,9 @@ def test_production_needs_rest_off_or_behind_a_token(monkeypatch) -> None:
     monkeypatch.setenv("CONSOLE_BASE_URL", "https://console.example.org")
     for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "CONSOLE_SECRET_KEY"):
         monkeypatch.setenv(name, STRONG)
+    # Replicas on other machines share no VAR_DIR to keep a generated PIN key in.
+    assert any(problem.startswith("REPORT_PIN_KEY must be set") for problem in get_settings().security_problems())
+    monkeypatch.setenv("REPORT_PIN_KEY", STRONG)
     assert any("REST_CHANNEL=on" in problem for problem in get_settings().security_problems())
     monkeypatch.setenv("REST_CHANNEL", "token")
     assert any("REST_CHANNEL_TOKEN" in problem for problem in get_settings().security_problems())
@@ -188,3 +192,28 @@ def test_the_settings_are_read_again_when_the_environment_or_a_secret_file_chang
     assert get_settings().rasa_api_token == STRONG
     secret_file.write_text(STRONG[::-1] + "\n", encoding="utf-8")  # rotated in place
     assert get_settings().rasa_api_token == STRONG[::-1]
+
+
+def test_a_kept_secret_is_made_once_privately_and_shared_by_processes_starting_together(tmp_path: Path) -> None:
+    import concurrent.futures
+    import stat
+
+    from bot.kept_secrets import kept_secret
+
+    with concurrent.futures.ProcessPoolExecutor(4) as pool:
+        made = set(pool.map(kept_secret, [tmp_path] * 16, ["report_pin_key"] * 16))
+    assert len(made) == 1 and len(made.pop()) == 64
+    assert stat.S_IMODE((tmp_path / "report_pin_key").stat().st_mode) == 0o600
+    assert [path.name for path in tmp_path.iterdir()] == ["report_pin_key"]  # no draft left behind
+    assert kept_secret(tmp_path, "report_pin_key") == (tmp_path / "report_pin_key").read_text()
+
+
+def test_the_pin_key_is_the_settings_own_or_the_kept_one(tmp_path: Path, monkeypatch) -> None:
+    from bot.kept_secrets import report_pin_key
+
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("REPORT_PIN_KEY", raising=False)
+    kept = report_pin_key(get_settings())
+    assert kept == report_pin_key(get_settings()) and (tmp_path / "report_pin_key").exists()
+    monkeypatch.setenv("REPORT_PIN_KEY", STRONG)
+    assert report_pin_key(get_settings()) not in (kept, STRONG.encode())  # derived, not the secret itself

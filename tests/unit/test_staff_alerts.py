@@ -43,6 +43,7 @@ from bot.storage.models import Recruiter, Report, StaffAlert, utcnow
 from bot.storage.reports import save_report
 from tests.servers import notifier_process, wait_until
 from tests.standins.telegram_api import TelegramApiStandIn
+from tests.databases import PIN_KEY
 
 STAFF_CHAT_ID = "-1009876543210"
 CONSOLE = "https://console.example.org"
@@ -76,7 +77,7 @@ def draft(**changes: Any) -> ReportDraft:
 def new_report(url: str, level: str = "urgent", flags: tuple = ("upfront_fee", "trafficking_signs"),
                **changes: Any) -> int:
     with transaction(url) as session:
-        report, _ = save_report(session, draft(**changes), level, list(flags), "telegram", CONVERSATION_ID, "id")
+        report, _ = save_report(session, draft(**changes), level, list(flags), "telegram", CONVERSATION_ID, "id", PIN_KEY)
         return report.id
 
 
@@ -187,7 +188,7 @@ def test_save_report_adds_an_alert_only_for_urgent_and_high(database_url: str) -
 def test_a_report_rolled_back_leaves_no_alert(database_url: str) -> None:
     with pytest.raises(RuntimeError):
         with transaction(database_url) as session:
-            save_report(session, draft(), "urgent", [], "rest", "u", "id")
+            save_report(session, draft(), "urgent", [], "rest", "u", "id", PIN_KEY)
             raise RuntimeError("the turn failed after saving")
     with transaction(database_url) as session:
         assert session.execute(select(StaffAlert)).scalars().all() == []
