@@ -1,5 +1,5 @@
 """What the Rasa server process changes in Rasa 3.6, in one place (applied by bot/rasa_server.py
-before Rasa starts). Three changes are for speed and leave behaviour unchanged; one is for faults.
+before Rasa starts). Five changes are for speed and leave behaviour unchanged; one is for faults.
 
 Profiling a turn (issue 11) showed a sixth of the Rasa server's CPU in ``jsonschema``:
 ``RemoteAction._validate_action_result`` calls ``jsonschema.validate`` on every action-server
@@ -27,6 +27,16 @@ events only. The walk is Rasa's own, so the result is the same list; it is redon
 whenever continuing could differ: the events were replaced (a restart of the tracker), the
 tracker keeps a bounded history, or a new form name appeared (Rasa checks every loop name of the
 whole conversation at each step).
+
+``DaskGraphRunner.run`` hands each graph run (one per parse and per policy prediction, three to
+four per turn) to ``dask.get``, which orders the graph, schedules every node as a task and packs
+its result, and Rasa first cuts the schema down to the targets, every time. In one process, a
+turn of the bench's conversations alternating both runners spent 1.2 ms less CPU per parse
+(10.0 instead of 11.2 ms) with the work below. Here the order of the nodes each set of targets
+needs is worked out once per runner (the schema of a loaded model does not change), and each run
+calls the nodes in that order with their inputs, as dask would: each node once, a need nobody
+provides passed as its name (GraphNode warns, as before), an input named like a node refused
+with Rasa's error, a ``RuntimeError`` wrapped in ``GraphRunError``, the result keyed by target.
 
 **Faults.** Rasa wraps the tracker store in ``FailSafeTrackerStore``: when the database cannot be
 read, a turn silently starts a *new, empty* conversation, and when it cannot be written, the
@@ -161,6 +171,66 @@ def _continue_applied_events() -> None:
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
 
 
+def graph_run_order(schema: Any, targets: List[Text]) -> List[Tuple[Text, Tuple[Text, ...]]]:
+    """Every node ``targets`` need, each after the nodes it needs, with the names of its inputs."""
+    nodes = schema.minimal_graph_schema(targets).nodes
+    order: List[Tuple[Text, Tuple[Text, ...]]] = []
+    placed: set = set()
+
+    def place(name: Text) -> None:
+        # Depth-first; Rasa's schemas are acyclic (validated at training) and a few nodes deep.
+        if name in placed or name not in nodes:
+            return
+        placed.add(name)
+        needs = tuple(nodes[name].needs.values())
+        for need in needs:
+            place(need)
+        order.append((name, needs))
+
+    for target in targets:
+        place(target)
+    return order
+
+
+_RUN_ORDERS = "_run_orders"
+# Rasa's own DaskGraphRunner.run (for the tests).
+stock_graph_run: Any = None
+
+
+def _run_graphs_without_dask() -> None:
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def run(self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,
+            targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+        run_targets = list(targets if targets else self._graph_schema.target_names)
+        orders = self.__dict__.setdefault(_RUN_ORDERS, {})
+        order = orders.get(tuple(run_targets))
+        if order is None:
+            order = orders[tuple(run_targets)] = graph_run_order(self._graph_schema, run_targets)
+        results: Dict[Text, Any] = {}
+        for input_name, input_value in (inputs or {}).items():
+            if isinstance(input_value, str) and any(input_value == name for name, _ in order):
+                raise GraphRunError(
+                    f"Input value '{input_value}' clashes with a node name. Make sure "
+                    f"that none of the input names passed to the `run` method are the "
+                    f"same as node names in the graph schema."
+                )
+            results[input_name] = (input_name, input_value)
+        nodes = self._instantiated_nodes
+        try:
+            for name, needs in order:
+                if name not in results:  # an input given under a node's name replaces it, as in dask
+                    results[name] = nodes[name](*(results.get(need, need) for need in needs))
+        except RuntimeError as error:
+            raise GraphRunError("Error running runner.") from error
+        return dict(results[target] for target in run_targets)
+
+    global stock_graph_run
+    stock_graph_run = DaskGraphRunner.run
+    DaskGraphRunner.run = run  # type: ignore[method-assign]
+
+
 def _fail_turns_when_the_tracker_store_fails() -> None:
     from rasa.core.tracker_store import FailSafeTrackerStore
 
@@ -241,6 +311,7 @@ def apply(in_process_actions: Optional["InProcessActions"] = None) -> None:
     _keep_sessions_open()
     _remember_event_types()
     _continue_applied_events()
+    _run_graphs_without_dask()
     _fail_turns_when_the_tracker_store_fails()
     from jsonschema import ValidationError
     from jsonschema.validators import validator_for

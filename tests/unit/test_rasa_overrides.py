@@ -3,11 +3,17 @@ behaviour, and turns that fail instead of forgetting the conversation when the s
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any, Dict, List
 
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
+from rasa.engine.exceptions import GraphComponentException, GraphRunError
+from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 
 from bot.rasa_overrides import apply
@@ -112,3 +118,98 @@ def test_applied_events_start_again_when_the_events_are_replaced_or_bounded() ->
         bounded.update(Executed(f"utter_{name}"))
         assert [event.action_name for event in bounded.applied_events()] == \
                [event.action_name for event in list(bounded.events)]
+
+
+# --- graph runs without dask ------------------------------------------------------------------
+
+class _Arithmetic(GraphComponent):
+    """Adds what it is given (and its configured offset), or fails as configured."""
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self.config = config
+
+    @classmethod
+    def create(cls, config: Dict[str, Any], model_storage: Any, resource: Any, execution_context: Any) -> "_Arithmetic":
+        return cls(config)
+
+    def add(self, **inputs: Any) -> Any:
+        CALLS.append(self.config["name"])
+        if self.config.get("fails"):
+            raise self.config["fails"]("failed on purpose")
+        return sum(inputs.values()) + self.config.get("offset", 0)
+
+
+CALLS: List[str] = []
+
+
+def _node(name: str, needs: Dict[str, str], **config: Any) -> SchemaNode:
+    return SchemaNode(needs=needs, uses=_Arithmetic, fn="add", constructor_name="create",
+                      config={"name": name, **config}, is_target=name.startswith("target"))
+
+
+GRAPH = GraphSchema({
+    "first": _node("first", {"x": "__x__"}, offset=1),
+    "second": _node("second", {"a": "first", "x": "__x__"}, offset=10),
+    "third": _node("third", {"a": "first", "b": "second"}),
+    "target_all": _node("target_all", {"a": "third", "b": "second", "c": "first"}),
+    "target_one": _node("target_one", {"a": "first"}, offset=100),
+    "unused": _node("unused", {"a": "target_all"}),
+    "broken": _node("broken", {"a": "first"}, fails=RuntimeError),
+    "refusing": _node("refusing", {"a": "first"}, fails=ValueError),
+})
+
+
+def _runner(tmp_path: Path) -> DaskGraphRunner:
+    return DaskGraphRunner(GRAPH, LocalModelStorage(tmp_path), ExecutionContext(GRAPH, "model"))
+
+
+@pytest.mark.parametrize("targets", [None, ["target_all"], ["target_one"], ["third", "first"], ["unused"]])
+def test_graph_runs_give_what_dask_gives_calling_each_node_once(tmp_path: Path, targets) -> None:
+    import bot.rasa_overrides as overrides
+
+    runner = _runner(tmp_path)
+    for x in (0, 5):
+        CALLS.clear()
+        expected = overrides.stock_graph_run(runner, {"__x__": x}, targets)
+        stock_calls = sorted(CALLS)
+        CALLS.clear()
+        assert runner.run({"__x__": x}, targets) == expected
+        assert sorted(CALLS) == stock_calls  # the same nodes, each once (the order of the needs may differ)
+    CALLS.clear()
+    runner.run({"__x__": 1}, ["third"])
+    assert CALLS.index("first") < CALLS.index("second") < CALLS.index("third")
+
+
+def test_graph_run_failures_are_rasas(tmp_path: Path) -> None:
+    import bot.rasa_overrides as overrides
+
+    runner = _runner(tmp_path)
+    for run in (runner.run, lambda *args: overrides.stock_graph_run(runner, *args)):
+        for failing, error in (("broken", RuntimeError), ("refusing", ValueError)):
+            with pytest.raises(GraphComponentException, match=f"node {failing}") as raised:
+                run({"__x__": 1}, [failing])
+            assert isinstance(raised.value.__cause__, error)
+        with pytest.raises(GraphRunError, match="clashes with a node name"):
+            run({"__x__": "first"}, ["second"])
+        # An input given under a node's name replaces the node.
+        assert run({"__x__": 2, "first": 40}, ["second"]) == {"second": 52}
+
+
+def test_a_need_nobody_provides_reaches_the_node_as_its_name(tmp_path: Path, caplog) -> None:
+    runner = _runner(tmp_path)
+    with pytest.raises(GraphRunError, match="Missing input"):
+        runner.run({}, ["first"])
+    assert "'__x__' was not resolved" in caplog.text
+
+
+def test_the_graph_order_is_worked_out_once_per_set_of_targets(tmp_path: Path, monkeypatch) -> None:
+    import bot.rasa_overrides as overrides
+
+    runner = _runner(tmp_path)
+    worked_out = []
+    real = overrides.graph_run_order
+    monkeypatch.setattr(overrides, "graph_run_order", lambda *args: worked_out.append(args[1]) or real(*args))
+    for _ in range(3):
+        runner.run({"__x__": 1}, ["target_one"])
+        runner.run({"__x__": 1}, ["third"])
+    assert worked_out == [["target_one"], ["third"]]
