@@ -1,5 +1,5 @@
 """What the Rasa server process changes in Rasa 3.6, in one place (applied by bot/rasa_server.py
-before Rasa starts). Five changes are for speed and leave behaviour unchanged; one is for faults.
+before Rasa starts). Six changes are for speed and leave behaviour unchanged; one is for faults.
 
 Profiling a turn (issue 11) showed a sixth of the Rasa server's CPU in ``jsonschema``:
 ``RemoteAction._validate_action_result`` calls ``jsonschema.validate`` on every action-server
@@ -37,6 +37,15 @@ needs is worked out once per runner (the schema of a loaded model does not chang
 calls the nodes in that order with their inputs, as dask would: each node once, a need nobody
 provides passed as its name (GraphNode warns, as before), an input named like a node refused
 with Rasa's error, a ``RuntimeError`` wrapped in ``GraphRunError``, the result keyed by target.
+
+``RulePolicy._get_possible_keys`` finds the rules that fit the conversation by testing every rule
+(about 140 here) against the last state, then the survivors against each earlier state, back to
+the start of the conversation, twice per prediction. Here two things are known before testing:
+a rule whose last state asks for a user intent (and follows an action) cannot fit a last state
+with another intent, so only the rules of that intent and those asking for none are tested; and
+once the states walked back are more than the longest surviving rule, every survivor fits, so
+the walk stops there. Each remaining rule is tested by Rasa's own ``_is_rule_applicable``; the
+index is rebuilt if the lookup is replaced.
 
 **Faults.** Rasa wraps the tracker store in ``FailSafeTrackerStore``: when the database cannot be
 read, a turn silently starts a *new, empty* conversation, and when it cannot be written, the
@@ -231,6 +240,59 @@ def _run_graphs_without_dask() -> None:
     DaskGraphRunner.run = run  # type: ignore[method-assign]
 
 
+_RULE_INDEX = "_rule_index_by_last_intent"
+# Rasa's own RulePolicy._get_possible_keys (for the tests).
+stock_possible_keys: Any = None
+
+
+def rules_by_last_intent(rule_keys: Any, rule_states: Any) -> Tuple[Dict[Text, set], set, Dict[Text, int]]:
+    """The rules whose last state asks for a user intent after an action, by that intent; the
+    others (which any last state may fit); and each rule's number of states."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+    from rasa.shared.nlu.constants import INTENT
+
+    by_intent: Dict[Text, set] = {}
+    any_intent: set = set()
+    lengths: Dict[Text, int] = {}
+    for key in rule_keys:
+        states = rule_states(key)
+        lengths[key] = len(states)
+        last = states[-1] if states else {}
+        intent = (last.get(USER) or {}).get(INTENT)
+        if last.get(PREVIOUS_ACTION) and isinstance(intent, str) and intent and intent != SHOULD_NOT_BE_SET:
+            by_intent.setdefault(intent, set()).add(key)
+        else:
+            any_intent.add(key)
+    return by_intent, any_intent, lengths
+
+
+def _index_rules_by_last_intent() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import USER
+    from rasa.shared.nlu.constants import INTENT
+
+    def get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict[Text, Any]]) -> set:
+        index = self.__dict__.get(_RULE_INDEX, {}).get(id(lookup))
+        if index is None or index[0] is not lookup or index[1] != len(lookup):
+            index = (lookup, len(lookup), *rules_by_last_intent(lookup.keys(), self._rule_key_to_state))
+            self.__dict__.setdefault(_RULE_INDEX, {})[id(lookup)] = index
+        _, _, by_intent, any_intent, lengths = index
+        if not states:
+            return set(lookup.keys())
+        # A last state without an action is a conversation start: no intent-keyed rule fits it
+        # (each follows an action), as Rasa's own test would also find.
+        possible = any_intent | by_intent.get((states[-1].get(USER) or {}).get(INTENT), set())
+        for turn, state in enumerate(reversed(states)):
+            if not possible or turn >= max(lengths[key] for key in possible):
+                break  # every rule left is shorter than the states walked back: all fit
+            possible = {key for key in possible if self._is_rule_applicable(key, turn, state)}
+        return set(possible)
+
+    global stock_possible_keys
+    stock_possible_keys = RulePolicy._get_possible_keys
+    RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
+
+
 def _fail_turns_when_the_tracker_store_fails() -> None:
     from rasa.core.tracker_store import FailSafeTrackerStore
 
@@ -312,6 +374,7 @@ def apply(in_process_actions: Optional["InProcessActions"] = None) -> None:
     _remember_event_types()
     _continue_applied_events()
     _run_graphs_without_dask()
+    _index_rules_by_last_intent()
     _fail_turns_when_the_tracker_store_fails()
     from jsonschema import ValidationError
     from jsonschema.validators import validator_for

@@ -213,3 +213,62 @@ def test_the_graph_order_is_worked_out_once_per_set_of_targets(tmp_path: Path, m
         runner.run({"__x__": 1}, ["target_one"])
         runner.run({"__x__": 1}, ["third"])
     assert worked_out == [["target_one"], ["third"]]
+
+
+# --- rules found by their last intent ---------------------------------------------------------
+
+def _random_state(rng: random.Random, for_rule: bool) -> Dict[str, Any]:
+    from rasa.shared.core.constants import SHOULD_NOT_BE_SET
+
+    state: Dict[str, Any] = {}
+    if rng.random() < 0.85:
+        state["prev_action"] = {"action_name": rng.choice(["action_listen", "utter_a", "report_form", "action_b"])}
+    roll = rng.random()
+    if roll < 0.6:
+        state["user"] = {"intent": rng.choice(["greet", "affirm", "deny", "report", "ask"])}
+    elif roll < 0.7 and for_rule:
+        state["user"] = {"intent": SHOULD_NOT_BE_SET}
+    elif roll < 0.8 and not for_rule:
+        state["user"] = {"text": "halo"}
+    if rng.random() < 0.3:
+        state["active_loop"] = {"name": rng.choice(["report_form", SHOULD_NOT_BE_SET] if for_rule else ["report_form"])}
+    if rng.random() < 0.3:
+        state["slots"] = {"language": rng.choice([(1.0,), (0.0,)])}
+    return state
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rules_found_by_last_intent_are_the_rules_rasa_finds(seed: int) -> None:
+    import json
+
+    import bot.rasa_overrides as overrides
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    rng = random.Random(seed)
+    lookup = {json.dumps([_random_state(rng, True) for _ in range(rng.randint(0, 4))]): f"action_{n}"
+              for n in range(150)}
+    policy = RulePolicy.__new__(RulePolicy)  # the matching needs no trained state
+    found_any = 0
+    for _ in range(300):
+        states = [_random_state(rng, False) for _ in range(rng.randint(0, 9))]
+        expected = overrides.stock_possible_keys(policy, lookup, states)
+        assert policy._get_possible_keys(lookup, states) == expected
+        found_any += bool(expected) and len(expected) < len(lookup)
+    assert found_any > 30  # the cases are not all trivial
+
+
+def test_the_rule_index_follows_a_replaced_or_changed_lookup() -> None:
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)
+    greet = json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}])
+    deny = json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "deny"}}])
+    state = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "deny"}}]
+    lookup = {greet: "utter_greet"}
+    assert policy._get_possible_keys(lookup, state) == set()
+    lookup[deny] = "utter_deny"
+    assert policy._get_possible_keys(lookup, state) == {deny}
+    assert policy._get_possible_keys({deny: "utter_deny"}, state) == {deny}
+    assert policy._get_possible_keys({greet: "utter_greet"}, state) == set()
