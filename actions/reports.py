@@ -398,7 +398,7 @@ class ActionShowStatus(Action):
             with transaction() as session:
                 result = check_status(session, code or "", pin or "", requester(tracker), utcnow(),
                                       StatusLimits.from_settings(settings), report_pin_key(settings))
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, OSError) as error:  # OSError: the kept PIN key cannot be read
             logger.error("status: lookup failed: %s", error_summary(error))
             send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language))], language)
             return [*language_events(tracker, language), *clear]

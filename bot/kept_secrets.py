@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -15,11 +16,19 @@ CONSOLE_SECRET_FILE = "console_secret"
 REPORT_PIN_KEY_FILE = "report_pin_key"
 
 
+class KeptSecretError(OSError):
+    """A kept secret file that is not one this module wrote (empty, cut short, edited)."""
+
+
+_KEPT_SECRET = re.compile(r"[0-9a-f]{64}")
+
+
 def kept_secret(var_dir: Path, filename: str) -> str:
     """The secret kept in ``var_dir/filename``, made on first use. Processes starting together
-    (`RASA_REPLICAS=2 make run`) all get the same one: it is written to a file of its own and
-    then linked into place, which fails for every process but the first, so no process can read
-    a half-written secret."""
+    (`RASA_REPLICAS=2 make run`) all get the same one: it is written and flushed to disk in a file
+    of its own and then linked into place, which fails for every process but the first, so no
+    process can read a half-written secret. A file that does not hold one is refused: an empty
+    secret would key every hash with a key anyone knows."""
     path = var_dir / filename
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
@@ -28,12 +37,18 @@ def kept_secret(var_dir: Path, filename: str) -> str:
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(secrets.token_hex(32))
+                handle.flush()
+                os.fsync(handle.fileno())
             os.link(draft, path)
         except FileExistsError:
             pass  # another process was first: use its secret
         finally:
             draft.unlink(missing_ok=True)
-    return path.read_text(encoding="utf-8").strip()
+    value = path.read_text(encoding="utf-8").strip()
+    if not _KEPT_SECRET.fullmatch(value):
+        raise KeptSecretError(f"{path} does not hold a secret made here: remove it to make a new one "
+                              "(or set the setting it stands in for)")
+    return value
 
 
 def console_secret_key(settings: Settings) -> str:

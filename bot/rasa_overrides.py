@@ -30,9 +30,9 @@ whole conversation at each step).
 
 ``DaskGraphRunner.run`` hands each graph run (one per parse and per policy prediction, three to
 four per turn) to ``dask.get``, which orders the graph, schedules every node as a task and packs
-its result, and Rasa first cuts the schema down to the targets, every time. In one process, a
-turn of the bench's conversations alternating both runners spent 1.2 ms less CPU per parse
-(10.0 instead of 11.2 ms) with the work below. Here the order of the nodes each set of targets
+its result, and Rasa first cuts the schema down to the targets, every time. In one-process A/B
+runs alternating both runners on the bench's conversations, the parse took 1.1-1.2 ms less CPU
+(9.0 -> 7.9 and 8.7 -> 7.5 ms, docs/deploy.md). Here the order of the nodes each set of targets
 needs is worked out once per runner (the schema of a loaded model does not change), and each run
 calls the nodes in that order with their inputs, as dask would: each node once, a need nobody
 provides passed as its name (GraphNode warns, as before), an input named like a node refused
@@ -44,8 +44,9 @@ the start of the conversation, twice per prediction. Here two things are known b
 a rule whose last state asks for a user intent (and follows an action) cannot fit a last state
 with another intent, so only the rules of that intent and those asking for none are tested; and
 once the states walked back are more than the longest surviving rule, every survivor fits, so
-the walk stops there. Each remaining rule is tested by Rasa's own ``_is_rule_applicable``; the
-index is rebuilt if the lookup is replaced.
+the walk stops there. Each remaining rule is tested by Rasa's own ``_is_rule_applicable``. The
+index is rebuilt when the lookup is replaced or its size changes; Rasa fills the lookup at
+training and only removes from it there, never while serving.
 
 **Faults.** Rasa wraps the tracker store in ``FailSafeTrackerStore``: when the database cannot be
 read, a turn silently starts a *new, empty* conversation, and when it cannot be written, the
@@ -219,7 +220,9 @@ def _run_graphs_without_dask() -> None:
             order = orders[tuple(run_targets)] = graph_run_order(self._graph_schema, run_targets)
         results: Dict[Text, Any] = {}
         for input_name, input_value in (inputs or {}).items():
-            if isinstance(input_value, str) and any(input_value == name for name, _ in order):
+            # Rasa refuses a value naming a node or an input given before it (both are graph keys).
+            if isinstance(input_value, str) and (input_value in results
+                                                 or any(input_value == name for name, _ in order)):
                 raise GraphRunError(
                     f"Input value '{input_value}' clashes with a node name. Make sure "
                     f"that none of the input names passed to the `run` method are the "
@@ -277,15 +280,20 @@ def _index_rules_by_last_intent() -> None:
             index = (lookup, len(lookup), *rules_by_last_intent(lookup.keys(), self._rule_key_to_state))
             self.__dict__.setdefault(_RULE_INDEX, {})[id(lookup)] = index
         _, _, by_intent, any_intent, lengths = index
-        if not states:
-            return set(lookup.keys())
-        # A last state without an action is a conversation start: no intent-keyed rule fits it
-        # (each follows an action), as Rasa's own test would also find.
-        possible = any_intent | by_intent.get((states[-1].get(USER) or {}).get(INTENT), set())
+        last_intent = (states[-1].get(USER) or {}).get(INTENT) if states else None
+        if not states or not (last_intent is None or isinstance(last_intent, str)):
+            # No state, or an intent that is not a name (the tracker API takes any JSON): test all.
+            possible = set(lookup.keys())
+        else:
+            # A last state without an action is a conversation start: no intent-keyed rule fits
+            # it (each follows an action), as Rasa's own test would also find.
+            possible = any_intent | by_intent.get(last_intent, set())
+        longest = max((lengths[key] for key in possible), default=0)
         for turn, state in enumerate(reversed(states)):
-            if not possible or turn >= max(lengths[key] for key in possible):
+            if turn >= longest:
                 break  # every rule left is shorter than the states walked back: all fit
             possible = {key for key in possible if self._is_rule_applicable(key, turn, state)}
+            longest = max((lengths[key] for key in possible), default=0)
         return set(possible)
 
     global stock_possible_keys

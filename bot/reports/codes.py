@@ -5,8 +5,9 @@ the database (scrypt at 43 ms: about 6 CPU-hours per PIN, less than a euro of cl
 costing 43 ms of the assistant's CPU at every report and status check. With the key kept outside
 the database (REPORT_PIN_KEY, a secret like the others), a copy of the database alone gives no way
 to test a PIN at all. Guessing through the chat is limited by the status check's counters
-(bot/storage/reports.py). PINs hashed by earlier versions (scrypt) still verify, and are re-hashed
-with the key when their owner next checks the status.
+(bot/storage/reports.py). PINs hashed by earlier versions (scrypt, no key) still verify and are
+re-hashed with the key at the next status check with the right PIN; until then those rows stay
+as testable from a database copy as they were.
 """
 from __future__ import annotations
 

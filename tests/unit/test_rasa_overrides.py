@@ -195,6 +195,29 @@ def test_graph_run_failures_are_rasas(tmp_path: Path) -> None:
         assert run({"__x__": 2, "first": 40}, ["second"]) == {"second": 52}
 
 
+def test_a_runtime_error_of_the_run_itself_becomes_rasas_graph_run_error(tmp_path: Path) -> None:
+    import bot.rasa_overrides as overrides
+
+    def failing(*inputs: Any) -> Any:
+        raise RuntimeError("scheduler failed")
+
+    runner = _runner(tmp_path)
+    runner._instantiated_nodes = {**runner._instantiated_nodes, "first": failing}
+    for run in (runner.run, lambda *args: overrides.stock_graph_run(runner, *args)):
+        with pytest.raises(GraphRunError, match="Error running runner") as raised:
+            run({"__x__": 1}, ["second"])
+        assert isinstance(raised.value.__cause__, RuntimeError)
+
+
+def test_an_input_naming_an_earlier_input_is_refused_as_by_rasa(tmp_path: Path) -> None:
+    import bot.rasa_overrides as overrides
+
+    runner = _runner(tmp_path)
+    for run in (runner.run, lambda *args: overrides.stock_graph_run(runner, *args)):
+        with pytest.raises(GraphRunError, match="clashes with a node name"):
+            run({"__x__": 1, "__y__": "__x__"}, ["second"])
+
+
 def test_a_need_nobody_provides_reaches_the_node_as_its_name(tmp_path: Path, caplog) -> None:
     runner = _runner(tmp_path)
     with pytest.raises(GraphRunError, match="Missing input"):
@@ -255,6 +278,22 @@ def test_rules_found_by_last_intent_are_the_rules_rasa_finds(seed: int) -> None:
         assert policy._get_possible_keys(lookup, states) == expected
         found_any += bool(expected) and len(expected) < len(lookup)
     assert found_any > 30  # the cases are not all trivial
+
+
+@pytest.mark.parametrize("intent", [["greet"], {"name": "greet"}, 3, None])
+def test_a_last_intent_that_is_not_a_name_tests_every_rule_as_rasa_does(intent: Any) -> None:
+    """The tracker API takes any JSON as an intent: Rasa then finds no intent rule, and no crash."""
+    import json
+
+    import bot.rasa_overrides as overrides
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)
+    greet = json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}])
+    listen = json.dumps([{"prev_action": {"action_name": "action_listen"}}])
+    lookup = {greet: "utter_greet", listen: "utter_listen"}
+    states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": intent}}]
+    assert policy._get_possible_keys(lookup, states) == overrides.stock_possible_keys(policy, lookup, states)
 
 
 def test_the_rule_index_follows_a_replaced_or_changed_lookup() -> None:

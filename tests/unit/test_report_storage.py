@@ -154,6 +154,7 @@ def test_unknown_codes_cost_the_same_hashing_as_real_ones(database_url: str, mon
     _check(database_url, code, _wrong(pin), Requester("rest:y"))
     _check(database_url, code, "12ab", Requester("rest:z"))
     assert len(calls) == 3  # one PIN hash per check, whatever the outcome
+    assert len({stored.split("$")[0] for stored in calls}) == 1  # and of the same kind (same cost)
 
 
 def test_parallel_wrong_pins_are_all_counted(database_url: str) -> None:

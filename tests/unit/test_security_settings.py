@@ -217,3 +217,13 @@ def test_the_pin_key_is_the_settings_own_or_the_kept_one(tmp_path: Path, monkeyp
     assert kept == report_pin_key(get_settings()) and (tmp_path / "report_pin_key").exists()
     monkeypatch.setenv("REPORT_PIN_KEY", STRONG)
     assert report_pin_key(get_settings()) not in (kept, STRONG.encode())  # derived, not the secret itself
+
+
+@pytest.mark.parametrize("content", ["", "abc", "z" * 64, "0" * 63])
+def test_a_kept_secret_file_that_holds_no_secret_is_refused(tmp_path: Path, content: str) -> None:
+    """An empty key file (a crash while writing, an edit) would key every PIN hash with "": known to all."""
+    from bot.kept_secrets import KeptSecretError, kept_secret
+
+    (tmp_path / "report_pin_key").write_text(content)
+    with pytest.raises(KeptSecretError, match="does not hold a secret"):
+        kept_secret(tmp_path, "report_pin_key")
