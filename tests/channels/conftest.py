@@ -40,6 +40,9 @@ STAFF_CHAT_ID = "-1001234567890"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 RASA_API_TOKEN = "rasa-api-token-for-tests-0123456789abcdef"
 ACTION_SERVER_TOKEN = "action-server-token-for-tests-0123456789"
+# Configured like the other secrets, so a stack started again on the same stores (a restart)
+# checks the PINs the first one gave out.
+REPORT_PIN_KEY = "report-pin-key-for-tests-0123456789abcdef"
 
 
 @dataclass
@@ -86,6 +89,7 @@ def stack_environment(folder: Path, database_url: str, telegram: TelegramApiStan
         "REDIS_URL": REDIS_URL,
         "RASA_API_TOKEN": RASA_API_TOKEN,
         "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+        "REPORT_PIN_KEY": REPORT_PIN_KEY,
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),
         "CONSOLE_PORT": str(free_port()),
