@@ -90,11 +90,15 @@ def test_the_dummy_hash_matches_no_pin() -> None:
     assert not any(verify_pin(f"{pin:06d}", DUMMY_PIN_HASH, KEY) for pin in range(0, 10**6, 9973))
 
 
+def legacy_pin_hash(pin: str) -> str:
+    """A PIN hash as versions before the keyed hash wrote it (scrypt, no key)."""
+    salt = bytes(16)
+    return f"scrypt${salt.hex()}${hashlib.scrypt(pin.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()}"
+
+
 def test_pins_hashed_by_earlier_versions_still_verify() -> None:
     """Reports filed before the keyed hash carry scrypt hashes made without a key."""
-    salt = bytes(16)
-    digest = hashlib.scrypt(b"482913", salt=salt, n=2**14, r=8, p=1, dklen=32)
-    legacy = f"scrypt${salt.hex()}${digest.hex()}"
+    legacy = legacy_pin_hash("482913")
     assert is_legacy_pin_hash(legacy)
     assert verify_pin("482913", legacy, KEY) and verify_pin("482913", legacy, OTHER_KEY)
     assert not verify_pin("482914", legacy, KEY)

@@ -13,6 +13,7 @@ from bot.storage.registry import load_registry
 from bot.storage.reports import (Requester, StatusLimits, add_staff_message, check_status, reports_about_same_recruiter,
                                  save_report)
 from tests.databases import PIN_KEY
+from tests.unit.test_registry_and_codes import legacy_pin_hash
 
 
 def draft(**changes) -> ReportDraft:
@@ -72,12 +73,8 @@ def _check(database_url: str, code: str, pin: str, who: Requester, at: dt.dateti
 
 
 def test_a_report_of_an_earlier_version_gets_the_keyed_hash_at_its_first_right_pin(database_url: str) -> None:
-    import hashlib
-
-
     code, pin = _saved(database_url)
-    salt = bytes(16)
-    legacy = f"scrypt${salt.hex()}${hashlib.scrypt(pin.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()}"
+    legacy = legacy_pin_hash(pin)
     with transaction(database_url) as session:
         session.execute(update(Report).where(Report.case_code == code).values(pin_hash=legacy))
 
