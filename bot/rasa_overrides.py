@@ -1,5 +1,5 @@
 """What the Rasa server process changes in Rasa 3.6, in one place (applied by bot/rasa_server.py
-before Rasa starts). Six changes are for speed and leave behaviour unchanged; one is for faults.
+before Rasa starts). Eight changes are for speed and leave behaviour unchanged; one is for faults.
 
 Profiling a turn (issue 11) showed a sixth of the Rasa server's CPU in ``jsonschema``:
 ``RemoteAction._validate_action_result`` calls ``jsonschema.validate`` on every action-server
@@ -27,6 +27,23 @@ events only. The walk is Rasa's own, so the result is the same list; it is redon
 whenever continuing could differ: the events were replaced (a restart of the tracker), the
 tracker keeps a bounded history, or a new form name appeared (Rasa checks every loop name of the
 whole conversation at each step).
+
+**Tracker copies.** ``DialogueStateTracker.copy`` builds a new tracker and replays the whole
+conversation onto it, and Rasa copies the tracker before every action it runs (three to four per
+turn); a form's step builds two more trackers the same way (``FormAction._temporary_tracker``,
+for its validation). Every new tracker also copies each domain slot through ``copy.copy``'s
+generic path. In a yappi profile of the Rasa server under the bench, these were a seventh of its
+CPU. Rasa's design makes a tracker's state the product of its events alone, so here the copy is a
+new tracker with the same events and the state the tracker already has (the slots copied
+attribute by attribute, the active loop copied because Rasa changes it in place); the form's
+temporary tracker holds the events after the latest restart, as Rasa's does, and then gets the
+same added events. Trackers whose replay could differ are left to Rasa: a bounded history (its
+dropped events still shaped the state), trackers without a domain's slots, another tracker class,
+a form whose domain slots are not the tracker's.
+
+``MessageProcessor`` deep-copies the events of every action it runs, the parse and the slots,
+only to pass them to debug log lines, which are dropped below DEBUG (2% of the server's CPU in
+the same profile): here the copies are made only when debug lines are written.
 
 ``DaskGraphRunner.run`` hands each graph run (one per parse and per policy prediction, three to
 four per turn) to ``dask.get``, which orders the graph, schedules every node as a task and packs
@@ -59,7 +76,8 @@ WhatsApp: the inbox keeps the message), and the stored conversation is untouched
 **Actions in the process** (the default, bot/in_process_actions.py): ``RemoteAction.run`` hands
 the action call to rasa_sdk's executor in this process instead of posting it to the action
 server. The call is the one Rasa would send (the domain serialised once per loaded domain, each
-call getting its own copy, as do the slots and the latest message); the answer goes through the
+call getting its own copy, as do the slots, the latest message and the active loop, copied as
+JSON carries them rather than by ``dataclasses.asdict`` and ``deepcopy``); the answer goes through the
 same utterances and event deserialisation (not the JSON-schema check meant for a remote server).
 A failing action is logged by name and error class only (its message can quote what the user
 wrote) and fails as a failed HTTP call would.
@@ -68,6 +86,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
+import functools
 import itertools
 import json
 import logging
@@ -203,6 +223,107 @@ def graph_run_order(schema: Any, targets: List[Text]) -> List[Tuple[Text, Tuple[
 
 
 _RUN_ORDERS = "_run_orders"
+# Rasa's own DialogueStateTracker.copy and FormAction._temporary_tracker (for the tests).
+stock_tracker_copy: Any = None
+stock_temporary_tracker: Any = None
+# What makes copy.copy do more than copy an object's attributes (then copy.copy does the work).
+_COPY_HOOKS = ("__copy__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__")
+
+
+@functools.lru_cache(maxsize=None)
+def _copies_plainly(kind: type) -> bool:
+    ancestors = kind.__mro__[:-1]  # object's own hooks are the plain copy
+    return (not any(name in vars(ancestor) for ancestor in ancestors for name in _COPY_HOOKS)
+            and not any(vars(ancestor).get("__slots__") for ancestor in ancestors))
+
+
+def copy_slot(slot: Any) -> Any:
+    """``copy.copy(slot)`` for Rasa's slot classes (a new object with the same attributes), without
+    copy's generic path, which Rasa takes for every slot of every tracker it builds."""
+    kind = type(slot)
+    if not _copies_plainly(kind):
+        return copy.copy(slot)
+    twin = kind.__new__(kind)
+    twin.__dict__.update(slot.__dict__)
+    return twin
+
+
+def tracker_holding(tracker: Any, events: List[Any], sender_id: Text) -> Any:
+    """A new tracker with ``events`` and the state ``tracker`` has now. By Rasa's design a
+    tracker's state is made by its events alone, so this is what replaying them would give when
+    they are the tracker's events (or those after its latest restart, which resets the state)."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    twin = DialogueStateTracker(sender_id, (), None, is_rule_tracker=tracker.is_rule_tracker)
+    twin.events.extend(events)
+    twin.slots = {name: copy_slot(slot) for name, slot in tracker.slots.items()}
+    twin._paused = tracker._paused
+    twin.followup_action = tracker.followup_action
+    twin.latest_action = tracker.latest_action
+    twin.latest_message = tracker.latest_message
+    twin.latest_bot_utterance = tracker.latest_bot_utterance
+    # Rasa changes the active loop in place (interrupted, rejected): each tracker needs its own.
+    twin.active_loop = dataclasses.replace(tracker.active_loop) if tracker.active_loop else None
+    return twin
+
+
+def _copy_trackers_without_replaying() -> None:
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.constants import DEFAULT_SENDER_ID
+    from rasa.shared.core.constants import REQUESTED_SLOT
+    from rasa.shared.core.events import ActionExecuted, SlotSet
+    from rasa.shared.core.trackers import AnySlotDict, DialogueStateTracker
+
+    def replays_as_is(tracker: Any) -> bool:
+        # A bounded history has dropped events whose effects replaying would lose; a tracker
+        # without a domain's slots, or of another class, is left to Rasa.
+        return (type(tracker) is DialogueStateTracker and tracker._max_event_history is None
+                and not isinstance(tracker.slots, AnySlotDict))
+
+    def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
+        if not replays_as_is(self):
+            return stock_tracker_copy(self)
+        return tracker_holding(self, list(self.events), self.sender_id or DEFAULT_SENDER_ID)
+
+    def temporary_tracker(self: FormAction, current_tracker: DialogueStateTracker, additional_events: List[Any],
+                          domain: Any) -> DialogueStateTracker:
+        # Rasa replays the events after the latest restart onto the domain's slots, then adds
+        # these: the same, from the state the tracker already has.
+        same_slots = (replays_as_is(current_tracker)
+                      and [(slot.name, type(slot)) for slot in domain.slots]
+                      == [(name, type(slot)) for name, slot in current_tracker.slots.items()])
+        if not same_slots:
+            return stock_temporary_tracker(self, current_tracker, additional_events, domain)
+        temporary = tracker_holding(current_tracker, current_tracker.events_after_latest_restart(),
+                                    current_tracker.sender_id)
+        for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
+                      ActionExecuted(self.name()), *additional_events]:
+            temporary.update(event, domain)
+        return temporary
+
+    global stock_tracker_copy, stock_temporary_tracker
+    stock_tracker_copy = DialogueStateTracker.copy
+    stock_temporary_tracker = FormAction._temporary_tracker
+    DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
+    FormAction._temporary_tracker = temporary_tracker  # type: ignore[method-assign]
+
+
+class _CopiesForDebugLines:
+    """``copy`` as rasa.core.processor sees it: there every ``copy.deepcopy`` makes an argument of
+    a ``structlogger.debug`` line (the events of each action, the parse, the slots), so the copy is
+    only made when debug lines are written."""
+
+    @staticmethod
+    def deepcopy(value: Any) -> Any:
+        return copy.deepcopy(value) if logging.getLogger("rasa").isEnabledFor(logging.DEBUG) else value
+
+
+def _copy_for_debug_lines_only() -> None:
+    import rasa.core.processor as processor
+
+    processor.copy = _CopiesForDebugLines  # type: ignore[assignment]
+
+
 # Rasa's own DaskGraphRunner.run (for the tests).
 stock_graph_run: Any = None
 
@@ -318,11 +439,53 @@ def _fail_turns_when_the_tracker_store_fails() -> None:
     FailSafeTrackerStore.save = save  # type: ignore[method-assign]
 
 
+def json_copy(value: Any) -> Any:
+    """A copy of ``value`` as JSON would carry it (what an action server receives); a value JSON
+    cannot carry is copied as it is."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return copy.deepcopy(value)
+
+
+def action_tracker_state(tracker: Any) -> Dict[str, Any]:
+    """The tracker as an action call carries it."""
+    from rasa.shared.core.constants import ACTIVE_LOOP, FOLLOWUP_ACTION
+
+    # Rasa's current_state(EventVerbosity.ALL), with the slot values, the latest message and
+    # the active loop copied as JSON, as they would reach the action server: an action changing
+    # them must not change the conversation behind Rasa's back. (Rasa's copies the active loop,
+    # and the whole parse of the message that started it, with dataclasses.asdict; copying all
+    # three again with deepcopy made this a seventh of the Rasa server's CPU in a yappi profile
+    # of the bench.) The events are new dictionaries whose nested values (parse data, slot
+    # values) are still the events' own, shared with the tracker store's remembered sessions:
+    # actions read them and never change them (copying a whole conversation per call would
+    # cost more than the store saves).
+    loop = tracker.active_loop
+    slots, latest_message, active_loop = json_copy([
+        tracker.current_slot_values(),
+        tracker._latest_message_data(),
+        {item.name: getattr(loop, item.name) for item in dataclasses.fields(loop)} if loop else {},
+    ])
+    return {
+        "sender_id": tracker.sender_id,
+        "slots": slots,
+        "latest_message": latest_message,
+        "latest_event_time": tracker.events[-1].timestamp if tracker.events else None,
+        FOLLOWUP_ACTION: tracker.followup_action,
+        "paused": tracker.is_paused(),
+        "events": [event.as_dict() for event in tracker.events],
+        "latest_input_channel": tracker.get_latest_input_channel(),
+        ACTIVE_LOOP: active_loop,
+        "latest_action": tracker.latest_action,
+        "latest_action_name": tracker.latest_action_name,
+    }
+
+
 def _run_actions_in_process(runner: "InProcessActions") -> None:
     import rasa
     from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
     from rasa.shared.core import events
-    from rasa.shared.core.trackers import EventVerbosity
     from rasa.shared.exceptions import RasaException
     from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
     from rasa_sdk.interfaces import ActionNotFoundException
@@ -336,20 +499,9 @@ def _run_actions_in_process(runner: "InProcessActions") -> None:
             last_domain[:] = [(domain, json.dumps(domain.as_dict()))]
         return json.loads(last_domain[0][1])
 
-    def tracker_state(tracker: Any) -> Dict[str, Any]:
-        state = tracker.current_state(EventVerbosity.ALL)
-        # Slot values and the latest message are Rasa's own objects: an action changing them must
-        # not change the conversation behind Rasa's back. The events are new dictionaries whose
-        # nested values (parse data, slot values) are still the events' own, shared with the
-        # tracker store's remembered sessions: actions read them and never change them (copying
-        # a whole conversation per call would cost more than the store saves).
-        for key in ("slots", "latest_message", "active_loop"):
-            state[key] = copy.deepcopy(state.get(key))
-        return state
-
     async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
         name = self.name()
-        call = {"next_action": name, "sender_id": tracker.sender_id, "tracker": tracker_state(tracker),
+        call = {"next_action": name, "sender_id": tracker.sender_id, "tracker": action_tracker_state(tracker),
                 "version": rasa.__version__, "domain": domain_dict(domain)}
         try:
             result = await runner.run(call)
@@ -381,6 +533,8 @@ def apply(in_process_actions: Optional["InProcessActions"] = None) -> None:
     _keep_sessions_open()
     _remember_event_types()
     _continue_applied_events()
+    _copy_trackers_without_replaying()
+    _copy_for_debug_lines_only()
     _run_graphs_without_dask()
     _index_rules_by_last_intent()
     _fail_turns_when_the_tracker_store_fails()

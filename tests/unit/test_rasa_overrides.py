@@ -311,3 +311,197 @@ def test_the_rule_index_follows_a_replaced_or_changed_lookup() -> None:
     assert policy._get_possible_keys(lookup, state) == {deny}
     assert policy._get_possible_keys({deny: "utter_deny"}, state) == {deny}
     assert policy._get_possible_keys({greet: "utter_greet"}, state) == set()
+
+
+# --- tracker copies without replaying the conversation ------------------------------------------
+
+import copy  # noqa: E402
+
+from rasa.core.actions.forms import FormAction  # noqa: E402
+from rasa.shared.core.domain import Domain  # noqa: E402
+from rasa.shared.core.events import (BotUttered, ConversationPaused, ConversationResumed,  # noqa: E402
+                                     FollowupAction, LoopInterrupted)
+from rasa.shared.core.trackers import EventVerbosity  # noqa: E402
+
+from bot import rasa_overrides  # noqa: E402
+from bot.rasa_overrides import action_tracker_state, copy_slot  # noqa: E402
+
+DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+
+
+def random_conversation_event(rng: random.Random):
+    """The events of a conversation with the domain's slots and forms, in any order."""
+    slot = rng.choice(DOMAIN.slots)
+    value = rng.choice([None, "ya", "Bekasi", 3, 2.5, True, ["a", "b"], {"kota": "Medan"}])
+    form = rng.choice(DOMAIN.form_names)
+    return rng.choice([
+        lambda: random_event(rng),
+        lambda: SlotSet(slot.name, value),
+        lambda: UserUttered(rng.choice(["mau lapor", "cek status", "ok"]),
+                            {"name": rng.choice(["report", "affirm", "inform"]), "confidence": 0.9},
+                            [{"entity": "city", "value": "Medan", "start": 0, "end": 5}],
+                            {"intent_ranking": [{"name": "report", "confidence": 0.9}], "text": "x"}),
+        lambda: BotUttered("Halo", {"buttons": [{"title": "Ya", "payload": "/affirm"}]}),
+        lambda: ActiveLoop(form),
+        lambda: Executed(form),
+        lambda: LoopInterrupted(rng.choice([True, False])),
+        lambda: ActionExecutionRejected(form),
+        lambda: FollowupAction("action_listen"),
+        lambda: ConversationPaused(),
+        lambda: ConversationResumed(),
+    ])()
+
+
+def conversation(seed: int, length: int) -> List[DialogueStateTracker]:
+    """Every prefix of a random conversation, each as a tracker Rasa built by replaying it."""
+    rng = random.Random(seed)
+    events = [random_conversation_event(rng) for _ in range(length)]
+    return [DialogueStateTracker.from_events(f"copy-{seed}", events[:end], DOMAIN.slots) for end in range(length + 1)]
+
+
+def everything_of(tracker: DialogueStateTracker) -> Dict[str, Any]:
+    """What a tracker holds: its state, its events (the same objects), every slot's attributes."""
+    return {
+        # (applied_events remembers its last answer in the tracker: a cache, not state)
+        "attributes": sorted(set(vars(tracker)) - {rasa_overrides._APPLIED_MEMO}),
+        "state": tracker.current_state(EventVerbosity.ALL),
+        "events": [id(event) for event in tracker.events],
+        "slots": {name: (type(slot), vars(slot)) for name, slot in tracker.slots.items()},
+        "active_loop": tracker.active_loop,
+        "latest_message": tracker.latest_message,
+        "latest_bot_utterance": tracker.latest_bot_utterance,
+        "is_rule_tracker": tracker.is_rule_tracker,
+        "sender_source": tracker.sender_source,
+        "model_id": (tracker.model_id, tracker.assistant_id),
+    }
+
+
+def test_slot_copies_are_what_copy_copy_makes() -> None:
+    for slot in DOMAIN.slots:
+        slot.value = ["changed"] if slot.type_name == "list" else slot.value
+        twin = copy_slot(slot)
+        stock = copy.copy(slot)
+        assert twin is not slot and type(twin) is type(stock) and vars(twin) == vars(stock)
+        twin.value = "other"
+        assert slot.value != "other"
+
+
+def test_a_slot_class_with_its_own_copy_is_copied_its_way() -> None:
+    from rasa.shared.core.slots import TextSlot
+
+    class Counted(TextSlot):
+        copies = 0
+
+        def __copy__(self) -> "Counted":
+            Counted.copies += 1
+            twin = Counted(self.name, self.mappings)
+            twin.value = self.value
+            return twin
+
+    copy_slot(Counted("x", []))
+    assert Counted.copies == 1
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_tracker_copies_hold_what_replaying_gives_at_every_step(seed: int) -> None:
+    for tracker in conversation(seed, 60):
+        fast = tracker.copy()
+        stock = rasa_overrides.stock_tracker_copy(tracker)
+        assert everything_of(fast) == everything_of(stock)
+        # The copy is a tracker of its own: changing it leaves the original as it was.
+        before = copy.deepcopy(everything_of(tracker))
+        for slot in fast.slots.values():
+            slot.value = "changed"
+        if fast.active_loop:
+            fast.reject_action(fast.active_loop.name)
+            fast.interrupt_loop(True)
+        assert everything_of(tracker) == before
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_form_temporary_trackers_hold_what_replaying_gives(seed: int) -> None:
+    rng = random.Random(seed)
+    for tracker in conversation(seed, 50):
+        form = FormAction(rng.choice(DOMAIN.form_names), None)
+        extra = [SlotSet(rng.choice(DOMAIN.slots).name, "Bekasi")]
+        fast = form._temporary_tracker(tracker, list(extra), DOMAIN)
+        stock = rasa_overrides.stock_temporary_tracker(form, tracker, list(extra), DOMAIN)
+        fast_all, stock_all = everything_of(fast), everything_of(stock)
+        # The two SlotSet/ActionExecuted events each makes are new objects: compared by value.
+        assert fast.events == stock.events
+        fast_all.pop("events"), stock_all.pop("events")
+        fast_all["state"]["events"] = [{**event, "timestamp": None} for event in fast_all["state"]["events"]]
+        stock_all["state"]["events"] = [{**event, "timestamp": None} for event in stock_all["state"]["events"]]
+        fast_all["state"]["latest_event_time"] = stock_all["state"]["latest_event_time"] = None
+        assert fast_all == stock_all
+
+
+def test_trackers_rasa_replays_differently_are_copied_the_stock_way(monkeypatch) -> None:
+    calls: List[str] = []
+    stock_copy = rasa_overrides.stock_tracker_copy
+    monkeypatch.setattr(rasa_overrides, "stock_tracker_copy", lambda tracker: calls.append("copy") or stock_copy(tracker))
+    bounded = DialogueStateTracker("bounded", DOMAIN.slots, max_event_history=3)
+    without_domain = DialogueStateTracker("no-domain", None)
+    for tracker in (bounded, without_domain):
+        for name in ["a", "b", "c", "d"]:
+            tracker.update(Executed(f"utter_{name}"))
+        assert tracker.copy().events == tracker.events
+    assert calls == ["copy", "copy"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_action_call_carries_the_tracker_as_rasa_states_it(seed: int) -> None:
+    for tracker in conversation(seed, 40):
+        state = action_tracker_state(tracker)
+        assert state == tracker.current_state(EventVerbosity.ALL)
+        # What an action does to its copy stays there.
+        before = copy.deepcopy(tracker.current_state(EventVerbosity.ALL))
+        for value in state["slots"].values():
+            if isinstance(value, (list, dict)):
+                value.clear()
+        state["latest_message"]["intent"]["name"] = "changed"
+        state["latest_message"]["entities"].append({"entity": "x"})
+        if state["active_loop"]:
+            state["active_loop"]["trigger_message"] = None
+            state["active_loop"]["rejected"] = "changed"
+        assert tracker.current_state(EventVerbosity.ALL) == before
+
+
+# --- copies for debug lines only ------------------------------------------------------------------
+
+import ast  # noqa: E402
+import inspect  # noqa: E402
+import logging  # noqa: E402
+
+import rasa.core.processor  # noqa: E402
+
+
+def test_every_deep_copy_of_rasas_processor_is_an_argument_of_a_debug_line() -> None:
+    # What makes skipping them safe; a Rasa version that copies for another reason fails here.
+    tree = ast.parse(inspect.getsource(rasa.core.processor))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    copies = [node for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+              and isinstance(node.value, ast.Name) and node.value.id == "copy"]
+    assert copies
+    for node in copies:
+        assert node.attr == "deepcopy"
+        call, line = parents[node], parents[parents[node]]
+        while isinstance(line, ast.keyword):
+            line = parents[line]
+        assert isinstance(call, ast.Call) and isinstance(line, ast.Call)
+        assert ast.unparse(line.func) == "structlogger.debug", ast.unparse(line)
+
+
+def test_the_processors_copies_are_made_only_when_debug_lines_are_written() -> None:
+    events = [SlotSet("report_location", {"kota": "Medan"})]
+    rasa_logger = logging.getLogger("rasa")
+    level = rasa_logger.level
+    try:
+        rasa_logger.setLevel(logging.INFO)
+        assert rasa.core.processor.copy.deepcopy(events) is events
+        rasa_logger.setLevel(logging.DEBUG)
+        copied = rasa.core.processor.copy.deepcopy(events)
+    finally:
+        rasa_logger.setLevel(level)
+    assert [event.as_dict() for event in copied] == [event.as_dict() for event in events]
+    assert copied is not events and copied[0] is not events[0]
