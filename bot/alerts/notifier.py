@@ -43,7 +43,7 @@ from bot.alerts.reporter_notices import deliver_due_notices, notices_enabled
 from bot.alerts.summary import LEVEL_ORDER, AlertFacts, alert_text, batch_text
 from bot.channels.delivery import DeliveryFailed, send_with_retries
 from bot.health import beat
-from bot.channels.telegram_errors import classify_telegram_error
+from bot.clients.telegram_bot import classify_telegram_error, make_bot
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.settings import Settings, get_settings
 from bot.storage import counters
@@ -446,7 +446,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     """Poll until ``stop`` is set. A failing pass (database down...) is logged and retried at the
     next poll: the notifier exiting would make bot/serve.py stop the whole assistant."""
     config = NotifierConfig.from_settings(settings) if settings.staff_alerts_enabled else None
-    bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) if settings.telegram_enabled else None
+    bot = make_bot(settings) if settings.telegram_enabled else None
     if bot is not None:
         try:
             # initialize() checks the token with getMe. Sending works without it, so an unreachable

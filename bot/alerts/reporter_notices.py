@@ -401,8 +401,7 @@ async def deliver_due_notices(
         if bot is not None:
             return bot
         if not own_bot:
-            from bot.channels.telegram import make_bot
-            from bot.channels.telegram_errors import classify_telegram_error
+            from bot.clients.telegram_bot import classify_telegram_error, make_bot
 
             own_bot.append(make_bot(settings))
             try:

@@ -18,11 +18,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
-from bot.channels.delivery import DeliveryFailed, send_with_retries
+from bot.channels.delivery import DeliveryFailed
 from bot.channels.payloads import RequestError
 from bot.channels.pipeline import ChannelPipeline, PlatformOutput
 from bot.channels.render import TelegramMessage, render_telegram
-from bot.channels.telegram_errors import classify_telegram_error
 from bot.channels.telegram_updates import (
     COMMAND_DESCRIPTIONS,
     SENDER_PREFIX,
@@ -31,20 +30,15 @@ from bot.channels.telegram_updates import (
     parse_update_body,
     update_to_incoming,
 )
+from bot.clients.telegram_bot import call_with_policy, make_bot
 from bot.replies import BotMessage, cached_ui_text
 from bot.safe_logging import error_summary
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
-# httpx logs each request URL at INFO, and Bot API URLs contain the bot token.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
-
-
-def make_bot(settings: Settings) -> Bot:
-    return Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
 
 
 def secret_matches(given: Optional[str], expected: str) -> bool:
@@ -62,11 +56,6 @@ def keyboard_markup(message: TelegramMessage) -> Optional[InlineKeyboardMarkup]:
     return InlineKeyboardMarkup([[InlineKeyboardButton(title, callback_data=data)] for title, data in message.keyboard])
 
 
-async def send_with_policy(settings: Settings, call: Callable[[], Awaitable[Any]], what: str) -> Any:
-    return await send_with_retries(call, classify_telegram_error, settings.send_max_attempts,
-                                   settings.send_retry_base_ms / 1000, what)
-
-
 class TelegramOutput(PlatformOutput):
     @classmethod
     def name(cls) -> Text:
@@ -80,7 +69,7 @@ class TelegramOutput(PlatformOutput):
     async def deliver(self, recipient_id: str, message: BotMessage) -> None:
         chat_id = chat_id_of(recipient_id)
         for part in render_telegram(message):
-            await send_with_policy(
+            await call_with_policy(
                 self.settings,
                 lambda part=part: self.bot.send_message(
                     chat_id=chat_id, text=part.text, parse_mode=part.parse_mode,
@@ -174,7 +163,7 @@ class TelegramInput(InputChannel):
     async def _answer_callback(self, callback_query_id: str) -> None:
         assert self.bot is not None
         try:
-            await send_with_policy(self.settings, lambda: self.bot.answer_callback_query(callback_query_id),
+            await call_with_policy(self.settings, lambda: self.bot.answer_callback_query(callback_query_id),
                                    "telegram answerCallbackQuery")
         except DeliveryFailed:
             pass  # already logged; the reply message is what matters
@@ -183,14 +172,14 @@ class TelegramInput(InputChannel):
 async def register_commands(bot: Bot, settings: Settings) -> None:
     """The command menu users see when they type "/"."""
     commands = [BotCommand(name, description) for name, description in COMMAND_DESCRIPTIONS.items()]
-    await send_with_policy(settings, lambda: bot.set_my_commands(commands), "telegram setMyCommands")
+    await call_with_policy(settings, lambda: bot.set_my_commands(commands), "telegram setMyCommands")
 
 
 async def register_webhook(bot: Bot, settings: Settings) -> None:
     """Point Telegram at TELEGRAM_WEBHOOK_URL with our secret. A failure is logged, not fatal:
     Telegram keeps the previous registration, and the operator sees the error."""
     try:
-        await send_with_policy(
+        await call_with_policy(
             settings,
             lambda: bot.set_webhook(url=settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret,
                                     allowed_updates=ALLOWED_UPDATES, max_connections=40),

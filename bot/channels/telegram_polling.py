@@ -19,7 +19,8 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 
 from bot.channels.delivery import DeliveryFailed, backoff_delay
-from bot.channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, make_bot, register_commands, send_with_policy
+from bot.channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, register_commands
+from bot.clients.telegram_bot import call_with_policy, make_bot
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger("bot.telegram_polling")
@@ -50,7 +51,7 @@ async def forward(client: httpx.AsyncClient, settings: Settings, update: Update)
 async def poll(settings: Settings, stop: asyncio.Event, bot: Optional[Bot] = None) -> None:
     bot = bot or make_bot(settings)
     # getUpdates is refused while a webhook is set.
-    await send_with_policy(settings, lambda: bot.delete_webhook(drop_pending_updates=False), "telegram deleteWebhook")
+    await call_with_policy(settings, lambda: bot.delete_webhook(drop_pending_updates=False), "telegram deleteWebhook")
     try:
         await register_commands(bot, settings)
     except DeliveryFailed:

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import logging
-import weakref
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text
 
-import httpx
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.delivery import DeliveryFailed, GiveUp, Retry, parse_retry_after, send_with_retries
+from bot.channels.delivery import DeliveryFailed
 from bot.channels.pipeline import ChannelPipeline, PlatformOutput
 from bot.channels.render import plain_text, render_whatsapp, whatsapp_template
 from bot.channels.whatsapp_events import (
@@ -40,6 +37,7 @@ from bot.channels.whatsapp_events import (
     verify_subscription,
     whatsapp_recipient,
 )
+from bot.clients.whatsapp_graph import GraphApi, shared_http_client
 from bot.replies import BotMessage
 from bot.settings import Settings, get_settings
 from bot.storage.db import in_thread, transaction
@@ -50,11 +48,6 @@ logger = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 NOT_CONFIGURED = "WhatsApp is not configured on this server."
-REQUEST_TIMEOUT_SECONDS = 10.0
-# Graph API errors that mean "slow down" or "try later" even though some come as HTTP 400:
-# 4 app rate limit, 80007 account rate limit, 130429 throughput limit, 131056 too many messages
-# to one user, 131016 service temporarily unavailable. Any other 4xx will fail the same way again.
-RETRYABLE_GRAPH_CODES = frozenset({4, 80007, 130429, 131016, 131056})
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -62,83 +55,14 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 # --- sending ------------------------------------------------------------------------------------
 
 
-class GraphApiError(Exception):
-    """A non-2xx answer from the Graph API. Carries only what is safe to log."""
-
-    def __init__(self, status: int, code: Optional[int], retry_after: Optional[float]) -> None:
-        super().__init__(f"graph api {status} code {code}")
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
-
-    @property
-    def reason(self) -> str:
-        return f"graph api {self.status} code {self.code}"
-
-
-def graph_error_code(payload: Any) -> Optional[int]:
-    """``error.code`` of a Graph API error body, if it has one (the message text is not kept)."""
-    error = payload.get("error") if isinstance(payload, Mapping) else None
-    code = error.get("code") if isinstance(error, Mapping) else None
-    return code if isinstance(code, int) and not isinstance(code, bool) else None
-
-
-def classify_send_error(error: BaseException) -> "Retry | GiveUp":
-    """Rate limits, server errors and network trouble pass; anything else will fail again."""
-    if isinstance(error, GraphApiError):
-        if error.status == 429 or error.status >= 500 or error.code in RETRYABLE_GRAPH_CODES:
-            return Retry(error.reason, after=error.retry_after)
-        return GiveUp(error.reason)
-    if isinstance(error, httpx.TransportError):  # connection refused, reset, timeouts
-        return Retry(type(error).__name__)
-    return GiveUp(type(error).__name__)
-
-
-def messages_url(settings: Settings) -> str:
-    return f"{settings.whatsapp_api_base_url}/{settings.whatsapp_api_version}/{settings.whatsapp_phone_number_id}/messages"
-
-
-async def post_once(client: httpx.AsyncClient, url: str, body: Dict[str, Any]) -> None:
-    reply = await client.post(url, json=body)
-    if reply.is_success:
-        return
-    try:
-        code = graph_error_code(reply.json())
-    except ValueError:  # not JSON (a proxy's error page)
-        code = None
-    raise GraphApiError(reply.status_code, code, parse_retry_after(reply.headers.get("Retry-After")))
-
-
-# One Graph API client per event loop and access token, kept open: a new client per message cost a
-# new connection (and in production a TLS handshake) for every reply (issue 11's profile).
-_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[str, httpx.AsyncClient]]" = weakref.WeakKeyDictionary()
-
-
-def graph_client(settings: Settings) -> httpx.AsyncClient:
-    per_token = _clients.setdefault(asyncio.get_running_loop(), {})
-    client = per_token.get(settings.whatsapp_access_token)
-    if client is None or client.is_closed:
-        client = per_token[settings.whatsapp_access_token] = httpx.AsyncClient(
-            timeout=REQUEST_TIMEOUT_SECONDS, headers={"Authorization": f"Bearer {settings.whatsapp_access_token}"})
-    return client
-
-
 async def send_bodies(bodies: Sequence[Dict[str, Any]]) -> None:
-    """POST each body in order, each with retries. The first that cannot be sent raises
-    DeliveryFailed and the rest are not sent: half a message with its buttons missing, or the
-    second half of a long answer without the first, would mislead."""
+    """Send Graph API message bodies in order through this loop's shared client (see
+    ``GraphApi.send_messages``: the first that cannot be sent stops the rest)."""
     if not bodies:
         return
     settings = get_settings()
-    client = graph_client(settings)
-    for body in bodies:
-        await send_with_retries(
-            functools.partial(post_once, client, messages_url(settings), body),
-            classify_send_error,
-            max_attempts=max(1, settings.send_max_attempts),
-            base_seconds=settings.send_retry_base_ms / 1000,
-            what=f"{CHANNEL} send",
-        )
+    api = GraphApi.from_settings(settings, shared_http_client(settings.whatsapp_access_token))
+    await api.send_messages(bodies, settings.send_max_attempts, settings.send_retry_base_ms / 1000, f"{CHANNEL} send")
 
 
 class WhatsAppOutput(PlatformOutput):

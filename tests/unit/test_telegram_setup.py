@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.channels.telegram import ALLOWED_UPDATES, make_bot, register_webhook
+from bot.channels.telegram import ALLOWED_UPDATES, register_webhook
+from bot.clients.telegram_bot import make_bot
 from bot.settings import get_settings
 from tests.standins.telegram_api import TelegramApiStandIn
 

@@ -19,14 +19,12 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from bot.channels.delivery import DeliveryFailed, GiveUp, Retry
+from bot.channels.delivery import DeliveryFailed
 from bot.channels.payloads import MAX_JSON_DEPTH, MAX_TEXT_CHARS, RequestError
 from bot.channels.pipeline import Incoming
 from bot.channels.whatsapp import (
-    GraphApiError,
     WhatsAppInput,
     WhatsAppOutput,
-    classify_send_error,
     send_outside_conversation,
 )
 from bot.channels.whatsapp_events import (
@@ -346,17 +344,6 @@ def test_recipient_is_the_wa_id_behind_our_prefix() -> None:
     for bad in ("telegram:123", "whatsapp:", USER):
         with pytest.raises(ValueError):
             whatsapp_recipient(bad)
-
-
-# --- error classification ------------------------------------------------------------------------
-
-
-def test_errors_are_classified_for_retries() -> None:
-    assert classify_send_error(GraphApiError(429, 130429, 2.0)) == Retry("graph api 429 code 130429", after=2.0)
-    assert isinstance(classify_send_error(GraphApiError(502, None, None)), Retry)
-    assert isinstance(classify_send_error(GraphApiError(400, 131056, None)), Retry)  # pair rate limit
-    assert classify_send_error(GraphApiError(400, 131047, None)) == GiveUp("graph api 400 code 131047")
-    assert isinstance(classify_send_error(ValueError("x")), GiveUp)
 
 
 # --- WhatsAppOutput against the Graph API stand-in -----------------------------------------------

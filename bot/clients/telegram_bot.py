@@ -1,14 +1,20 @@
-"""What to do when python-telegram-bot raises: try again (and when) or give up.
+"""The Telegram Bot API client: python-telegram-bot's ``Bot`` for our settings, and what to do
+when it raises (try again, and when, or give up).
 
-Shared by the Telegram connector and the staff-alert notifier, so both treat Telegram's answers
-the same way. Reasons are fixed strings: an error's own message can quote the token
-(``InvalidToken``), the chat or the text, so it is never used in a reason or a log line.
+Shared by the Telegram connector, the polling forwarder, the staff-alert notifier and the
+reporter notices, so all of them reach the same API and treat its answers the same way. Reasons
+are fixed strings: an error's own message can quote the token (``InvalidToken``), the chat or the
+text, so it is never used in a reason or a log line.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import warnings
-from typing import Optional, Union
+from typing import Any, Awaitable, Callable, Optional, Union
+
+from telegram import Bot
+from telegram.request import BaseRequest
 
 from telegram.error import (
     BadRequest,
@@ -22,7 +28,23 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.delivery import GiveUp, Retry
+from bot.channels.delivery import GiveUp, Retry, send_with_retries
+from bot.settings import Settings
+
+# httpx logs each request URL at INFO, and Bot API URLs contain the bot token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def make_bot(settings: Settings, request: Optional[BaseRequest] = None) -> Bot:
+    """The bot of TELEGRAM_BOT_TOKEN at TELEGRAM_API_BASE_URL (a stand-in in tests). ``request`` is
+    the HTTP client (python-telegram-bot's own HTTPXRequest when not given)."""
+    return Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url, request=request)
+
+
+async def call_with_policy(settings: Settings, call: Callable[[], Awaitable[Any]], what: str) -> Any:
+    """``call()`` (one Bot API method) with our retries; raises DeliveryFailed when it gives up."""
+    return await send_with_retries(call, classify_telegram_error, settings.send_max_attempts,
+                                   settings.send_retry_base_ms / 1000, what)
 
 
 def retry_after_seconds(error: RetryAfter) -> Optional[float]:
