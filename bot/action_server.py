@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import hmac
-import json
 import logging
 import sys
 import zlib
@@ -31,7 +30,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.safe_logging import install_conversation_id_masking
+from bot.channels.payloads import RequestError, load_json
+from bot.safe_logging import configure_logging
 from bot.settings import Settings, get_settings
 from bot.startup import MAX_REQUEST_BYTES, refuse_unsafe_start
 
@@ -48,14 +48,19 @@ def token_matches(given: Optional[str], expected: str) -> bool:
 
 
 def decode_action_call(raw: bytes, encoding: Optional[str]) -> Optional[Dict[str, Any]]:
-    """The JSON action call (deflated when Rasa compresses it), or None when it is not one."""
-    try:
-        if encoding == "deflate":
-            raw = zlib.decompress(raw)
-        call = json.loads(raw.decode("utf-8"))
-    except (zlib.error, UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    if not isinstance(call, dict) or not isinstance(call.get("next_action"), str) or not isinstance(call.get("tracker"), dict):
+    """The JSON action call (deflated when Rasa compresses it), or None when it is not one. Read
+    as every other JSON body (bot/channels/payloads.py ``load_json``: depth and number limits);
+    a deflated body may not inflate beyond the size limit of a plain one."""
+    if encoding == "deflate":
+        inflater = zlib.decompressobj()
+        try:
+            raw = inflater.decompress(raw, MAX_REQUEST_BYTES)
+        except zlib.error:
+            return None
+        if inflater.unconsumed_tail or not inflater.eof:
+            return None
+    call = load_json(raw, MAX_JSON_DEPTH_ERROR)
+    if isinstance(call, RequestError) or not isinstance(call, dict) or not isinstance(call.get("next_action"), str) or not isinstance(call.get("tracker"), dict):
         return None
     return call
 
@@ -116,8 +121,7 @@ def create_app(settings: Settings, actions_package: str = "actions") -> Sanic:
 
 def main() -> int:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    install_conversation_id_masking()
+    configure_logging(settings.log_level)
     if refuse_unsafe_start(settings, "action server", needs=("ACTION_SERVER_TOKEN",)):
         return 2
     app = create_app(settings)

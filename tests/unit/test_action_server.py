@@ -123,3 +123,19 @@ def test_token_comparison_and_decoding_are_strict() -> None:
     assert decode_action_call(b"\x00\x01", "deflate") is None
 
 
+def test_action_calls_are_read_with_the_limits_of_every_json_body() -> None:
+    import zlib
+
+    from bot.startup import MAX_REQUEST_BYTES
+
+    call_body = json.dumps({"next_action": "action_x", "tracker": {"events": []}}).encode()
+    assert decode_action_call(zlib.compress(call_body), "deflate")["next_action"] == "action_x"
+    assert decode_action_call(zlib.compress(call_body)[:-4], "deflate") is None  # cut short
+    # A small deflated body that would inflate past the size limit of a plain one.
+    bomb = zlib.compress(b'{"next_action": "x", "tracker": {}, "pad": "' + b" " * (2 * MAX_REQUEST_BYTES) + b'"}')
+    assert len(bomb) < MAX_REQUEST_BYTES // 100 and decode_action_call(bomb, "deflate") is None
+    nested = b'{"next_action": "x", "tracker": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}"
+    assert decode_action_call(nested, None) is None
+    assert decode_action_call(b'{"next_action": "x", "tracker": {"n": NaN}}', None) is None
+
+
