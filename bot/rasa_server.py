@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import List
 
-from bot.safe_logging import install_conversation_id_masking
+from bot.safe_logging import configure_logging
 from bot.settings import Settings, get_settings
 from bot.startup import MAX_REQUEST_BYTES, refuse_unsafe_start
 
@@ -52,7 +52,7 @@ def main(argv: List[str]) -> int:
     # conversation ids and the API token).
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
     os.environ.setdefault("SANIC_ACCESS_LOG", "False")
-    install_conversation_id_masking()
+    configure_logging(settings.log_level, handlers=False)  # Rasa's CLI installs its handlers
     from bot.rasa_overrides import apply as apply_overrides
 
     if settings.actions_in_process:

@@ -1,5 +1,8 @@
-"""Logging without personal data: exception messages can quote user text (and SQLAlchemy's quote
-the SQL parameters, i.e. report contents), so only the type and the place are logged."""
+"""Logging without personal data, and the one logging set-up of every process.
+
+Exception messages can quote user text (and SQLAlchemy's quote the SQL parameters, i.e. report
+contents), so only the type and the place are logged; conversation ids are masked in every
+record; httpx's request lines (Bot API URLs carry the bot token) are kept below INFO."""
 from __future__ import annotations
 
 import logging
@@ -43,3 +46,16 @@ def install_conversation_id_masking() -> None:
 
     factory.masks_conversation_ids = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
+
+
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+
+
+def configure_logging(level: str, handlers: bool = True) -> None:
+    """Set up this process's logging: at ``level`` to stderr (``handlers=False`` where the
+    framework installs its own, as Rasa's CLI does), conversation ids masked, no request URLs."""
+    if handlers:
+        logging.basicConfig(level=level, format=LOG_FORMAT)
+    # httpx logs each request URL at INFO, and Bot API URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    install_conversation_id_masking()

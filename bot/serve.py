@@ -27,6 +27,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import yaml
 from sqlalchemy.engine import make_url
 
+from bot.safe_logging import configure_logging
 from bot.action_server import TOKEN_HEADER
 from bot.settings import Settings, get_settings
 from bot.startup import refuse_unsafe_start
@@ -351,8 +352,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--only", choices=SINGLE_SERVICES,
                         help="run just this server in the foreground (containers; the platform restarts it)")
     options = parser.parse_args(argv)
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the bot token
+    configure_logging(get_settings().log_level)
     if options.only:
         # Containers: the tokens must come from the deployment's secrets, the same on every replica.
         return run_single(options.only)

@@ -9,6 +9,7 @@ import logging
 import sys
 from typing import Optional, Sequence, TextIO
 
+from bot.safe_logging import configure_logging
 from bot.settings import get_settings
 from bot.storage.db import transaction
 from bot.startup import MAX_REQUEST_BYTES
@@ -120,7 +121,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(get_settings().log_level)
     args = parser().parse_args(argv)
     if args.command in (None, "serve"):
         port = getattr(args, "port", None) or get_settings().console_port

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 
+from bot.safe_logging import configure_logging
 from bot.alerts.outbox import (claim_due_with_reports, expire_stale, mark_retry, mark_sent, mark_sent_many,
                                release_claims)
 from bot.alerts.reporter_notices import deliver_due_notices, notices_enabled
@@ -496,8 +497,7 @@ async def _main_async(settings: Settings) -> None:
 
 def main() -> int:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the bot token
+    configure_logging(settings.log_level)
     if not (settings.staff_alerts_enabled or notices_enabled(settings)):
         logger.info("staff alerts are off: set TELEGRAM_BOT_TOKEN and STAFF_TELEGRAM_CHAT_ID to turn them on; "
                     "reporter notices are off: no chat platform (Telegram, WhatsApp) is configured")

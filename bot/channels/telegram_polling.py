@@ -18,6 +18,7 @@ import httpx
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 
+from bot.safe_logging import configure_logging
 from bot.channels.delivery import DeliveryFailed, backoff_delay
 from bot.channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, register_commands
 from bot.clients.telegram_bot import call_with_policy, make_bot
@@ -106,9 +107,7 @@ async def main_async() -> int:
 
 
 def main() -> int:
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    # httpx logs every request URL, and Bot API URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(get_settings().log_level)
     return asyncio.run(main_async())
 
 

@@ -9,7 +9,6 @@ text, so it is never used in a reason or a log line.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import warnings
 from typing import Any, Awaitable, Callable, Optional, Union
 
@@ -30,9 +29,6 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.delivery import GiveUp, Retry, send_with_retries
 from bot.settings import Settings
-
-# httpx logs each request URL at INFO, and Bot API URLs contain the bot token.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def make_bot(settings: Settings, request: Optional[BaseRequest] = None) -> Bot:

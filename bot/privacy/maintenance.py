@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Callable, Optional
 
+from bot.safe_logging import configure_logging
 from bot.health import BEAT_SECONDS, beat
 from bot.privacy.retention import limit_problems, run_retention
 from bot.settings import Settings, get_settings
@@ -58,7 +59,7 @@ def serve(settings: Settings, stop: threading.Event, now: Callable[[], dt.dateti
 
 def main(settings: Optional[Settings] = None) -> int:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(settings.log_level)
     problems = limit_problems(settings)
     if problems:
         for problem in problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -138,6 +139,25 @@ def test_conversation_ids_are_masked_in_every_log_record(caplog) -> None:
     with caplog.at_level(logging.WARNING):
         logging.getLogger("rasa.core.processor").warning("Circuit breaker tripped for sender %s", "whatsapp:6281234567890")
     assert "6281234567890" not in caplog.text and "whatsapp:…" in caplog.text
+
+
+def test_every_process_sets_up_logging_one_way(monkeypatch) -> None:
+    import logging
+
+    from bot.safe_logging import configure_logging
+
+    sources = {path: path.read_text() for folder in ("bot", "console", "actions")
+               for path in (PROJECT_ROOT / folder).rglob("*.py")}
+    setting_up = sorted(str(path.relative_to(PROJECT_ROOT)) for path, text in sources.items()
+                        if re.search(r"basicConfig|setLogRecordFactory|getLogger\(\"httpx\"\)", text))
+    assert setting_up == ["bot/safe_logging.py"]
+    for entry_point in ("bot/serve.py", "bot/rasa_server.py", "bot/action_server.py", "bot/alerts/notifier.py",
+                        "bot/channels/telegram_polling.py", "bot/privacy/maintenance.py", "console/cli.py"):
+        assert "configure_logging(" in sources[PROJECT_ROOT / entry_point], entry_point
+    monkeypatch.setattr(logging.getLogger("httpx"), "level", logging.NOTSET)
+    configure_logging("INFO", handlers=False)
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    assert getattr(logging.getLogRecordFactory(), "masks_conversation_ids", False)
 
 
 def test_debug_logging_is_refused_in_production(monkeypatch) -> None:
