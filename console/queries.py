@@ -15,11 +15,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.recruitment.phone import normalise_phone
 from bot.recruitment.risk import FLAG_CODES, LEVELS
 from bot.reports.codes import find_case_code
-from bot.storage.models import REPORT_STATUSES, Recruiter, Report, ReportEvent
+from bot.reports.status import OPEN_STATUSES, REPORT_STATUSES
+from bot.storage.models import Recruiter, Report, ReportEvent
 
 PAGE_SIZE = 25
 # Statuses that still need someone's attention: the queue's default view.
-OPEN_STATUSES: Tuple[str, ...] = ("new", "in_review", "escalated")
 STATUS_CHOICES: Tuple[str, ...] = ("open", "all") + REPORT_STATUSES
 # Most severe first; the queue sorts by this, then oldest first.
 LEVEL_ORDER: Tuple[str, ...] = tuple(reversed(LEVELS))

@@ -16,7 +16,8 @@ from bot.recruitment.risk import FLAG_CODES
 from bot.reports.texts import load_report_texts
 from bot.settings import Settings
 from bot.storage.db import transaction
-from bot.storage.models import REPORT_STATUSES, Report, StaffUser, utcnow
+from bot.reports.status import REPORT_STATUSES, ReportStatus
+from bot.storage.models import Report, StaffUser, utcnow
 from console import auth, charts, export, queries, workflow
 from console.app import Staff, required_step
 from console.forms import (AssignForm, CodeForm, CsrfOnlyForm, LoginForm, MessageForm, NoteForm, PasswordChangeForm,
@@ -28,8 +29,9 @@ logger = logging.getLogger("console")
 blueprint = Blueprint("console", __name__)
 
 LEVEL_LABELS: Dict[str, str] = {"urgent": "Urgent", "high": "High", "medium": "Medium", "low": "Low"}
-STATUS_LABELS: Dict[str, str] = {"new": "New", "in_review": "In review", "escalated": "Escalated",
-                                 "resolved": "Resolved", "dismissed": "Dismissed"}
+STATUS_LABELS: Dict[str, str] = {ReportStatus.NEW.value: "New", ReportStatus.IN_REVIEW.value: "In review",
+                                 ReportStatus.ESCALATED.value: "Escalated", ReportStatus.RESOLVED.value: "Resolved",
+                                 ReportStatus.DISMISSED.value: "Dismissed"}
 
 
 def settings() -> Settings:

@@ -10,6 +10,7 @@ from typing import Dict, FrozenSet, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.reports.status import CLOSED_STATUSES, ReportStatus
 from bot.storage.models import Report, ReportEvent, StaffMessage, StaffUser
 from bot.storage.reports import add_staff_message
 
@@ -26,15 +27,16 @@ INSTITUTIONS: Dict[str, str] = {
 
 # Where each status may go. new → in_review → escalated → resolved | dismissed is the usual path;
 # an urgent case may be escalated straight away, and a closed case can be reopened for review.
+_NEW, _IN_REVIEW, _ESCALATED, _RESOLVED, _DISMISSED = (status.value for status in ReportStatus)
 TRANSITIONS: Dict[str, FrozenSet[str]] = {
-    "new": frozenset({"in_review", "escalated", "dismissed"}),
-    "in_review": frozenset({"escalated", "resolved", "dismissed"}),
-    "escalated": frozenset({"resolved", "dismissed"}),
-    "resolved": frozenset({"in_review"}),
-    "dismissed": frozenset({"in_review"}),
+    _NEW: frozenset({_IN_REVIEW, _ESCALATED, _DISMISSED}),
+    _IN_REVIEW: frozenset({_ESCALATED, _RESOLVED, _DISMISSED}),
+    _ESCALATED: frozenset({_RESOLVED, _DISMISSED}),
+    _RESOLVED: frozenset({_IN_REVIEW}),
+    _DISMISSED: frozenset({_IN_REVIEW}),
 }
 # Changes that must say why (kept on the report and in the audit trail).
-NEEDS_REASON = frozenset({"resolved", "dismissed"})
+NEEDS_REASON = frozenset(CLOSED_STATUSES)
 MAX_TEXT = 4000
 
 
@@ -52,7 +54,7 @@ def transition_problem(current: str, target: str, institution: Optional[str], re
         return f"Unknown status {target!r}."
     if target not in allowed_targets(current):
         return f"A report cannot go from {current} to {target}."
-    if target == "escalated" and institution not in INSTITUTIONS:
+    if target == _ESCALATED and institution not in INSTITUTIONS:
         return "Choose the institution the report is escalated to."
     if target in NEEDS_REASON and not (reason or "").strip():
         return f"Say why the report is {target}."
@@ -77,7 +79,7 @@ def change_status(
         raise WorkflowError(problem)
     detail: Dict[str, str] = {"from": report.status, "to": target}
     report.status = target
-    if target == "escalated":
+    if target == _ESCALATED:
         report.escalated_to = institution
         detail["institution"] = institution or ""
     if (reason or "").strip():

@@ -42,6 +42,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.reports.status import CLOSED_STATUSES
 from bot.settings import Settings
 from bot.storage.counters import forget_before
 from bot.storage.db import engine_for, sqlite_file_missing, transaction
@@ -51,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 AUDIT_ACTION = "retention_run"
 ACTOR = "retention"
-CLOSED_STATUSES = ("resolved", "dismissed")
 # Counters only serve rate limits and lock-outs of an hour or a day; two days keeps every window
 # that can still count.
 COUNTER_KEEP = dt.timedelta(days=2)

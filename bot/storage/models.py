@@ -19,10 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
+from bot.reports.status import ReportStatus
+
 Base = declarative_base()
-
-REPORT_STATUSES = ("new", "in_review", "escalated", "resolved", "dismissed")
-
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -55,7 +54,7 @@ class Report(Base):
     id = Column(Integer, primary_key=True)
     case_code = Column(String(9), nullable=False, unique=True)
     pin_hash = Column(String(200), nullable=False)
-    status = Column(String(20), nullable=False, default="new", index=True)
+    status = Column(String(20), nullable=False, default=ReportStatus.NEW.value, index=True)
     escalated_to = Column(String(60), nullable=True)
     risk_level = Column(String(10), nullable=False, index=True)
     flags = Column(JSON, nullable=False, default=list)

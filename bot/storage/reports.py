@@ -15,6 +15,7 @@ from bot.alerts.reporter_notices import initial_notice
 from bot.recruitment.registry import normalise_name
 from bot.reports.codes import DUMMY_PIN_HASH, hash_pin, is_legacy_pin_hash, new_case_code, new_pin, verify_pin
 from bot.reports.draft import ReportDraft
+from bot.reports.status import ReportStatus
 from bot.storage import counters
 from bot.storage.counters import counter_key
 from bot.storage.models import AuditEntry, Recruiter, Report, ReportEvent, StaffAlert, StaffMessage, utcnow
@@ -78,7 +79,7 @@ def save_report(
     report = Report(
         case_code=_unused_case_code(session),
         pin_hash=hash_pin(pin, pin_key),
-        status="new",
+        status=ReportStatus.NEW.value,
         risk_level=risk_level,
         flags=list(flags),
         channel=channel,
