@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 from flask import (Flask, Request, Response, current_app, has_request_context, jsonify, redirect, render_template,
                    request, url_for)
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, UserMixin, current_user
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bot.kept_secrets import console_secret_key
 from bot.settings import Settings, get_settings, secret_problems
 from bot.storage.db import transaction
-from bot.storage.models import StaffUser, utcnow
+from bot.storage.models import utcnow
 from console import auth
-from bot.kept_secrets import console_secret_key
+from console.staff import Staff, required_step
+
 SESSION_HOURS = auth.SESSION_HOURS
 HSTS = "max-age=31536000; includeSubDomains"
 # Where a signed-in user with an unfinished step (a password to change, an admin's missing second
@@ -25,49 +26,6 @@ HSTS = "max-age=31536000; includeSubDomains"
 OPEN_DURING_STEP = frozenset({"console.login", "console.login_code", "console.logout", "static", "api_docs.openapi_json"})
 
 csrf = CSRFProtect()
-
-
-@dataclass(frozen=True)
-class Staff(UserMixin):
-    """The signed-in account as the views see it (a plain value, not a database row)."""
-
-    id: int
-    username: str
-    role: str
-    # The server-side session's token (Flask-Login's "alternative token": what get_id() returns
-    # and the cookie carries). Empty when the request came with an API token instead.
-    session_token: str = field(default="", repr=False)
-    must_change_password: bool = False
-    totp_enabled: bool = False
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def via_api_token(self) -> bool:
-        return not self.session_token
-
-    def get_id(self) -> str:
-        return self.session_token
-
-    @classmethod
-    def of(cls, user: StaffUser, session_token: str = "") -> "Staff":
-        return cls(id=user.id, username=user.username, role=user.role, session_token=session_token,
-                   must_change_password=bool(user.must_change_password),
-                   totp_enabled=user.totp_enabled_at is not None)
-
-
-def required_step(user: Any) -> Optional[str]:
-    """The page a signed-in browser must finish before any other: a new password after an admin's
-    reset, then (admins) enrolling a second factor. None when there is nothing to do."""
-    if not getattr(user, "is_authenticated", False) or getattr(user, "via_api_token", True):
-        return None
-    if user.must_change_password:
-        return "console.change_password"
-    if user.is_admin and not user.totp_enabled:
-        return "console.totp_setup"
-    return None
 
 
 def _load_user(session_token: str) -> Optional[Staff]:

@@ -19,7 +19,7 @@ from bot.storage.db import transaction
 from bot.reports.status import REPORT_STATUSES, ReportStatus
 from bot.storage.models import Report, StaffUser, utcnow
 from console import auth, charts, export, queries, workflow
-from console.app import Staff, required_step
+from console.staff import Staff, required_step
 from console.forms import (AssignForm, CodeForm, CsrfOnlyForm, LoginForm, MessageForm, NoteForm, PasswordChangeForm,
                            StatusForm, TokenCreateForm, TotpConfirmForm, TotpDisableForm, UserCreateForm)
 from console.privacy import can_see_contact, hide_contact
