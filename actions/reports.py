@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -190,6 +190,38 @@ class ValidateReportForm(FormValidationAction):
             self._reask(dispatcher, tracker, reask)
         return {slot: parsed}
 
+    # Questions whose answer is just parsed (the last argument: the re-ask text when it cannot be read).
+    def validate_report_what_happened(self, value, dispatcher, tracker, domain):
+        return self._parsed("report_what_happened", value, answers.parse_story, "report_what_happened",
+                            dispatcher, tracker)
+
+    def validate_report_recruiter_kind(self, value, dispatcher, tracker, domain):
+        return self._parsed("report_recruiter_kind", value, answers.parse_recruiter_kind, "report_recruiter_kind",
+                            dispatcher, tracker)
+
+    def validate_report_recruiter_phone(self, value, dispatcher, tracker, domain):
+        return self._parsed("report_recruiter_phone", value, answers.parse_phone_answer, "report_recruiter_phone",
+                            dispatcher, tracker)
+
+    def validate_report_location(self, value, dispatcher, tracker, domain):
+        return self._parsed("report_location", value, answers.parse_place_name, "report_location",
+                            dispatcher, tracker)
+
+    def validate_report_reporter_location(self, value, dispatcher, tracker, domain):
+        return self._parsed("report_reporter_location", value, answers.parse_reporter_location,
+                            "report_reporter_location", dispatcher, tracker)
+
+    def validate_report_consent_contact(self, value, dispatcher, tracker, domain):
+        return self._parsed("report_consent_contact", value, answers.parse_yes_no, "yes_no", dispatcher, tracker)
+
+    def validate_report_anonymous(self, value, dispatcher, tracker, domain):
+        return self._parsed("report_anonymous", value, answers.parse_yes_no, "yes_no", dispatcher, tracker)
+
+    def validate_report_contact(self, value, dispatcher, tracker, domain):
+        return self._parsed("report_contact", value, answers.parse_phone_answer, "report_contact",
+                            dispatcher, tracker)
+
+    # Questions with more to them than parsing.
     def validate_report_recruiter_name(self, value, dispatcher, tracker, domain):
         return self._parsed("report_recruiter_name", value, lambda v: answers.clean_text(v)[:200] or None,
                             "required", dispatcher, tracker)
@@ -230,31 +262,6 @@ class ValidateReportForm(FormValidationAction):
             return {CONFIRM_SLOT: None}
         self._reask(dispatcher, tracker, "yes_no")
         return {CONFIRM_SLOT: None}
-
-
-# Questions whose answer is just parsed: slot -> (parser, the re-ask text when it cannot be read).
-_PARSED_ANSWERS: Dict[str, Tuple[Callable[[Any], Any], str]] = {
-    "report_what_happened": (answers.parse_story, "report_what_happened"),
-    "report_recruiter_kind": (answers.parse_recruiter_kind, "report_recruiter_kind"),
-    "report_recruiter_phone": (answers.parse_phone_answer, "report_recruiter_phone"),
-    "report_location": (answers.parse_place_name, "report_location"),
-    "report_reporter_location": (answers.parse_reporter_location, "report_reporter_location"),
-    "report_consent_contact": (answers.parse_yes_no, "yes_no"),
-    "report_anonymous": (answers.parse_yes_no, "yes_no"),
-    "report_contact": (answers.parse_phone_answer, "report_contact"),
-}
-
-
-def _parsed_validator(slot: str, parser: Callable[[Any], Any], reask: str) -> Callable:
-    def validate(self, value, dispatcher, tracker, domain):
-        return self._parsed(slot, value, parser, reask, dispatcher, tracker)
-
-    return validate
-
-
-for _slot, (_parser, _reask) in _PARSED_ANSWERS.items():
-    # rasa_sdk calls validate_<slot> by name.
-    setattr(ValidateReportForm, f"validate_{_slot}", _parsed_validator(_slot, _parser, _reask))
 
 
 def _clear_report_slots() -> List[Dict[Text, Any]]:
