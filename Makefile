@@ -15,7 +15,7 @@ RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/guidance.tar.gz
 
-.PHONY: help setup browser train run telegram test eval bench validate unit migrate clean
+.PHONY: help setup lock browser train run telegram test eval bench validate unit migrate clean
 
 help:
 	@echo "make run    set up, train when the data changed, start the assistant (REST on :5005, actions on :5055) and the staff console (:8080)"
@@ -23,6 +23,7 @@ help:
 	@echo "make test   set up, then rasa data validate, pytest and Rasa's story tests"
 	@echo "make eval   benchmarks through the REST channel: right facts, did-you-mean/fallback, offer flags and levels; fails below target"
 	@echo "make bench  capacity: simulated users on REST, Telegram and WhatsApp with 1 and 2 replicas; p50/p95/p99, msg/s, memory"
+	@echo "make lock   re-pin requirements.txt from requirements.in (pip-tools); every pin says what needs it"
 
 $(PY):
 	@python=$$(scripts/find-python310) || exit 1; \
@@ -37,6 +38,14 @@ $(INSTALLED): requirements.txt | $(PY)
 
 setup: $(INSTALLED)
 	@mkdir -p var models
+
+# Re-pin requirements.txt from requirements.in with pip-tools, run from a venv of its own (its
+# dependencies would not fit Rasa's pins). Existing pins are kept unless requirements.in asks otherwise.
+lock:
+	@python=$$(scripts/find-python310) || exit 1; \
+	test -x .lock-venv/bin/pip-compile || { "$$python" -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools==7.6.2; }
+	.lock-venv/bin/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras \
+	    --output-file=requirements.txt requirements.in
 
 # Debian's Chromium and ChromeDriver, for the console's browser test (installed when missing).
 browser:
