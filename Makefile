@@ -15,7 +15,7 @@ RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/guidance.tar.gz
 
-.PHONY: help setup lock browser train run telegram test eval bench validate unit migrate clean
+.PHONY: help setup lock lint browser train run telegram test eval bench validate unit migrate clean
 
 help:
 	@echo "make run    set up, train when the data changed, start the assistant (REST on :5005, actions on :5055) and the staff console (:8080)"
@@ -24,6 +24,7 @@ help:
 	@echo "make eval   benchmarks through the REST channel: right facts, did-you-mean/fallback, offer flags and levels; fails below target"
 	@echo "make bench  capacity: simulated users on REST, Telegram and WhatsApp with 1 and 2 replicas; p50/p95/p99, msg/s, memory"
 	@echo "make lock   re-pin requirements.txt from requirements.in (pip-tools); every pin says what needs it"
+	@echo "make lint   ruff format and ruff check (line length 120), and mypy over bot/ and actions/"
 
 $(PY):
 	@python=$$(scripts/find-python310) || exit 1; \
@@ -79,7 +80,13 @@ unit: setup
 	$(PY) -m pytest tests -m "not conversation" -q
 
 # Under `make test` a missing PostgreSQL or Chromium fails the tests instead of skipping them.
-test: train validate browser
+# The lint gate: formatting, lint rules (ruff.toml) and the type check (mypy.ini). make test runs it first.
+lint: setup
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/ruff check --quiet .
+	$(PY) -m mypy
+
+test: lint train validate browser
 	REQUIRE_REAL_SERVICES=1 $(PY) -m pytest tests -q
 	$(RASA) test core --model $(MODEL) --stories tests/stories --out reports/story-tests --fail-on-prediction-errors
 

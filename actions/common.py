@@ -1,4 +1,5 @@
 """What every action needs: the content, the reply language and a way to send messages."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
@@ -9,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge import KnowledgeBase, configured_knowledge
 from bot.language import choose_language
-from bot.text_guard import TRUNCATED_KEY
 from bot.replies import BotMessage, UiText, cached_ui_text
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.settings import get_settings
+from bot.text_guard import TRUNCATED_KEY
 
 LANGUAGE_SLOT = "language"
 LAST_ANSWER_SLOT = "last_answer"

@@ -1,4 +1,5 @@
 """Actions for the turns around the answers: greeting, help, small talk, language, fallbacks."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -107,7 +108,7 @@ class ActionOfferOfficialChannels(_TextReply, Action):
 
 
 class ActionSetLanguage(Action):
-    """"in English please" / "bahasa indonesia aja": switch the reply language."""
+    """ "in English please" / "bahasa indonesia aja": switch the reply language."""
 
     def name(self) -> Text:
         return "action_set_language"
@@ -141,8 +142,11 @@ class ActionClarify(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = reply_language(tracker)
         kb = knowledge()
-        candidates = clarify_candidates(tracker.latest_message.get("intent_ranking") or [], kb.answers,
-                                        retrieved=tracker.latest_message.get(CANDIDATES_KEY) or ())
+        candidates = clarify_candidates(
+            tracker.latest_message.get("intent_ranking") or [],
+            kb.answers,
+            retrieved=tracker.latest_message.get(CANDIDATES_KEY) or (),
+        )
         if not candidates or _previous_bot_action(tracker) == self.name():
             send(dispatcher, tracker, text_reply(ui_text(), "official_channels", language), language)
         else:

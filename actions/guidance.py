@@ -1,4 +1,5 @@
 """Actions that answer knowledge questions from content/knowledge/*.yml."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -20,9 +21,7 @@ from actions.common import (
 from bot.replies import answer_reply, source_reply, text_reply
 
 
-def _answer(
-    dispatcher: CollectingDispatcher, tracker: Tracker, answer_id: Optional[str]
-) -> List[Dict[Text, Any]]:
+def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, answer_id: Optional[str]) -> List[Dict[Text, Any]]:
     kb = knowledge()
     language = reply_language(tracker)
     answer = kb.get(answer_id)
@@ -50,7 +49,7 @@ class ActionAnswerQuestion(Action):
 
 
 class ActionFollowSuggestion(Action):
-    """"Yes" after an answer: give the answer its next step suggested."""
+    """ "Yes" after an answer: give the answer its next step suggested."""
 
     def name(self) -> Text:
         return "action_follow_suggestion"
@@ -65,7 +64,7 @@ class ActionFollowSuggestion(Action):
 
 
 class ActionShowSource(Action):
-    """"sumbernya?" / "source?": the sources and last-checked date of the last answer."""
+    """ "sumbernya?" / "source?": the sources and last-checked date of the last answer."""
 
     def name(self) -> Text:
         return "action_show_source"

@@ -1,4 +1,5 @@
 """Checking a job offer the user describes: red flags, level, and an offer to report."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,9 +22,9 @@ from actions.common import (
     report_texts,
     send,
 )
+from bot.intents import OFFER_ROUTE_KEY
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.registry import RegistryEntry, load_registry_csv
-from bot.intents import OFFER_ROUTE_KEY
 from bot.recruitment.risk import RiskAssessment, assess_offer
 from bot.recruitment.routing import describes_offer, offer_signals
 from bot.replies import BotMessage, answer_reply
@@ -74,8 +75,9 @@ def routed_question(tracker: Tracker) -> Optional[str]:
     return intent if route.get("question") and intent in knowledge() else None
 
 
-def offer_check_messages(text: str, language: str, question: Optional[str] = None,
-                         offer_report: bool = True, brief: bool = False) -> Tuple[RiskAssessment, List[BotMessage]]:
+def offer_check_messages(
+    text: str, language: str, question: Optional[str] = None, offer_report: bool = True, brief: bool = False
+) -> Tuple[RiskAssessment, List[BotMessage]]:
     """The check of ``text`` and, for a question that carried facts, the rule's answer too.
     Danger comes first: with signs of trafficking the check (emergency contacts) leads."""
     assessment = assess_text(text)
@@ -87,7 +89,7 @@ def offer_check_messages(text: str, language: str, question: Optional[str] = Non
 
 
 class ActionPrefillOffer(Action):
-    """"Is this offer safe? <description>": take the description from the same message."""
+    """ "Is this offer safe? <description>": take the description from the same message."""
 
     def name(self) -> Text:
         return "action_prefill_offer"

@@ -1,4 +1,4 @@
-""""Hapus data saya" / "delete my data": say what is deleted, ask to confirm, then erase.
+""" "Hapus data saya" / "delete my data": say what is deleted, ask to confirm, then erase.
 
 The flow (stories/rules.yml):
 1. erase_my_data -> action_ask_erase_my_data: what goes (this conversation, the data not linked
@@ -14,6 +14,7 @@ The flow (stories/rules.yml):
 3. deny or cancel -> action_erase_cancelled: "nothing was deleted", and an interrupted form
    goes on where it was: "Batal" cancels the erasure, not the report the user was writing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -80,10 +81,20 @@ class ActionAskEraseMyData(Action):
         text = ui.get("erase_question", language)
         if resume:
             text = f"{ui.get('erase_unsent_note', language)}\n\n{text}"
-        send(dispatcher, tracker, [BotMessage(text, buttons=(
-            Button(ui.get("erase_button_yes", language), "/affirm"),
-            Button(ui.get("erase_button_no", language), "/deny"),
-        ))], language)
+        send(
+            dispatcher,
+            tracker,
+            [
+                BotMessage(
+                    text,
+                    buttons=(
+                        Button(ui.get("erase_button_yes", language), "/affirm"),
+                        Button(ui.get("erase_button_no", language), "/deny"),
+                    ),
+                )
+            ],
+            language,
+        )
         events: List[Dict[Text, Any]] = list(language_events(tracker, language))
         if _active_loop(tracker):
             # What action_deactivate_loop does: the form stops asking until "Batal" brings it back.
@@ -113,15 +124,16 @@ class ActionEraseMyData(Action):
             logger.error("erasure: the app data could not be deleted now: %s", error_summary(error))
             text = ui.get("erase_partial", language).format(days=get_settings().retention_conversation_days)
         else:
-            logger.info("erasure: done (%d inbox rows; %d reports kept)", result.inbox_rows_deleted,
-                        result.reports_kept)
+            logger.info(
+                "erasure: done (%d inbox rows; %d reports kept)", result.inbox_rows_deleted, result.reports_kept
+            )
             text = ui.get("erase_done", language)
         send(dispatcher, tracker, [BotMessage(text)], language)
         return [Restarted()]
 
 
 class ActionEraseCancelled(Action):
-    """"Batal": nothing deleted; the interrupted form (if any) asks its next question again."""
+    """ "Batal": nothing deleted; the interrupted form (if any) asks its next question again."""
 
     def name(self) -> Text:
         return ERASE_CANCELLED_ACTION

@@ -1,4 +1,5 @@
 """The report form (collect, confirm, save) and the status check with case code and PIN."""
+
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import ReportTextReply, client_key, knowledge, language_events, latest_text, reply_language, report_texts, send
+from actions.common import (
+    ReportTextReply,
+    client_key,
+    knowledge,
+    language_events,
+    latest_text,
+    reply_language,
+    report_texts,
+    send,
+)
 from actions.offers import OFFER_SLOT, assess_text, offer_check_messages
 from bot.kept_secrets import report_pin_key
 from bot.recruitment.extract import extract_offer_facts
@@ -34,7 +44,15 @@ CONFIRM_SLOT = "report_confirm"
 URGENT_SLOT = "report_urgent"
 MONEY_IDR_SLOT = "report_money_idr"
 EMERGENCY_SENT_SLOT = "emergency_sent"
-ALL_REPORT_SLOTS = (*FORM_SLOTS, CONFIRM_SLOT, URGENT_SLOT, MONEY_IDR_SLOT, EMERGENCY_SENT_SLOT, OFFER_SLOT, "offer_level")
+ALL_REPORT_SLOTS = (
+    *FORM_SLOTS,
+    CONFIRM_SLOT,
+    URGENT_SLOT,
+    MONEY_IDR_SLOT,
+    EMERGENCY_SENT_SLOT,
+    OFFER_SLOT,
+    "offer_level",
+)
 
 
 def _emergency_messages(language: str) -> List[BotMessage]:
@@ -62,13 +80,23 @@ class ActionEmergency(Action):
                 messages += check
                 events += [SlotSet(OFFER_SLOT, text), SlotSet("offer_level", assessment.level)]
             texts = report_texts()
-            messages.append(BotMessage(texts.text("offer_report_question", language), buttons=(
-                Button(texts.text("button_report", language), "/report_recruiter"),
-                Button(texts.text("button_no_thanks", language), "/deny"),
-            )))
+            messages.append(
+                BotMessage(
+                    texts.text("offer_report_question", language),
+                    buttons=(
+                        Button(texts.text("button_report", language), "/report_recruiter"),
+                        Button(texts.text("button_no_thanks", language), "/deny"),
+                    ),
+                )
+            )
         send(dispatcher, tracker, messages, language)
-        return [*language_events(tracker, language), *events, SlotSet(URGENT_SLOT, True),
-                SlotSet(EMERGENCY_SENT_SLOT, True), SlotSet("last_answer", "emergency_help")]
+        return [
+            *language_events(tracker, language),
+            *events,
+            SlotSet(URGENT_SLOT, True),
+            SlotSet(EMERGENCY_SENT_SLOT, True),
+            SlotSet("last_answer", "emergency_help"),
+        ]
 
 
 class ActionStartReport(Action):
@@ -113,7 +141,7 @@ def story_slots(story: str) -> List[Dict[Text, Any]]:
         events.append(SlotSet("report_recruiter_phone", facts.phones[0]))
     if facts.fees:
         # Fees only: a promised salary or a threatened penalty in the story is no money paid.
-        events.append(SlotSet("report_money", story[facts.fees[0].start: facts.fees[-1].end][:300]))
+        events.append(SlotSet("report_money", story[facts.fees[0].start : facts.fees[-1].end][:300]))
         events.append(SlotSet(MONEY_IDR_SLOT, float(max(approximate_idr(fee) for fee in facts.fees))))
     if facts.trafficking:
         events.append(SlotSet(URGENT_SLOT, True))
@@ -124,12 +152,19 @@ def _make_ask_action(slot: str) -> type:
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         language = reply_language(tracker)
         texts = report_texts()
-        message = summary(texts, tracker.current_slot_values(), language) if slot == CONFIRM_SLOT else question(texts, slot, language)
+        message = (
+            summary(texts, tracker.current_slot_values(), language)
+            if slot == CONFIRM_SLOT
+            else question(texts, slot, language)
+        )
         send(dispatcher, tracker, [message], language)
         return language_events(tracker, language)
 
-    return type(f"ActionAsk_{slot}", (Action,), {"name": lambda self: f"action_ask_{slot}", "run": run,
-                                                   "__doc__": f"Asks for {slot} in the user's language."})
+    return type(
+        f"ActionAsk_{slot}",
+        (Action,),
+        {"name": lambda self: f"action_ask_{slot}", "run": run, "__doc__": f"Asks for {slot} in the user's language."},
+    )
 
 
 ASK_ACTIONS = [_make_ask_action(slot) for slot in (*FORM_SLOTS, CONFIRM_SLOT)]
@@ -146,7 +181,9 @@ class ValidateReportForm(FormValidationAction):
     ) -> List[Text]:
         return [*required_slots(tracker.current_slot_values()), CONFIRM_SLOT]
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         events = await super().run(dispatcher, tracker, domain)
         # Signs of danger in any answer: emergency contacts now, and the report becomes urgent.
         text = latest_text(tracker)
@@ -160,7 +197,9 @@ class ValidateReportForm(FormValidationAction):
     def _reask(self, dispatcher: CollectingDispatcher, tracker: Tracker, key: str) -> None:
         dispatcher.utter_message(text=report_texts().reports["reasks"][key][reply_language(tracker)])
 
-    def _common(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Dict[Text, Any]]:
+    def _common(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[Dict[Text, Any]]:
         """Skip and correction work the same for every question; None means "validate normally"."""
         if value is not None and not isinstance(value, str):
             # Already read (a yes/no stored as a boolean): re-validation on re-activation keeps it.
@@ -179,8 +218,15 @@ class ValidateReportForm(FormValidationAction):
         return None
 
     # --- one validator per question ------------------------------------------------------------
-    def _parsed(self, slot: str, value: Any, parser: Callable[[Any], Any], reask: str,
-                dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    def _parsed(
+        self,
+        slot: str,
+        value: Any,
+        parser: Callable[[Any], Any],
+        reask: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Dict[Text, Any]:
         """Skip/correction first, then the answer's parser; None from the parser means "ask again"."""
         common = self._common(slot, value, dispatcher, tracker)
         if common is not None:
@@ -192,24 +238,32 @@ class ValidateReportForm(FormValidationAction):
 
     # Questions whose answer is just parsed (the last argument: the re-ask text when it cannot be read).
     def validate_report_what_happened(self, value, dispatcher, tracker, domain):
-        return self._parsed("report_what_happened", value, answers.parse_story, "report_what_happened",
-                            dispatcher, tracker)
+        return self._parsed(
+            "report_what_happened", value, answers.parse_story, "report_what_happened", dispatcher, tracker
+        )
 
     def validate_report_recruiter_kind(self, value, dispatcher, tracker, domain):
-        return self._parsed("report_recruiter_kind", value, answers.parse_recruiter_kind, "report_recruiter_kind",
-                            dispatcher, tracker)
+        return self._parsed(
+            "report_recruiter_kind", value, answers.parse_recruiter_kind, "report_recruiter_kind", dispatcher, tracker
+        )
 
     def validate_report_recruiter_phone(self, value, dispatcher, tracker, domain):
-        return self._parsed("report_recruiter_phone", value, answers.parse_phone_answer, "report_recruiter_phone",
-                            dispatcher, tracker)
+        return self._parsed(
+            "report_recruiter_phone", value, answers.parse_phone_answer, "report_recruiter_phone", dispatcher, tracker
+        )
 
     def validate_report_location(self, value, dispatcher, tracker, domain):
-        return self._parsed("report_location", value, answers.parse_place_name, "report_location",
-                            dispatcher, tracker)
+        return self._parsed("report_location", value, answers.parse_place_name, "report_location", dispatcher, tracker)
 
     def validate_report_reporter_location(self, value, dispatcher, tracker, domain):
-        return self._parsed("report_reporter_location", value, answers.parse_reporter_location,
-                            "report_reporter_location", dispatcher, tracker)
+        return self._parsed(
+            "report_reporter_location",
+            value,
+            answers.parse_reporter_location,
+            "report_reporter_location",
+            dispatcher,
+            tracker,
+        )
 
     def validate_report_consent_contact(self, value, dispatcher, tracker, domain):
         return self._parsed("report_consent_contact", value, answers.parse_yes_no, "yes_no", dispatcher, tracker)
@@ -218,13 +272,18 @@ class ValidateReportForm(FormValidationAction):
         return self._parsed("report_anonymous", value, answers.parse_yes_no, "yes_no", dispatcher, tracker)
 
     def validate_report_contact(self, value, dispatcher, tracker, domain):
-        return self._parsed("report_contact", value, answers.parse_phone_answer, "report_contact",
-                            dispatcher, tracker)
+        return self._parsed("report_contact", value, answers.parse_phone_answer, "report_contact", dispatcher, tracker)
 
     # Questions with more to them than parsing.
     def validate_report_recruiter_name(self, value, dispatcher, tracker, domain):
-        return self._parsed("report_recruiter_name", value, lambda v: answers.clean_text(v)[:200] or None,
-                            "required", dispatcher, tracker)
+        return self._parsed(
+            "report_recruiter_name",
+            value,
+            lambda v: answers.clean_text(v)[:200] or None,
+            "required",
+            dispatcher,
+            tracker,
+        )
 
     def validate_report_money(self, value, dispatcher, tracker, domain):
         result = self._parsed("report_money", value, answers.parse_money_answer, "report_money", dispatcher, tracker)
@@ -237,8 +296,9 @@ class ValidateReportForm(FormValidationAction):
     def validate_report_documents(self, value, dispatcher, tracker, domain):
         if isinstance(value, str) and answers.parse_yes_no(value) is False:
             return {"report_documents": answers.SKIPPED}
-        return self._parsed("report_documents", value, lambda v: answers.clean_text(v)[:300] or None,
-                            "required", dispatcher, tracker)
+        return self._parsed(
+            "report_documents", value, lambda v: answers.clean_text(v)[:300] or None, "required", dispatcher, tracker
+        )
 
     def validate_report_reporter_safe(self, value, dispatcher, tracker, domain):
         result = self._parsed("report_reporter_safe", value, answers.parse_yes_no, "yes_no", dispatcher, tracker)
@@ -291,21 +351,42 @@ class ActionSubmitReport(Action):
             channel = (tracker.get_latest_input_channel() or "rest")[:30]
             consent = consent_record(texts, slots, language)
             with transaction() as session:
-                if not may_file_report(session, requester(tracker), utcnow(), FilingLimits.from_settings(get_settings())):
+                if not may_file_report(
+                    session, requester(tracker), utcnow(), FilingLimits.from_settings(get_settings())
+                ):
                     limited = True
                 else:
                     limited = False
-                    report, pin = save_report(session, draft, level, ordered, channel, tracker.sender_id, language,
-                                              report_pin_key(get_settings()), consent_text=consent,
-                                              consent_at=utcnow())
+                    report, pin = save_report(
+                        session,
+                        draft,
+                        level,
+                        ordered,
+                        channel,
+                        tracker.sender_id,
+                        language,
+                        report_pin_key(get_settings()),
+                        consent_text=consent,
+                        consent_at=utcnow(),
+                    )
                     code = report.case_code
         except (SQLAlchemyError, OSError) as error:
             # Nothing personal in the log; the answers stay in the slots so the user can retry.
             logger.error("report: saving failed; the reporter was asked to retry: %s", error_summary(error))
-            send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language), buttons=(
-                Button(texts.text("button_retry", language), "/report_recruiter"),
-                Button(texts.text("button_cancel", language), "/cancel"),
-            ))], language)
+            send(
+                dispatcher,
+                tracker,
+                [
+                    BotMessage(
+                        texts.text("save_failed", language),
+                        buttons=(
+                            Button(texts.text("button_retry", language), "/report_recruiter"),
+                            Button(texts.text("button_cancel", language), "/cancel"),
+                        ),
+                    )
+                ],
+                language,
+            )
             return [*language_events(tracker, language), SlotSet(CONFIRM_SLOT, None)]
         if limited:
             # Nothing saved, nothing lost: the answers stay in the slots for a later "Kirim".
@@ -314,7 +395,12 @@ class ActionSubmitReport(Action):
             return [*language_events(tracker, language), SlotSet(CONFIRM_SLOT, None)]
         logger.info("report: saved a %s report", level)
         payload = {"type": "risk_assessment", "level": level, "flags": ordered, "case_code": code}
-        send(dispatcher, tracker, [BotMessage(texts.text("saved", language, code=code, pin=pin), custom=payload)], language)
+        send(
+            dispatcher,
+            tracker,
+            [BotMessage(texts.text("saved", language, code=code, pin=pin), custom=payload)],
+            language,
+        )
         return [*language_events(tracker, language), *_clear_report_slots()]
 
 
@@ -348,7 +434,7 @@ class ActionReportCancelled(ReportTextReply, Action):
 
 # --- status check -------------------------------------------------------------------------------
 class ActionPrefillStatus(Action):
-    """"cek status laporan K7QX-4M2P 482913": take the code (and PIN) from the same message."""
+    """ "cek status laporan K7QX-4M2P 482913": take the code (and PIN) from the same message."""
 
     def name(self) -> Text:
         return "action_prefill_status"
@@ -403,8 +489,15 @@ class ActionShowStatus(Action):
         clear = [SlotSet("status_case_code", None), SlotSet("status_pin", None)]
         try:
             with transaction() as session:
-                result = check_status(session, code or "", pin or "", requester(tracker), utcnow(),
-                                      StatusLimits.from_settings(settings), report_pin_key(settings))
+                result = check_status(
+                    session,
+                    code or "",
+                    pin or "",
+                    requester(tracker),
+                    utcnow(),
+                    StatusLimits.from_settings(settings),
+                    report_pin_key(settings),
+                )
         except (SQLAlchemyError, OSError) as error:  # OSError: the kept PIN key cannot be read
             logger.error("status: lookup failed: %s", error_summary(error))
             send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language))], language)
@@ -413,8 +506,14 @@ class ActionShowStatus(Action):
             message = texts.text("status_refused", language)
         else:
             view = result.view
-            lines = [texts.text("status_line", language, code=view.case_code,
-                                status=status_label(texts, view.status, view.escalated_to, language))]
+            lines = [
+                texts.text(
+                    "status_line",
+                    language,
+                    code=view.case_code,
+                    status=status_label(texts, view.status, view.escalated_to, language),
+                )
+            ]
             if view.messages:
                 lines.append(texts.text("status_messages_header", language))
                 lines.extend(f"• {body}" for body in view.messages[-3:])

@@ -14,6 +14,7 @@ stalls every conversation. This one:
   action never holds up another user's turn;
 - logs only the action name and the error class.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,7 +45,7 @@ MAX_JSON_DEPTH_ERROR = "The request body is not valid JSON."
 
 
 def token_matches(given: Optional[str], expected: str) -> bool:
-    return bool(given) and bool(expected) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    return bool(given and expected) and hmac.compare_digest((given or "").encode("utf-8"), expected.encode("utf-8"))
 
 
 def decode_action_call(raw: bytes, encoding: Optional[str]) -> Optional[Dict[str, Any]]:
@@ -60,7 +61,12 @@ def decode_action_call(raw: bytes, encoding: Optional[str]) -> Optional[Dict[str
         if inflater.unconsumed_tail or not inflater.eof:
             return None
     call = load_json(raw, MAX_JSON_DEPTH_ERROR)
-    if isinstance(call, RequestError) or not isinstance(call, dict) or not isinstance(call.get("next_action"), str) or not isinstance(call.get("tracker"), dict):
+    if (
+        isinstance(call, RequestError)
+        or not isinstance(call, dict)
+        or not isinstance(call.get("next_action"), str)
+        or not isinstance(call.get("tracker"), dict)
+    ):
         return None
     return call
 

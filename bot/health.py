@@ -4,6 +4,7 @@ Each touches its heartbeat file (``VAR_DIR/heartbeat-<name>``) while its loop ru
 probe runs ``python -m bot.health heartbeat alerts`` and restarts the process when the file is
 older than the limit: a loop stuck on a hung connection is restarted, not left silent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,12 @@ def beat(name: str, var_dir: Optional[Path] = None) -> None:
         pass
 
 
-def is_alive(name: str, max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS, var_dir: Optional[Path] = None,
-             now: Optional[float] = None) -> bool:
+def is_alive(
+    name: str,
+    max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
+    var_dir: Optional[Path] = None,
+    now: Optional[float] = None,
+) -> bool:
     try:
         age = (now if now is not None else time.time()) - heartbeat_path(name, var_dir).stat().st_mtime
     except OSError:

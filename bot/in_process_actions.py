@@ -18,6 +18,7 @@ so the clients actions keep per loop are reused; tasks an action leaves behind a
 when it returns, as asyncio.run would): an action that blocks on the database or hashes a PIN
 never holds up another user's turn on Rasa's event loop.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Plain decisions about intents and entities that the actions rely on."""
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,9 @@ def requested_language(entities: Iterable[Mapping[str, Any]], text: str) -> Opti
 
 
 def clarify_candidates(
-    intent_ranking: Sequence[Mapping[str, Any]], answer_ids: Iterable[str], limit: int = 3,
+    intent_ranking: Sequence[Mapping[str, Any]],
+    answer_ids: Iterable[str],
+    limit: int = 3,
     retrieved: Sequence[str] = (),
 ) -> List[str]:
     """The likeliest knowledge answers for an unclear message, best first: the nearest answers
@@ -47,6 +50,7 @@ def clarify_candidates(
         if name in known and name not in candidates:
             candidates.append(str(name))
     return candidates
+
 
 # The action that erases the user's conversation ("hapus data saya"), after they confirmed. The
 # tracker store (bot/storage/tracker_store.py) sees it among a turn's new events and deletes the

@@ -1,6 +1,7 @@
 """Secrets that must survive restarts but need not be configured to chat locally: the setting when
 it is set, else one generated once and kept in VAR_DIR (mode 0600). Production requires the
 settings themselves (bot/settings.py), since replicas on other machines share no VAR_DIR."""
+
 from __future__ import annotations
 
 import functools
@@ -46,8 +47,10 @@ def kept_secret(var_dir: Path, filename: str) -> str:
             draft.unlink(missing_ok=True)
     value = path.read_text(encoding="utf-8").strip()
     if not _KEPT_SECRET.fullmatch(value):
-        raise KeptSecretError(f"{path} does not hold a secret made here: remove it to make a new one "
-                              "(or set the setting it stands in for)")
+        raise KeptSecretError(
+            f"{path} does not hold a secret made here: remove it to make a new one "
+            "(or set the setting it stands in for)"
+        )
     return value
 
 

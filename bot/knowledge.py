@@ -5,6 +5,7 @@ Each answer carries Indonesian and English text, the next step to suggest, relat
 and validates that data and turns an answer into plain message parts; it knows nothing about
 Rasa or any channel.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -175,7 +176,9 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
                 raise ContentError(f"{path.name}: answer id '{answer.id}' is defined twice")
             answers[answer.id] = answer
             ids.append(answer.id)
-        topics.append(Topic(id=topic_id, title=_bilingual(data.get("title"), f"{path.name}.title"), answer_ids=tuple(ids)))
+        topics.append(
+            Topic(id=topic_id, title=_bilingual(data.get("title"), f"{path.name}.title"), answer_ids=tuple(ids))
+        )
     for answer in answers.values():
         unknown = [r for r in answer.related if r not in answers]
         if unknown:
@@ -199,19 +202,43 @@ def format_source_note(answer: Answer, language: str) -> str:
     checked = format_date(answer.last_checked, language)
     lines = [f"• {source.title}: {source.url}" for source in answer.sources]
     if language == "id":
-        head = f"Sumber untuk \"{answer.title['id']}\":"
+        head = f'Sumber untuk "{answer.title["id"]}":'
         tail = f"Terakhir dicek: {checked}."
     else:
-        head = f"Sources for \"{answer.title['en']}\":"
+        head = f'Sources for "{answer.title["en"]}":'
         tail = f"Last checked: {checked}."
     return "\n".join([head, *lines, tail])
 
 
 _MONTHS = {
-    "id": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-           "Oktober", "November", "Desember"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"],
+    "id": [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 
 

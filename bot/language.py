@@ -5,6 +5,7 @@ on too little evidence. Instead we count marker words (including the abbreviatio
 type) and only call a language when the evidence is clear; otherwise the caller keeps the
 language the conversation already has.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,11 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     indonesian += sum(
         1
         for word in words
-        if word not in _INDONESIAN_MARKERS and len(word) > 4 and word.endswith(("nya", "kah", "lah", "in"))
-        and word not in _ENGLISH_MARKERS and not word.endswith(("ing", "tion"))
+        if word not in _INDONESIAN_MARKERS
+        and len(word) > 4
+        and word.endswith(("nya", "kah", "lah", "in"))
+        and word not in _ENGLISH_MARKERS
+        and not word.endswith(("ing", "tion"))
     )
     if indonesian - english >= _MIN_MARGIN or (indonesian >= 1 and english == 0 and len(words) <= 2):
         return "id"

@@ -1,5 +1,6 @@
 """Operations commands: `python -m bot.manage migrate`, `python -m bot.manage import-registry FILE.csv`
 and `python -m bot.manage retention [--dry-run]` (the retention policy, bot/privacy/retention.py)."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,7 @@ def migrate(database_url: Optional[str] = None) -> None:
     settings = get_settings()
     url = database_url or settings.database_url
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     config = Config(str(settings.project_root / "alembic.ini"))
     config.attributes["database_url"] = url
     config.attributes["configure_logging"] = False
@@ -84,8 +85,11 @@ def retention_command(dry_run: bool) -> int:
         result = run_retention(settings, utcnow(), dry_run=dry_run)
     except (SQLAlchemyError, OSError) as error:
         # The class only: database errors quote their SQL parameters (sender ids, report text).
-        print(f"retention failed: {type(error).__name__} (is the database migrated and reachable?); "
-              "nothing after the failure was changed, the next run tries again", file=sys.stderr)
+        print(
+            f"retention failed: {type(error).__name__} (is the database migrated and reachable?); "
+            "nothing after the failure was changed, the next run tries again",
+            file=sys.stderr,
+        )
         return 1
     print(result.summary())
     return 0

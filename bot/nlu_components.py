@@ -14,6 +14,7 @@
   situation to the offer check, whatever intent was picked (bot/recruitment/routing.py); the
   question it also asked is kept under ``offer_route`` so the action can answer it too.
 """
+
 from __future__ import annotations
 
 import json
@@ -104,7 +105,7 @@ class NonTextIntentClassifier(_Stateless):
             if not has_readable_text(message.get(TEXT)):
                 message.set(INTENT, {"name": NON_TEXT_INTENT, "confidence": 1.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
-            elif (intent.get("confidence") or 0.0) < self.intent_thresholds.get(intent.get("name"), 0.0):
+            elif (intent.get("confidence") or 0.0) < self.intent_thresholds.get(intent.get("name") or "", 0.0):
                 unclear = {"name": FALLBACK_INTENT, "confidence": self.intent_thresholds[intent["name"]]}
                 message.set(INTENT, unclear, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [unclear, *(message.get(INTENT_RANKING_KEY) or [])], add_to_output=True)
@@ -126,8 +127,9 @@ class KnowledgeRetrievalClassifier(GraphComponent):
 
     _FILE = "examples.json"
 
-    def __init__(self, model_storage: ModelStorage, resource: Resource,
-                 examples: Optional[Dict[str, List[str]]] = None) -> None:
+    def __init__(
+        self, model_storage: ModelStorage, resource: Resource, examples: Optional[Dict[str, List[str]]] = None
+    ) -> None:
         self._model_storage = model_storage
         self._resource = resource
         self._examples = examples or {}
@@ -135,13 +137,24 @@ class KnowledgeRetrievalClassifier(GraphComponent):
         self._knowledge_intents: frozenset = frozenset()
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "KnowledgeRetrievalClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "KnowledgeRetrievalClassifier":
         return cls(model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "KnowledgeRetrievalClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "KnowledgeRetrievalClassifier":
         try:
             with model_storage.read_from(resource) as directory:
                 examples = json.loads((directory / cls._FILE).read_text(encoding="utf-8"))
@@ -169,8 +182,7 @@ class KnowledgeRetrievalClassifier(GraphComponent):
         if self._retriever is None:
             kb = configured_knowledge()
             texts = {
-                answer.id: [*answer.title.values(), *answer.text.values(),
-                            *keyword_documents(answer.keywords)]
+                answer.id: [*answer.title.values(), *answer.text.values(), *keyword_documents(answer.keywords)]
                 for answer in kb.answers.values()
             }
             self._retriever = KnowledgeRetriever(documents_for(self._examples, texts))
@@ -187,7 +199,7 @@ class KnowledgeRetrievalClassifier(GraphComponent):
 
     def _process_one(self, message: Message) -> None:
         intent = message.get(INTENT) or {}
-        name = intent.get("name")
+        name: str = intent.get("name") or ""
         text = message.get(TEXT) or ""
         if text.startswith(INTENT_MESSAGE_PREFIX):
             return  # a button payload ("/ask_salary") names its intent itself
@@ -205,8 +217,9 @@ class KnowledgeRetrievalClassifier(GraphComponent):
             if guess is not None:
                 message.set(QUESTION_GUESS_KEY, guess.answer_id, add_to_output=True)
             return
-        decision = decide(name, intent.get("confidence") or 0.0, ranking, retriever.search(text),
-                          self._knowledge_intents, text)
+        decision = decide(
+            name, intent.get("confidence") or 0.0, ranking, retriever.search(text), self._knowledge_intents, text
+        )
         message.set(CANDIDATES_KEY, list(decision.candidates), add_to_output=True)
         if decision.intent != name:
             _set_intent(message, decision.intent, decision.confidence)
@@ -243,6 +256,5 @@ class OfferRoutingClassifier(_Stateless):
         elif route_to_offer_check(name, signals):
             # Only a message asked as a question gets the classifier's answer besides the check:
             # "aku ditawarin kerja… visa turis" tells a case, it asks for no FAQ.
-            message.set(OFFER_ROUTE_KEY, {"from_intent": name, "question": signals.question_form},
-                        add_to_output=True)
+            message.set(OFFER_ROUTE_KEY, {"from_intent": name, "question": signals.question_form}, add_to_output=True)
             _set_intent(message, OFFER_INTENT, 1.0)

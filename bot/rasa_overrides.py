@@ -82,6 +82,7 @@ same utterances and event deserialisation (not the JSON-schema check meant for a
 A failing action is logged by name and error class only (its message can quote what the user
 wrote) and fails as a failed HTTP call would.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -156,8 +157,15 @@ stock_applied_events: Any = None
 
 
 def _continue_applied_events() -> None:
-    from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted,
-                                         UserUtteranceReverted, UserUttered)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     def walk(tracker: DialogueStateTracker, events: Any, start: int, applied: List[Any], loop_names: set) -> None:
@@ -170,8 +178,11 @@ def _continue_applied_events() -> None:
             elif isinstance(event, UserUtteranceReverted):
                 tracker._undo_till_previous(UserUttered, applied)
                 tracker._undo_till_previous(ActionExecuted, applied)
-            elif (isinstance(event, ActionExecuted) and event.action_name in loop_names
-                  and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)):
+            elif (
+                isinstance(event, ActionExecuted)
+                and event.action_name in loop_names
+                and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+            ):
                 tracker._undo_till_previous_loop_execution(event.action_name, applied)
             else:
                 applied.append(event)
@@ -181,13 +192,16 @@ def _continue_applied_events() -> None:
         if getattr(events, "maxlen", None) is not None:
             # A bounded history drops old events as new ones arrive: nothing to continue from.
             return stock_applied_events(self)
+
         def loop_names_from(start: int) -> set:
-            return {event.name for event in itertools.islice(events, start, None)
-                    if isinstance(event, ActiveLoop) and event.name}
+            return {
+                event.name
+                for event in itertools.islice(events, start, None)
+                if isinstance(event, ActiveLoop) and event.name
+            }
 
         memo = self.__dict__.get(_APPLIED_MEMO)
-        if (memo is not None and memo[0] is events and memo[1] <= len(events)
-                and loop_names_from(memo[1]) <= memo[2]):
+        if memo is not None and memo[0] is events and memo[1] <= len(events) and loop_names_from(memo[1]) <= memo[2]:
             _, start, loop_names, applied = memo
             applied = list(applied)
         else:
@@ -233,14 +247,15 @@ _COPY_HOOKS = ("__copy__", "__reduce__", "__reduce_ex__", "__getstate__", "__set
 @functools.lru_cache(maxsize=None)
 def _copies_plainly(kind: type) -> bool:
     ancestors = kind.__mro__[:-1]  # object's own hooks are the plain copy
-    return (not any(name in vars(ancestor) for ancestor in ancestors for name in _COPY_HOOKS)
-            and not any(vars(ancestor).get("__slots__") for ancestor in ancestors))
+    return not any(name in vars(ancestor) for ancestor in ancestors for name in _COPY_HOOKS) and not any(
+        vars(ancestor).get("__slots__") for ancestor in ancestors
+    )
 
 
 def copy_slot(slot: Any) -> Any:
     """``copy.copy(slot)`` for Rasa's slot classes (a new object with the same attributes), without
     copy's generic path, which Rasa takes for every slot of every tracker it builds."""
-    kind = type(slot)
+    kind: Any = type(slot)
     if not _copies_plainly(kind):
         return copy.copy(slot)
     twin = kind.__new__(kind)
@@ -277,27 +292,35 @@ def _copy_trackers_without_replaying() -> None:
     def replays_as_is(tracker: Any) -> bool:
         # A bounded history has dropped events whose effects replaying would lose; a tracker
         # without a domain's slots, or of another class, is left to Rasa.
-        return (type(tracker) is DialogueStateTracker and tracker._max_event_history is None
-                and not isinstance(tracker.slots, AnySlotDict))
+        return (
+            type(tracker) is DialogueStateTracker
+            and tracker._max_event_history is None
+            and not isinstance(tracker.slots, AnySlotDict)
+        )
 
     def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
         if not replays_as_is(self):
             return stock_tracker_copy(self)
         return tracker_holding(self, list(self.events), self.sender_id or DEFAULT_SENDER_ID)
 
-    def temporary_tracker(self: FormAction, current_tracker: DialogueStateTracker, additional_events: List[Any],
-                          domain: Any) -> DialogueStateTracker:
+    def temporary_tracker(
+        self: FormAction, current_tracker: DialogueStateTracker, additional_events: List[Any], domain: Any
+    ) -> DialogueStateTracker:
         # Rasa replays the events after the latest restart onto the domain's slots, then adds
         # these: the same, from the state the tracker already has.
-        same_slots = (replays_as_is(current_tracker)
-                      and [(slot.name, type(slot)) for slot in domain.slots]
-                      == [(name, type(slot)) for name, slot in current_tracker.slots.items()])
+        same_slots = replays_as_is(current_tracker) and [(slot.name, type(slot)) for slot in domain.slots] == [
+            (name, type(slot)) for name, slot in current_tracker.slots.items()
+        ]
         if not same_slots:
             return stock_temporary_tracker(self, current_tracker, additional_events, domain)
-        temporary = tracker_holding(current_tracker, current_tracker.events_after_latest_restart(),
-                                    current_tracker.sender_id)
-        for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
-                      ActionExecuted(self.name()), *additional_events]:
+        temporary = tracker_holding(
+            current_tracker, current_tracker.events_after_latest_restart(), current_tracker.sender_id
+        )
+        for event in [
+            SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
+            ActionExecuted(self.name()),
+            *additional_events,
+        ]:
             temporary.update(event, domain)
         return temporary
 
@@ -332,8 +355,9 @@ def _run_graphs_without_dask() -> None:
     from rasa.engine.exceptions import GraphRunError
     from rasa.engine.runner.dask import DaskGraphRunner
 
-    def run(self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,
-            targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+    def run(
+        self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None
+    ) -> Dict[Text, Any]:
         run_targets = list(targets if targets else self._graph_schema.target_names)
         orders = self.__dict__.setdefault(_RUN_ORDERS, {})
         order = orders.get(tuple(run_targets))
@@ -342,8 +366,9 @@ def _run_graphs_without_dask() -> None:
         results: Dict[Text, Any] = {}
         for input_name, input_value in (inputs or {}).items():
             # Rasa refuses a value naming a node or an input given before it (both are graph keys).
-            if isinstance(input_value, str) and (input_value in results
-                                                 or any(input_value == name for name, _ in order)):
+            if isinstance(input_value, str) and (
+                input_value in results or any(input_value == name for name, _ in order)
+            ):
                 raise GraphRunError(
                     f"Input value '{input_value}' clashes with a node name. Make sure "
                     f"that none of the input names passed to the `run` method are the "
@@ -462,11 +487,13 @@ def action_tracker_state(tracker: Any) -> Dict[str, Any]:
     # actions read them and never change them (copying a whole conversation per call would
     # cost more than the store saves).
     loop = tracker.active_loop
-    slots, latest_message, active_loop = json_copy([
-        tracker.current_slot_values(),
-        tracker._latest_message_data(),
-        {item.name: getattr(loop, item.name) for item in dataclasses.fields(loop)} if loop else {},
-    ])
+    slots, latest_message, active_loop = json_copy(
+        [
+            tracker.current_slot_values(),
+            tracker._latest_message_data(),
+            {item.name: getattr(loop, item.name) for item in dataclasses.fields(loop)} if loop else {},
+        ]
+    )
     return {
         "sender_id": tracker.sender_id,
         "slots": slots,
@@ -501,8 +528,13 @@ def _run_actions_in_process(runner: "InProcessActions") -> None:
 
     async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
         name = self.name()
-        call = {"next_action": name, "sender_id": tracker.sender_id, "tracker": action_tracker_state(tracker),
-                "version": rasa.__version__, "domain": domain_dict(domain)}
+        call = {
+            "next_action": name,
+            "sender_id": tracker.sender_id,
+            "tracker": action_tracker_state(tracker),
+            "version": rasa.__version__,
+            "domain": domain_dict(domain),
+        }
         try:
             result = await runner.run(call)
         except SdkRejection as rejection:

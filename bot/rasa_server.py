@@ -7,6 +7,7 @@ in `ps` (and our start-up log printed the command). Here the token comes from th
 in this process only: /proc/<pid>/cmdline shows the command without it. Everything else is
 stock `rasa run`, so Rasa's logging, model loading and channels behave as documented.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,14 +23,21 @@ from bot.startup import MAX_REQUEST_BYTES, refuse_unsafe_start
 def rasa_arguments(settings: Settings, endpoints: Path, credentials: str = "credentials.yml") -> List[str]:
     """Arguments for Rasa's CLI, secrets included: never pass them to a subprocess."""
     return [
-        "rasa", "run",
-        "--model", str(settings.model_path),
-        "--interface", settings.bind_host,
-        "--port", str(settings.rasa_port),
-        "--endpoints", str(endpoints),
-        "--credentials", credentials,
+        "rasa",
+        "run",
+        "--model",
+        str(settings.model_path),
+        "--interface",
+        settings.bind_host,
+        "--port",
+        str(settings.rasa_port),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        credentials,
         # One argument: a token starting with "-" (token_urlsafe makes them) must not read as an option.
-        "--enable-api", f"--auth-token={settings.rasa_api_token}",
+        "--enable-api",
+        f"--auth-token={settings.rasa_api_token}",
     ]
 
 
@@ -64,8 +72,9 @@ def main(argv: List[str]) -> int:
     try:
         ensure_tracker_tables(settings.tracker_store_url)
     except Exception as error:  # noqa: BLE001 - Rasa creates the table (or the database) itself then
-        print(f"rasa server: could not prepare the tracker store ({type(error).__name__}); Rasa will try",
-              file=sys.stderr)
+        print(
+            f"rasa server: could not prepare the tracker store ({type(error).__name__}); Rasa will try", file=sys.stderr
+        )
     endpoints = Path(argv[0]) if argv else settings.var_dir / "endpoints.yml"
     credentials = argv[1] if len(argv) > 1 else "credentials.yml"
     from rasa.__main__ import main as rasa_main

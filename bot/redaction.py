@@ -8,6 +8,7 @@ A six-digit number is only a PIN in context: in a message that also holds a case
 answer to the PIN question, or as a message on its own ("482913"). Elsewhere it is kept: "bayar
 150000 ke sponsor" is evidence in a report.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,10 @@ PIN_SLOT = "status_pin"
 CODE_SLOT = "status_case_code"
 STATUS_INTENTS = ("check_status",)
 
-_CODE = re.compile(rf"(?<![A-Za-z0-9])[{CASE_CODE_ALPHABET}{CASE_CODE_ALPHABET.lower()}]{{4}}[-\s]?"
-                   rf"[{CASE_CODE_ALPHABET}{CASE_CODE_ALPHABET.lower()}]{{4}}(?![A-Za-z0-9])")
+_CODE = re.compile(
+    rf"(?<![A-Za-z0-9])[{CASE_CODE_ALPHABET}{CASE_CODE_ALPHABET.lower()}]{{4}}[-\s]?"
+    rf"[{CASE_CODE_ALPHABET}{CASE_CODE_ALPHABET.lower()}]{{4}}(?![A-Za-z0-9])"
+)
 _SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
 _PIN_ALONE = re.compile(r"\s*(?:pin\s*:?\s*)?\d{6}\s*[.!]?\s*", re.IGNORECASE)
 
@@ -121,7 +124,9 @@ def _redacted_entity(entity: Any, pin_context: bool) -> Any:
     return {**entity, "value": redact_text(entity["value"], pin_context)}
 
 
-def redact_events(events: Iterable[Dict[str, Any]], context: Optional[ConversationContext] = None) -> List[Dict[str, Any]]:
+def redact_events(
+    events: Iterable[Dict[str, Any]], context: Optional[ConversationContext] = None
+) -> List[Dict[str, Any]]:
     """Every event redacted, the context followed along (pass one to continue from earlier events)."""
     context = context or ConversationContext()
     redacted = []

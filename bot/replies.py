@@ -4,6 +4,7 @@ Every reply is a list of ``BotMessage`` (text plus optional buttons) in one lang
 actions send them; channel adapters render them. Keeping this pure lets tests check every
 reply without a model or a server.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -63,9 +64,7 @@ def intent_payload(intent: str) -> str:
 
 
 def answer_buttons(kb: KnowledgeBase, answer_ids: Sequence[str], language: str) -> Tuple[Button, ...]:
-    return tuple(
-        Button(title=kb.answers[a].title[language], payload=intent_payload(a)) for a in answer_ids if a in kb
-    )
+    return tuple(Button(title=kb.answers[a].title[language], payload=intent_payload(a)) for a in answer_ids if a in kb)
 
 
 def answer_reply(kb: KnowledgeBase, answer_id: str, language: str) -> List[BotMessage]:
@@ -89,9 +88,7 @@ def text_reply(ui: UiText, key: str, language: str) -> List[BotMessage]:
     return [BotMessage(text=ui.get(key, language))]
 
 
-def clarify_reply(
-    kb: KnowledgeBase, ui: UiText, candidate_ids: Sequence[str], language: str
-) -> List[BotMessage]:
+def clarify_reply(kb: KnowledgeBase, ui: UiText, candidate_ids: Sequence[str], language: str) -> List[BotMessage]:
     """Ask "did you mean ...?" with the likeliest answers as buttons, plus "none of these"."""
     buttons = list(answer_buttons(kb, candidate_ids[:3], language))
     buttons.append(Button(title=ui.get("clarify_none", language), payload=intent_payload("deny")))

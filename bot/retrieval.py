@@ -8,6 +8,7 @@ character n-grams, which tolerate typos and abbreviations, after expanding commo
 abbreviations and synonyms. It is plain Python and scikit-learn; the NLU component in
 bot/nlu_components.py feeds it and applies ``decide``.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,31 +24,117 @@ from bot.text_guard import asks_something
 # Abbreviations and synonyms users write, mapped to the words our examples and answers use.
 # Whole words only; applied to the message and to the indexed texts alike.
 SYNONYMS: Mapping[str, str] = {
-    "jpg": "jepang", "jpn": "jepang", "jepun": "jepang", "japan": "jepang", "nihon": "jepang", "jp": "jepang",
-    "brp": "berapa", "brapa": "berapa", "berapah": "berapa", "pira": "berapa", "sabaraha": "berapa", "piro": "berapa",
-    "gmn": "gimana", "gmna": "gimana", "gimna": "gimana", "bgmn": "bagaimana", "piye": "gimana", "kumaha": "gimana",
-    "sy": "saya", "aq": "aku", "ak": "aku", "gw": "aku", "gue": "aku", "gua": "aku", "ane": "aku", "abdi": "aku",
-    "ga": "tidak", "gak": "tidak", "gk": "tidak", "nggak": "tidak", "ngga": "tidak", "enggak": "tidak", "ora": "tidak",
-    "teu": "tidak", "kagak": "tidak", "tdk": "tidak", "ndak": "tidak",
-    "udh": "sudah", "udah": "sudah", "sdh": "sudah", "wis": "sudah", "wes": "sudah", "tos": "sudah",
-    "bs": "bisa", "iso": "bisa", "tp": "tapi", "yg": "yang", "dgn": "dengan", "utk": "untuk", "krn": "karena",
-    "kalo": "kalau", "klo": "kalau", "kl": "kalau", "nek": "kalau", "lamun": "kalau", "opo": "apa", "naon": "apa",
-    "thn": "tahun", "taun": "tahun", "th": "tahun", "bln": "bulan", "jt": "juta", "jtan": "juta", "rb": "ribu",
-    "krj": "kerja", "gajih": "gaji", "salary": "gaji", "upah": "gaji", "gajine": "gaji",
-    "magang": "magang", "intern": "magang", "internship": "magang", "jisshusei": "magang", "kenshusei": "magang",
-    "ginou": "magang", "gino": "magang", "jisshu": "magang", "titp": "magang", "trainee": "magang",
-    "tokutei": "ssw", "tokuteiginou": "ssw", "tokugi": "ssw", "tg": "ssw", "tokutei-ginou": "ssw",
-    "kaigo": "perawat lansia", "caregiver": "perawat lansia", "careworker": "perawat lansia",
-    "zairyu": "kartu residen", "kokuho": "asuransi kesehatan", "nenkin": "pensiun", "rousai": "kecelakaan kerja",
-    "rosai": "kecelakaan kerja", "baito": "kerja paruh waktu", "arubaito": "kerja paruh waktu",
-    "ikusei": "esd", "shuro": "esd", "shuurou": "esd", "lpk2": "lpk", "pt2": "pt", "dokumen2": "dokumen",
-    "tki": "pmi", "tkw": "pmi", "tkv": "pmi", "bmi": "pmi",
+    "jpg": "jepang",
+    "jpn": "jepang",
+    "jepun": "jepang",
+    "japan": "jepang",
+    "nihon": "jepang",
+    "jp": "jepang",
+    "brp": "berapa",
+    "brapa": "berapa",
+    "berapah": "berapa",
+    "pira": "berapa",
+    "sabaraha": "berapa",
+    "piro": "berapa",
+    "gmn": "gimana",
+    "gmna": "gimana",
+    "gimna": "gimana",
+    "bgmn": "bagaimana",
+    "piye": "gimana",
+    "kumaha": "gimana",
+    "sy": "saya",
+    "aq": "aku",
+    "ak": "aku",
+    "gw": "aku",
+    "gue": "aku",
+    "gua": "aku",
+    "ane": "aku",
+    "abdi": "aku",
+    "ga": "tidak",
+    "gak": "tidak",
+    "gk": "tidak",
+    "nggak": "tidak",
+    "ngga": "tidak",
+    "enggak": "tidak",
+    "ora": "tidak",
+    "teu": "tidak",
+    "kagak": "tidak",
+    "tdk": "tidak",
+    "ndak": "tidak",
+    "udh": "sudah",
+    "udah": "sudah",
+    "sdh": "sudah",
+    "wis": "sudah",
+    "wes": "sudah",
+    "tos": "sudah",
+    "bs": "bisa",
+    "iso": "bisa",
+    "tp": "tapi",
+    "yg": "yang",
+    "dgn": "dengan",
+    "utk": "untuk",
+    "krn": "karena",
+    "kalo": "kalau",
+    "klo": "kalau",
+    "kl": "kalau",
+    "nek": "kalau",
+    "lamun": "kalau",
+    "opo": "apa",
+    "naon": "apa",
+    "thn": "tahun",
+    "taun": "tahun",
+    "th": "tahun",
+    "bln": "bulan",
+    "jt": "juta",
+    "jtan": "juta",
+    "rb": "ribu",
+    "krj": "kerja",
+    "gajih": "gaji",
+    "salary": "gaji",
+    "upah": "gaji",
+    "gajine": "gaji",
+    "magang": "magang",
+    "intern": "magang",
+    "internship": "magang",
+    "jisshusei": "magang",
+    "kenshusei": "magang",
+    "ginou": "magang",
+    "gino": "magang",
+    "jisshu": "magang",
+    "titp": "magang",
+    "trainee": "magang",
+    "tokutei": "ssw",
+    "tokuteiginou": "ssw",
+    "tokugi": "ssw",
+    "tg": "ssw",
+    "tokutei-ginou": "ssw",
+    "kaigo": "perawat lansia",
+    "caregiver": "perawat lansia",
+    "careworker": "perawat lansia",
+    "zairyu": "kartu residen",
+    "kokuho": "asuransi kesehatan",
+    "nenkin": "pensiun",
+    "rousai": "kecelakaan kerja",
+    "rosai": "kecelakaan kerja",
+    "baito": "kerja paruh waktu",
+    "arubaito": "kerja paruh waktu",
+    "ikusei": "esd",
+    "shuro": "esd",
+    "shuurou": "esd",
+    "lpk2": "lpk",
+    "pt2": "pt",
+    "dokumen2": "dokumen",
+    "tki": "pmi",
+    "tkw": "pmi",
+    "tkv": "pmi",
+    "bmi": "pmi",
 }
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Words that frame a question ("…syaratnya apa aja kak?") but say nothing about its topic. Left in,
 # they make "magang ke jepang syaratnya apa aja" as close to "epa ke ssw syaratnya apa aja" as to
 # any magang answer; the retriever compares what a message is about.
-FRAME_WORDS = frozenset("""
+FRAME_WORDS = frozenset(
+    """
     apa apakah aja saja sih dong deh nih kah ya yah kak ka min gan bang mas mbak sis bro om tante pak bu
     ke di dari dr yang itu ini tuh gitu gimana bagaimana berapa brp kapan dimana mana siapa kenapa
     tidak bisa boleh harus perlu mau ingin pengen tanya nanya tolong mohon halo hai makasih terima kasih
@@ -55,7 +142,8 @@ FRAME_WORDS = frozenset("""
     syarat syaratnya caranya cara info informasi soal tentang buat untuk utk sama dengan dgn
     the a an to of in on at for is are was be do does can could what how which who why when where
     i my me you your we our it this that and or but please hi hello thanks thank about with
-""".split())
+""".split()
+)
 
 
 def normalise(text: str) -> str:
@@ -145,7 +233,9 @@ def keyword_documents(keywords: Mapping[str, Sequence[str]]) -> List[str]:
     message (cosine similarity divides by the document's length)."""
     documents: List[str] = []
     for words in keywords.values():
-        documents.extend(" ".join(words[i:i + KEYWORDS_PER_DOCUMENT]) for i in range(0, len(words), KEYWORDS_PER_DOCUMENT))
+        documents.extend(
+            " ".join(words[i : i + KEYWORDS_PER_DOCUMENT]) for i in range(0, len(words), KEYWORDS_PER_DOCUMENT)
+        )
     return documents
 
 
@@ -164,23 +254,34 @@ def documents_for(
 # --- the decision --------------------------------------------------------------------------
 # Intents that cannot be the meaning of a real question; a strong knowledge match overrides them.
 # "skip" and "correct" steer a form; a long message taken for them outside one is a question.
-SMALL_TALK_INTENTS = frozenset({
-    "greet", "goodbye", "thank", "chitchat", "out_of_scope", "bot_challenge", "ask_capabilities", "affirm", "deny",
-    "skip", "correct",
-})
+SMALL_TALK_INTENTS = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "thank",
+        "chitchat",
+        "out_of_scope",
+        "bot_challenge",
+        "ask_capabilities",
+        "affirm",
+        "deny",
+        "skip",
+        "correct",
+    }
+)
 # Scores are cosine similarities (0..1) of the blended vectors. Calibrated on the training
 # data alone, never on the held-out sets: 15% of the knowledge examples held out of the index
 # are retrieved right 72% of the time overall and 77% of the time above ACCEPT_SCORE with the
 # margin; small-talk examples score up to about 0.45 against the knowledge (95th percentile).
-ACCEPT_SCORE = 0.36        # alone, a match this close is the answer
-MIN_MARGIN = 0.03          # over the nearest other answer, so near ties go to "did you mean"
+ACCEPT_SCORE = 0.36  # alone, a match this close is the answer
+MIN_MARGIN = 0.03  # over the nearest other answer, so near ties go to "did you mean"
 # Two independent methods agreeing is strong evidence even when each is unsure: the retriever's
 # best answer is the classifier's best knowledge intent (at AGREE_CONFIDENCE or more), or the
 # classifier's guess (at SUPPORT_CONFIDENCE or more) is among the retriever's best two.
 AGREE_CONFIDENCE = 0.15
 SUPPORT_CONFIDENCE = 0.25
-SMALL_TALK_SCORE = 0.50    # to overrule "thanks"/"bye": above what small talk itself reaches
-CANDIDATE_SCORE = 0.12     # below this an answer is not worth offering as "did you mean"
+SMALL_TALK_SCORE = 0.50  # to overrule "thanks"/"bye": above what small talk itself reaches
+CANDIDATE_SCORE = 0.12  # below this an answer is not worth offering as "did you mean"
 # A knowledge answer the classifier is unsure of, for a message that resembles nothing in the
 # knowledge ("zxqv plmk wrtz"): a guess on noise, so the message is unclear.
 DOUBTFUL_CONFIDENCE = 0.5
@@ -224,8 +325,13 @@ def decide(
     top = hits[0] if hits else None
     if top is not None and top.answer_id in NEVER_RETRIEVED:
         top = None
-    if (intent in SMALL_TALK_INTENTS and top is not None and looks_like_question(text)
-            and top.score >= SMALL_TALK_SCORE and _margin(hits) >= MIN_MARGIN):
+    if (
+        intent in SMALL_TALK_INTENTS
+        and top is not None
+        and looks_like_question(text)
+        and top.score >= SMALL_TALK_SCORE
+        and _margin(hits) >= MIN_MARGIN
+    ):
         # "makasih kak, trus gaji ssw brp?" is a question, not thanks.
         return Decision(top.answer_id, top.score, candidates, "retrieval")
     return Decision(intent, confidence, candidates, "classifier")
@@ -270,8 +376,10 @@ def question_guess(
     return None
 
 
-def _candidates(ranking: Sequence[Tuple[str, float]], hits: Sequence[Hit], known: set, limit: int = 3) -> Tuple[str, ...]:
-    """"Did you mean" answers: retrieval and classifier scores fused, best first."""
+def _candidates(
+    ranking: Sequence[Tuple[str, float]], hits: Sequence[Hit], known: set, limit: int = 3
+) -> Tuple[str, ...]:
+    """ "Did you mean" answers: retrieval and classifier scores fused, best first."""
     fused: Dict[str, float] = {}
     for hit in hits:
         if hit.score >= CANDIDATE_SCORE:

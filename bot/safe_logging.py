@@ -3,6 +3,7 @@
 Exception messages can quote user text (and SQLAlchemy's quote the SQL parameters, i.e. report
 contents), so only the type and the place are logged; conversation ids are masked in every
 record; httpx's request lines (Bot API URLs carry the bot token) are kept below INFO."""
+
 from __future__ import annotations
 
 import logging
@@ -56,6 +57,12 @@ def configure_logging(level: str, handlers: bool = True) -> None:
     framework installs its own, as Rasa's CLI does), conversation ids masked, no request URLs."""
     if handlers:
         logging.basicConfig(level=level, format=LOG_FORMAT)
-    # httpx logs each request URL at INFO, and Bot API URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    quiet_request_lines()
     install_conversation_id_masking()
+
+
+def quiet_request_lines() -> None:
+    """httpx logs each request URL at INFO, and Bot API URLs contain the bot token. Also called
+    when the Telegram client is imported, so code that sets up no logging of its own (a test, a
+    one-off script) cannot write the token either."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,6 +1,7 @@
 """Sealing: AES-GCM encryption of small values kept at rest (the status check's slots in the
 tracker store, the console's TOTP secrets), with keys derived from a setting's secret. A sealed
 value opens only with the key it was sealed with; anything else opens to None."""
+
 from __future__ import annotations
 
 import base64
@@ -34,7 +35,7 @@ def unseal(value: Any, key: bytes) -> Any:
     if not isinstance(value, str) or not value.startswith(SEALED_PREFIX):
         return value
     try:
-        raw = base64.urlsafe_b64decode(value[len(SEALED_PREFIX):].encode("ascii"))
+        raw = base64.urlsafe_b64decode(value[len(SEALED_PREFIX) :].encode("ascii"))
         return json.loads(AESGCM(key).decrypt(raw[:12], raw[12:], b"slot").decode("utf-8"))
     except (ValueError, InvalidTag):
         return None

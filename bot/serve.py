@@ -10,6 +10,7 @@ serving, so a crashed process costs a few seconds of "try again", not the whole 
 In a container, ``python -m bot.serve --only rasa`` (or actions, console, alerts, retention) does
 the same start-up work and then becomes that one server: the platform supervises it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,13 +28,12 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.safe_logging import configure_logging
 from bot.action_server import TOKEN_HEADER
+from bot.safe_logging import configure_logging
 from bot.settings import Settings, get_settings
 from bot.startup import refuse_unsafe_start
 
 logger = logging.getLogger("bot.serve")
-
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ STABLE_SECONDS = 60.0
 
 def restart_delay(failures_in_a_row: int) -> float:
     exponent = min(max(0, failures_in_a_row - 1), 10)
-    return min(FIRST_RESTART_SECONDS * 2 ** exponent, MAX_RESTART_SECONDS)
+    return min(FIRST_RESTART_SECONDS * 2**exponent, MAX_RESTART_SECONDS)
 
 
 def endpoints_yaml(settings: Settings) -> str:
@@ -68,8 +68,12 @@ def endpoints_yaml(settings: Settings) -> str:
         "dialect": tracker.drivername.split("+")[0],
         "db": tracker.database,
     }
-    for key, value in (("url", tracker.host), ("port", tracker.port), ("username", tracker.username),
-                       ("password", tracker.password)):
+    for key, value in (
+        ("url", tracker.host),
+        ("port", tracker.port),
+        ("username", tracker.username),
+        ("password", tracker.password),
+    ):
         if value:
             store[key] = value
     if tracker.query:
@@ -77,17 +81,22 @@ def endpoints_yaml(settings: Settings) -> str:
         store["query"] = dict(tracker.query)
     endpoints: Dict[str, object] = {"tracker_store": store}
     if not settings.actions_in_process:
-        endpoints["action_endpoint"] = {"url": action_server_url(settings),
-                                        "headers": {TOKEN_HEADER: settings.action_server_token}}
+        endpoints["action_endpoint"] = {
+            "url": action_server_url(settings),
+            "headers": {TOKEN_HEADER: settings.action_server_token},
+        }
     if settings.redis_url:
         redis = make_url(settings.redis_url)
         # Atomic locks in Redis (bot/storage/lock_store.py: Rasa's own ticket locks can let two
         # replicas run one conversation's turns at once).
-        endpoints["lock_store"] = {"type": "bot.storage.lock_store.AtomicRedisLockStore",
-                                   "url": redis.host or "localhost", "port": redis.port or 6379,
-                                   "db": int(redis.database or 0),
-                                   **({"password": redis.password} if redis.password else {}),
-                                   **({"use_ssl": True} if redis.drivername == "rediss" else {})}
+        endpoints["lock_store"] = {
+            "type": "bot.storage.lock_store.AtomicRedisLockStore",
+            "url": redis.host or "localhost",
+            "port": redis.port or 6379,
+            "db": int(redis.database or 0),
+            **({"password": redis.password} if redis.password else {}),
+            **({"use_ssl": True} if redis.drivername == "rediss" else {}),
+        }
     return yaml.safe_dump(endpoints, sort_keys=False)
 
 
@@ -110,8 +119,10 @@ def write_endpoints(settings: Settings, path: Optional[Path] = None) -> Path:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write("# Written by bot/serve.py from the environment at each start; edit the settings, not this.\n"
-                     + endpoints_yaml(settings))
+        handle.write(
+            "# Written by bot/serve.py from the environment at each start; edit the settings, not this.\n"
+            + endpoints_yaml(settings)
+        )
     os.replace(temporary, path)
     return path
 
@@ -131,9 +142,13 @@ def services(settings: Settings) -> List[Service]:
     if not settings.actions_in_process and not settings.action_server_url:
         selected.append(Service("actions", [python, "-m", "bot.action_server"]))
     for index, port in enumerate(replicas, start=1):
-        selected.append(Service("rasa" if len(replicas) == 1 else f"rasa-{index}",
-                                [python, "-m", "bot.rasa_server", str(settings.var_dir / "endpoints.yml")],
-                                {"RASA_PORT": str(port)}))
+        selected.append(
+            Service(
+                "rasa" if len(replicas) == 1 else f"rasa-{index}",
+                [python, "-m", "bot.rasa_server", str(settings.var_dir / "endpoints.yml")],
+                {"RASA_PORT": str(port)},
+            )
+        )
     selected += [
         Service("console", [python, "-m", "console", "serve", "--port", str(settings.console_port)]),
         # Retention (UU 27/2022): purges and anonymises on schedule (bot/privacy/retention.py).
@@ -151,8 +166,10 @@ SINGLE_SERVICES = ("rasa", "actions", "console", "alerts", "retention")
 
 
 def single_service(settings: Settings, name: str) -> Service:
-    always = [Service("actions", [sys.executable, "-m", "bot.action_server"]),
-              Service("alerts", [sys.executable, "-m", "bot.alerts.notifier"])]
+    always = [
+        Service("actions", [sys.executable, "-m", "bot.action_server"]),
+        Service("alerts", [sys.executable, "-m", "bot.alerts.notifier"]),
+    ]
     for service in services(settings) + always:
         if service.name == name or (name == "rasa" and service.name.startswith("rasa")):
             return Service(name, service.command)
@@ -234,7 +251,10 @@ class Supervisor:
         logger.info("starting %s", service.name)
         environment = {**child_environment(), **service.environment}
         self.processes[service.name] = subprocess.Popen(
-            service.command, cwd=self.settings.project_root, env=environment, start_new_session=True,
+            service.command,
+            cwd=self.settings.project_root,
+            env=environment,
+            start_new_session=True,
             preexec_fn=_die_with_parent,
         )
         self.started_at[service.name] = time.monotonic()
@@ -252,8 +272,13 @@ class Supervisor:
                 self.failures[service.name] = 1 if ran >= STABLE_SECONDS else self.failures.get(service.name, 0) + 1
                 delay = restart_delay(self.failures[service.name])
                 self.restart_at[service.name] = now + delay
-                logger.error("%s exited with code %s after %.0f s; starting it again in %.0f s (the others go on)",
-                             service.name, process.returncode, ran, delay)
+                logger.error(
+                    "%s exited with code %s after %.0f s; starting it again in %.0f s (the others go on)",
+                    service.name,
+                    process.returncode,
+                    ran,
+                    delay,
+                )
             elif now >= self.restart_at[service.name]:
                 del self.restart_at[service.name]
                 self.start(service)
@@ -281,11 +306,15 @@ class Supervisor:
             ports = ", ".join(f":{port}" for port in rasa_ports(self.settings))
             logger.info(
                 "The assistant starts in about a minute (loading the model). Then try:\n"
-                "  curl -s localhost:%s/webhooks/rest/webhook -d '{\"sender\": \"me\", \"message\": \"magang jepang brp thn?\"}'\n"
+                "  curl -s localhost:%s/webhooks/rest/webhook"
+                ' -d \'{"sender": "me", "message": "magang jepang brp thn?"}\'\n'
                 "Rasa on %s; staff console: http://localhost:%s (channels: telegram %s, whatsapp %s; staff alerts %s)\n"
                 "Press Ctrl-C to stop.",
-                self.settings.rasa_port, ports, self.settings.console_port,
-                "on" if self.settings.telegram_enabled else "off", "on" if self.settings.whatsapp_enabled else "off",
+                self.settings.rasa_port,
+                ports,
+                self.settings.console_port,
+                "on" if self.settings.telegram_enabled else "off",
+                "on" if self.settings.whatsapp_enabled else "off",
                 "on" if self.settings.staff_alerts_enabled else "off",
             )
             while not self.stopping:
@@ -306,10 +335,14 @@ def run(selected: Sequence[Service]) -> int:
 def run_single(name: str) -> int:
     """Prepare, then become the one server (os.execve: signals and the exit code are its own)."""
     settings = get_settings()
-    if name == "alerts" and not (settings.staff_alerts_enabled or settings.telegram_enabled or settings.whatsapp_enabled):
+    if name == "alerts" and not (
+        settings.staff_alerts_enabled or settings.telegram_enabled or settings.whatsapp_enabled
+    ):
         # It would exit at once and be restarted forever: say what is missing instead.
-        logger.error("the notifier has nothing to send: set TELEGRAM_BOT_TOKEN and STAFF_TELEGRAM_CHAT_ID "
-                     "(staff alerts) or a chat platform (reporter notices), or run no notifier")
+        logger.error(
+            "the notifier has nothing to send: set TELEGRAM_BOT_TOKEN and STAFF_TELEGRAM_CHAT_ID "
+            "(staff alerts) or a chat platform (reporter notices), or run no notifier"
+        )
         return 2
     rasa_needs = ("RASA_API_TOKEN",) if settings.actions_in_process else ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN")
     needs = {"rasa": rasa_needs, "actions": ("ACTION_SERVER_TOKEN",)}.get(name, ())
@@ -347,10 +380,14 @@ def ensure_internal_tokens() -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Start the assistant, its actions and its channels.")
-    parser.add_argument("--telegram-polling", action="store_true",
-                        help="also fetch Telegram updates by polling (no public URL needed)")
-    parser.add_argument("--only", choices=SINGLE_SERVICES,
-                        help="run just this server in the foreground (containers; the platform restarts it)")
+    parser.add_argument(
+        "--telegram-polling", action="store_true", help="also fetch Telegram updates by polling (no public URL needed)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=SINGLE_SERVICES,
+        help="run just this server in the foreground (containers; the platform restarts it)",
+    )
     options = parser.parse_args(argv)
     configure_logging(get_settings().log_level)
     if options.only:

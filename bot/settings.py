@@ -3,6 +3,7 @@
 Defaults are the embedded local set-up (SQLite under ``var/``, no tokens), so ``make run``
 works on a fresh machine; production overrides them with environment variables.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -10,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,8 +108,10 @@ class Settings:
     )
     # Rasa's conversations (tracker store); PostgreSQL in production.
     tracker_store_url: str = field(
-        default_factory=lambda: _secret("TRACKER_STORE_URL")
-        or f"sqlite:///{Path(_env('VAR_DIR', str(PROJECT_ROOT / 'var'))) / 'tracker.db'}"
+        default_factory=lambda: (
+            _secret("TRACKER_STORE_URL")
+            or f"sqlite:///{Path(_env('VAR_DIR', str(PROJECT_ROOT / 'var'))) / 'tracker.db'}"
+        )
     )
     # Token for Rasa's HTTP API (/model/parse, /conversations/...: it can read and change any
     # conversation). Empty: `make run` makes up one per start, so the API is never open.
@@ -116,7 +119,9 @@ class Settings:
     # Rasa's lock store; empty means Rasa's in-memory locks (fine for one process).
     redis_url: str = field(default_factory=lambda: _secret("REDIS_URL"))
     registry_csv: Path = field(
-        default_factory=lambda: Path(_env("REGISTRY_CSV", str(PROJECT_ROOT / "content" / "registry" / "sample_registry.csv")))
+        default_factory=lambda: Path(
+            _env("REGISTRY_CSV", str(PROJECT_ROOT / "content" / "registry" / "sample_registry.csv"))
+        )
     )
     # Wrong case codes or PINs allowed per person trying (their chat, and their address on REST)
     # before their status checks pause for a while. The reporter's own chat is counted apart, so
@@ -126,13 +131,15 @@ class Settings:
     # Rate limits per hour (status checks) and per day (reports), per chat and per address.
     status_checks_per_hour: int = field(default_factory=lambda: _env_int("STATUS_CHECKS_PER_HOUR", 20))
     status_checks_per_hour_per_address: int = field(
-        default_factory=lambda: _env_int("STATUS_CHECKS_PER_HOUR_PER_ADDRESS", 60))
+        default_factory=lambda: _env_int("STATUS_CHECKS_PER_HOUR_PER_ADDRESS", 60)
+    )
     reports_per_day: int = field(default_factory=lambda: _env_int("REPORTS_PER_DAY", 5))
     reports_per_day_per_address: int = field(default_factory=lambda: _env_int("REPORTS_PER_DAY_PER_ADDRESS", 20))
     # REST messages per minute per address and per sender (flood control before any turn runs).
     rest_messages_per_minute: int = field(default_factory=lambda: _env_int("REST_MESSAGES_PER_MINUTE", 30))
     rest_messages_per_minute_per_address: int = field(
-        default_factory=lambda: _env_int("REST_MESSAGES_PER_MINUTE_PER_ADDRESS", 120))
+        default_factory=lambda: _env_int("REST_MESSAGES_PER_MINUTE_PER_ADDRESS", 120)
+    )
     # More staff alerts than this due at once are sent as one batched message.
     alert_batch_threshold: int = field(default_factory=lambda: _env_int("ALERT_BATCH_THRESHOLD", 3))
     # Retention (UU 27/2022): conversations not linked to any report are purged after this many
@@ -175,9 +182,7 @@ class Settings:
 
     # --- Staff alerts (bot/alerts/): urgent and high reports go to this Telegram chat ---
     staff_telegram_chat_id: str = field(default_factory=lambda: _env("STAFF_TELEGRAM_CHAT_ID", ""))
-    console_base_url: str = field(
-        default_factory=lambda: _env("CONSOLE_BASE_URL", "http://localhost:8080").rstrip("/")
-    )
+    console_base_url: str = field(default_factory=lambda: _env("CONSOLE_BASE_URL", "http://localhost:8080").rstrip("/"))
     # How often the notifier (python -m bot.alerts.notifier) looks for alerts to send.
     alert_poll_seconds: float = field(default_factory=lambda: _env_float("ALERT_POLL_SECONDS", 5.0))
     # Alerts sent one by one per minute, across all reports (Telegram takes about 20 a minute in
@@ -208,8 +213,14 @@ class Settings:
 
     @property
     def whatsapp_enabled(self) -> bool:
-        return all((self.whatsapp_access_token, self.whatsapp_app_secret,
-                    self.whatsapp_verify_token, self.whatsapp_phone_number_id))
+        return all(
+            (
+                self.whatsapp_access_token,
+                self.whatsapp_app_secret,
+                self.whatsapp_verify_token,
+                self.whatsapp_phone_number_id,
+            )
+        )
 
     @property
     def staff_alerts_enabled(self) -> bool:
@@ -234,8 +245,11 @@ class Settings:
     def security_problems(self) -> List[str]:
         """Settings a server must refuse to start with; each message names the setting."""
         problems = [problem for name, value in self.secrets().items() for problem in secret_problems(name, value)]
-        for name, url in (("DATABASE_URL", self.database_url), ("TRACKER_STORE_URL", self.tracker_store_url),
-                          ("REDIS_URL", self.redis_url)):
+        for name, url in (
+            ("DATABASE_URL", self.database_url),
+            ("TRACKER_STORE_URL", self.tracker_store_url),
+            ("REDIS_URL", self.redis_url),
+        ):
             if url and re.search(r"change[-_ ]?me", url, re.IGNORECASE):
                 problems.append(f"{name} still holds the example password (CHANGE-ME): set the real one.")
         if self.environment not in ("local", "production"):
@@ -246,8 +260,10 @@ class Settings:
             problems.append("REST_CHANNEL=token needs REST_CHANNEL_TOKEN (callers send Authorization: Bearer …).")
         if self.environment == "production":
             if self.rest_channel == "on":
-                problems.append("REST_CHANNEL=on lets anyone chat without a platform account: in production set "
-                                "REST_CHANNEL=off, or REST_CHANNEL=token with REST_CHANNEL_TOKEN.")
+                problems.append(
+                    "REST_CHANNEL=on lets anyone chat without a platform account: in production set "
+                    "REST_CHANNEL=off, or REST_CHANNEL=token with REST_CHANNEL_TOKEN."
+                )
             if not self.console_base_url.startswith("https://"):
                 problems.append("CONSOLE_BASE_URL must be an https:// address in production (secure cookies, HSTS).")
             if self.log_level.upper() == "DEBUG":
@@ -256,8 +272,10 @@ class Settings:
                 if not self.secrets()[name]:
                     problems.append(f"{name} must be set in production (every replica needs the same value).")
         if not is_loopback(self.bind_host) and not self.action_server_token:
-            problems.append(f"BIND_HOST={self.bind_host} needs ACTION_SERVER_TOKEN (it seals status-check data "
-                            "shared by the replicas, and guards a separate action server).")
+            problems.append(
+                f"BIND_HOST={self.bind_host} needs ACTION_SERVER_TOKEN (it seals status-check data "
+                "shared by the replicas, and guards a separate action server)."
+            )
         return problems
 
     @property
@@ -283,8 +301,10 @@ class Settings:
         """Settings that would leave a channel open or half-configured (checked at start-up)."""
         problems: List[str] = []
         if self.telegram_enabled and not self.telegram_webhook_secret:
-            problems.append("TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_BOT_TOKEN is set "
-                            "(updates without the secret are refused).")
+            problems.append(
+                "TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_BOT_TOKEN is set "
+                "(updates without the secret are refused)."
+            )
         whatsapp = {
             "WHATSAPP_ACCESS_TOKEN": self.whatsapp_access_token,
             "WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
@@ -302,8 +322,15 @@ _PLACEHOLDER = re.compile(r"change[-_ ]?me|changeit|placeholder|example|secret12
 # Secrets we choose ourselves must be long random strings; the platforms' own (bot token, app
 # secret, access token) have their own formats and are only checked for placeholders.
 MIN_SECRET_CHARS = 32
-SELF_CHOSEN_SECRETS = ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "REST_CHANNEL_TOKEN", "TELEGRAM_WEBHOOK_SECRET",
-                       "WHATSAPP_VERIFY_TOKEN", "CONSOLE_SECRET_KEY", "REPORT_PIN_KEY")
+SELF_CHOSEN_SECRETS = (
+    "RASA_API_TOKEN",
+    "ACTION_SERVER_TOKEN",
+    "REST_CHANNEL_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+    "CONSOLE_SECRET_KEY",
+    "REPORT_PIN_KEY",
+)
 MIN_ADMIN_PASSWORD_CHARS = 12
 
 
@@ -311,8 +338,10 @@ def secret_problems(name: str, value: str) -> List[str]:
     if not value:
         return []
     if _PLACEHOLDER.search(value):
-        return [f"{name} is a placeholder: put a real secret in it (e.g. `python -c \"import secrets; "
-                f"print(secrets.token_urlsafe(32))\"`)."]
+        return [
+            f'{name} is a placeholder: put a real secret in it (e.g. `python -c "import secrets; '
+            f'print(secrets.token_urlsafe(32))"`).'
+        ]
     if name in SELF_CHOSEN_SECRETS and len(value) < MIN_SECRET_CHARS:
         return [f"{name} is too short: use at least {MIN_SECRET_CHARS} random characters."]
     if name == "STAFF_ADMIN_PASSWORD" and len(value) < MIN_ADMIN_PASSWORD_CHARS:
@@ -332,6 +361,7 @@ def is_loopback(host: str) -> bool:
 @dataclass(frozen=True)
 class _Reading:
     """One reading of the settings, with what it was read from."""
+
     environment: Dict[Any, Any]  # a copy of os.environ's undecoded mapping
     secret_files: Tuple[str, ...]  # the paths the NAME_FILE variables name
     file_states: Tuple[Any, ...]
@@ -350,12 +380,15 @@ def _undecoded_environment() -> Dict[Any, Any]:
 
 def _secret_files(environment: Dict[Any, Any]) -> Tuple[str, ...]:
     suffix = b"_FILE" if any(isinstance(name, bytes) for name in environment) else "_FILE"
-    return tuple(os.fsdecode(value).strip()  # as _secret reads it
-                 for name, value in environment.items() if name.endswith(suffix))
+    return tuple(
+        os.fsdecode(value).strip()  # as _secret reads it
+        for name, value in environment.items()
+        if name.endswith(suffix)
+    )
 
 
 def _file_states(paths: Tuple[str, ...]) -> Tuple[Any, ...]:
-    states = []
+    states: List[Optional[Tuple[int, int, int, int]]] = []
     for path in paths:
         try:
             stat = os.stat(path)

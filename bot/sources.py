@@ -12,6 +12,7 @@ This module also holds the text helpers the checks share: :func:`digits`, :func:
 and :func:`numbers_in` (the figures a text states, with thousands separators removed and URLs,
 e-mail addresses, phone numbers and list markers left out).
 """
+
 from __future__ import annotations
 
 import datetime as dt

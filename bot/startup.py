@@ -1,6 +1,7 @@
 """The one start-up check every server runs before it listens (`make run` itself, the action
 server, Rasa and the console): unsafe settings stop it with a message per problem that names
 the setting."""
+
 from __future__ import annotations
 
 import logging

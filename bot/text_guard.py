@@ -1,4 +1,5 @@
 """Plain checks on raw message text, shared by the NLU pipeline and the actions."""
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,7 @@ _WORD_CHARACTER = re.compile(r"[^\W_]", re.UNICODE)
 
 def has_readable_text(text: Optional[str]) -> bool:
     """True when the text holds at least one letter or digit (in any script)."""
-    return bool(text) and _WORD_CHARACTER.search(text) is not None
+    return text is not None and _WORD_CHARACTER.search(text) is not None
 
 
 def cut_long_text(text: str, limit: int = MAX_READ_CHARS) -> str:

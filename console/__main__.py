@@ -1,4 +1,5 @@
 """`python -m console`: see console.cli."""
+
 import sys
 
 from console.cli import main

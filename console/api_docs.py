@@ -3,6 +3,7 @@
 No sign-in: the file describes paths, filters and error bodies and holds no data, and tools
 (and the API fuzz test) read it before they have a token.
 """
+
 from __future__ import annotations
 
 import functools

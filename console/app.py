@@ -1,12 +1,23 @@
 """The Flask application: configuration, sign-in plumbing and security headers. Views are in
 ``console.views``."""
+
 from __future__ import annotations
 
 import datetime as dt
 from typing import Optional
 
-from flask import (Flask, Request, Response, current_app, has_request_context, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Flask,
+    Request,
+    Response,
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -23,7 +34,9 @@ SESSION_HOURS = auth.SESSION_HOURS
 HSTS = "max-age=31536000; includeSubDomains"
 # Where a signed-in user with an unfinished step (a password to change, an admin's missing second
 # factor) may still go; everything else sends them to that step.
-OPEN_DURING_STEP = frozenset({"console.login", "console.login_code", "console.logout", "static", "api_docs.openapi_json"})
+OPEN_DURING_STEP = frozenset(
+    {"console.login", "console.login_code", "console.logout", "static", "api_docs.openapi_json"}
+)
 
 csrf = CSRFProtect()
 
@@ -100,8 +113,9 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def _csrf_error(error: CSRFError):
-    return render_template("error.html", title="Form expired", message=f"{error.description} "
-                           "Go back, reload the page and try again."), 400
+    return render_template(
+        "error.html", title="Form expired", message=f"{error.description} Go back, reload the page and try again."
+    ), 400
 
 
 def create_app(settings: Optional[Settings] = None) -> Flask:
@@ -143,7 +157,9 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
 
     app.register_blueprint(blueprint)
     from console.api_docs import blueprint as api_docs  # GET /api/openapi.json (no sign-in: a description)
+
     app.register_blueprint(api_docs)
     from console.health import blueprint as health  # GET /healthz (no sign-in: the container probe)
+
     app.register_blueprint(health)
     return app

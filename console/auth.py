@@ -6,6 +6,7 @@ address, the time and the lock-out policy. Functions that count a failure (a wro
 wrong code) *return* their problem instead of raising, so the caller's transaction commits the
 count; raising would roll it back and let guessing go on uncounted.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,12 +25,11 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.kept_secrets import console_secret_key
 from bot.sealing import derive_key, seal, unseal
 from bot.settings import get_settings
 from bot.storage import counters
-from bot.storage.models import (STAFF_ROLES, ApiToken, AuditEntry, RecoveryCode, StaffSession, StaffUser,
-                                minutes_left)
-from bot.kept_secrets import console_secret_key
+from bot.storage.models import STAFF_ROLES, ApiToken, AuditEntry, RecoveryCode, StaffSession, StaffUser, minutes_left
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "sct_"
@@ -95,9 +95,9 @@ def validate_new_account(username: str, password: str, role: str) -> None:
 
 
 def find_user(session: Session, username: str) -> Optional[StaffUser]:
-    return session.execute(
-        select(StaffUser).where(StaffUser.username == normalise_username(username))
-    ).scalars().first()
+    return (
+        session.execute(select(StaffUser).where(StaffUser.username == normalise_username(username))).scalars().first()
+    )
 
 
 def _user(session: Session, username: str) -> StaffUser:
@@ -115,16 +115,23 @@ def count_users(session: Session) -> int:
     return session.execute(select(func.count(StaffUser.id))).scalar_one()
 
 
-def create_user(session: Session, username: str, password: str, role: str, actor: Optional[str] = None,
-                now: Optional[dt.datetime] = None) -> StaffUser:
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    actor: Optional[str] = None,
+    now: Optional[dt.datetime] = None,
+) -> StaffUser:
     """A new account; audited when ``actor`` (who created it) is given."""
     now = now or _now()
     username = normalise_username(username)
     validate_new_account(username, password, role)
     if find_user(session, username) is not None:
         raise AccountError(f"The username {username!r} is taken.")
-    user = StaffUser(username=username, password_hash=_hasher.hash(password), role=role, active=True,
-                     password_changed_at=now)
+    user = StaffUser(
+        username=username, password_hash=_hasher.hash(password), role=role, active=True, password_changed_at=now
+    )
     session.add(user)
     session.flush()
     if actor:
@@ -132,8 +139,9 @@ def create_user(session: Session, username: str, password: str, role: str, actor
     return user
 
 
-def set_active(session: Session, username: str, active: bool, actor: str,
-               now: Optional[dt.datetime] = None) -> StaffUser:
+def set_active(
+    session: Session, username: str, active: bool, actor: str, now: Optional[dt.datetime] = None
+) -> StaffUser:
     """Enable or disable an account; disabling also ends all of its sessions at once."""
     now = now or _now()
     user = _user(session, username)
@@ -180,8 +188,10 @@ class LockPolicy:
 
 def login_keys(username: str, address: str) -> Tuple[str, str]:
     """Counter keys for failures of this username from this address, and from this address at all."""
-    return (counters.counter_key("console-login", normalise_username(username), address),
-            counters.counter_key("console-login-address", address))
+    return (
+        counters.counter_key("console-login", normalise_username(username), address),
+        counters.counter_key("console-login-address", address),
+    )
 
 
 def code_key(user_id: int) -> str:
@@ -190,8 +200,7 @@ def code_key(user_id: int) -> str:
     return counters.counter_key("console-code", user_id)
 
 
-def _limits(policy: LockPolicy, username: str, address: str,
-            user_id: Optional[int] = None) -> List[Tuple[str, int]]:
+def _limits(policy: LockPolicy, username: str, address: str, user_id: Optional[int] = None) -> List[Tuple[str, int]]:
     pair, whole_address = login_keys(username, address)
     limits = [(pair, max(1, policy.max_failures)), (whole_address, policy.address_limit)]
     if user_id is not None:
@@ -207,8 +216,7 @@ def _is_locked(session: Session, limits: Sequence[Tuple[str, int]], now: dt.date
     return any(count > limit for count, limit in counts)
 
 
-def _count_failure(session: Session, limits: Sequence[Tuple[str, int]], now: dt.datetime,
-                   policy: LockPolicy) -> bool:
+def _count_failure(session: Session, limits: Sequence[Tuple[str, int]], now: dt.datetime, policy: LockPolicy) -> bool:
     """The try was counted by _is_locked; True when this failure used up a limit."""
     return any(counters.current(session, key, policy.window_seconds, now) >= limit for key, limit in limits)
 
@@ -234,8 +242,9 @@ class LoginResult:
     locked_minutes: int = 0
 
 
-def authenticate(session: Session, username: str, password: str, address: str, now: dt.datetime,
-                 policy: LockPolicy) -> LoginResult:
+def authenticate(
+    session: Session, username: str, password: str, address: str, now: dt.datetime, policy: LockPolicy
+) -> LoginResult:
     """Check a username and password from ``address``. While the pair or the address is locked the
     password is not even checked, so guessing cannot continue; unknown usernames are counted and
     answered exactly like real ones."""
@@ -289,13 +298,18 @@ class CodeResult:
     recovery_codes_left: Optional[int] = None  # set when a recovery code was used
 
 
-def verify_second_factor(session: Session, user_id: int, fingerprint: str, code: str, address: str,
-                         now: dt.datetime, policy: LockPolicy) -> CodeResult:
+def verify_second_factor(
+    session: Session, user_id: int, fingerprint: str, code: str, address: str, now: dt.datetime, policy: LockPolicy
+) -> CodeResult:
     """The second sign-in step: a current TOTP code (±1 step, each step once) or an unused
     recovery code. Wrong codes count on the same keys as wrong passwords, plus the account's own."""
     user = session.get(StaffUser, user_id)
-    if (user is None or not user.active or user.totp_enabled_at is None
-            or not hmac.compare_digest(password_fingerprint(user), fingerprint or "")):
+    if (
+        user is None
+        or not user.active
+        or user.totp_enabled_at is None
+        or not hmac.compare_digest(password_fingerprint(user), fingerprint or "")
+    ):
         return CodeResult("expired")
     limits = _limits(policy, user.username, address, user.id)
     if _is_locked(session, limits, now, policy):
@@ -394,7 +408,7 @@ def qr_data_uri(uri: str) -> str:
 
 def grouped(secret: str) -> str:
     """The secret in groups of four, for typing it into an app by hand."""
-    return " ".join(secret[index:index + 4] for index in range(0, len(secret), 4))
+    return " ".join(secret[index : index + 4] for index in range(0, len(secret), 4))
 
 
 def confirm_totp(session: Session, user_id: int, code: str, now: dt.datetime) -> List[str]:
@@ -406,8 +420,9 @@ def confirm_totp(session: Session, user_id: int, code: str, now: dt.datetime) ->
         raise AccountError("Two-factor sign-in is already on, or the set-up expired: reload the page.")
     step = matching_step(secret, code, now, None)
     if step is None:
-        raise AccountError("That code is not right. Check the time on your phone, and enter the "
-                           "6-digit code the app shows now.")
+        raise AccountError(
+            "That code is not right. Check the time on your phone, and enter the 6-digit code the app shows now."
+        )
     user.totp_enabled_at = now
     user.totp_last_step = step
     codes = replace_recovery_codes(session, user.id, now)
@@ -415,8 +430,15 @@ def confirm_totp(session: Session, user_id: int, code: str, now: dt.datetime) ->
     return codes
 
 
-def disable_totp(session: Session, user_id: int, code: str, address: str, now: dt.datetime,
-                 policy: LockPolicy, keep_token: Optional[str] = None) -> Optional[str]:
+def disable_totp(
+    session: Session,
+    user_id: int,
+    code: str,
+    address: str,
+    now: dt.datetime,
+    policy: LockPolicy,
+    keep_token: Optional[str] = None,
+) -> Optional[str]:
     """A reviewer turns two-factor off with a current code; returns the problem, or None when done.
     Wrong codes are counted like wrong sign-in codes (a stolen session cannot guess its way in)."""
     user = session.get(StaffUser, user_id)
@@ -452,8 +474,9 @@ def _clear_totp(session: Session, user: StaffUser) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
-    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(RecoveryCode).where(RecoveryCode.user_id == user.id).execution_options(synchronize_session=False)
+    )
 
 
 # --- recovery codes --------------------------------------------------------------------------
@@ -472,12 +495,14 @@ def normalise_recovery_code(raw: str) -> str:
 
 
 def replace_recovery_codes(session: Session, user_id: int, now: dt.datetime) -> List[str]:
-    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(RecoveryCode).where(RecoveryCode.user_id == user_id).execution_options(synchronize_session=False)
+    )
     codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     for code in codes:
-        session.add(RecoveryCode(user_id=user_id, code_hash=_code_hasher.hash(normalise_recovery_code(code)),
-                                 created_at=now))
+        session.add(
+            RecoveryCode(user_id=user_id, code_hash=_code_hasher.hash(normalise_recovery_code(code)), created_at=now)
+        )
     session.flush()
     return codes
 
@@ -488,30 +513,47 @@ def accept_recovery_code(session: Session, user: StaffUser, raw: str, now: dt.da
     code = normalise_recovery_code(raw)
     if len(code) != 10 or any(char not in _FRIENDLY for char in code):
         return False
-    rows = list(session.execute(select(RecoveryCode).where(RecoveryCode.user_id == user.id,
-                                                           RecoveryCode.used_at.is_(None))).scalars())
+    rows = list(
+        session.execute(
+            select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        ).scalars()
+    )
     for row in rows:
         try:
             _code_hasher.verify(row.code_hash, code)
         except (VerificationError, InvalidHashError):
             continue
-        return bool(session.execute(
-            update(RecoveryCode).where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
-            .values(used_at=now).execution_options(synchronize_session=False)
-        ).rowcount)
+        return bool(
+            session.execute(
+                update(RecoveryCode)
+                .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        )
     return False
 
 
 def recovery_codes_left(session: Session, user_id: int) -> int:
-    return session.execute(select(func.count(RecoveryCode.id)).where(
-        RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))).scalar_one()
+    return session.execute(
+        select(func.count(RecoveryCode.id)).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+    ).scalar_one()
 
 
 # --- passwords -------------------------------------------------------------------------------
 
 
-def change_password(session: Session, user_id: int, current: str, new: str, repeat: str, address: str,
-                    now: dt.datetime, policy: LockPolicy, keep_token: str) -> Optional[str]:
+def change_password(
+    session: Session,
+    user_id: int,
+    current: str,
+    new: str,
+    repeat: str,
+    address: str,
+    now: dt.datetime,
+    policy: LockPolicy,
+    keep_token: str,
+) -> Optional[str]:
     """The signed-in user changes their password; returns the problem, or None when changed. Every
     other session of theirs ends (whoever else had one is out). Wrong current passwords count
     as failed sign-ins."""
@@ -577,8 +619,7 @@ def start_session(session: Session, user: StaffUser, now: dt.datetime) -> str:
 
 
 def session_is_valid(row: StaffSession, now: dt.datetime) -> bool:
-    return (row.revoked_at is None and bool(row.user.active)
-            and now - row.created_at < dt.timedelta(hours=SESSION_HOURS))
+    return row.revoked_at is None and bool(row.user.active) and now - row.created_at < dt.timedelta(hours=SESSION_HOURS)
 
 
 def session_for_token(session: Session, token: str, now: dt.datetime) -> Optional[StaffSession]:
@@ -594,40 +635,68 @@ def session_for_token(session: Session, token: str, now: dt.datetime) -> Optiona
 
 
 def end_session(session: Session, token: str, now: dt.datetime, reason: str) -> None:
-    session.execute(update(StaffSession).where(StaffSession.token_hash == hash_token(token),
-                                               StaffSession.revoked_at.is_(None))
-                    .values(revoked_at=now, revoked_reason=reason).execution_options(synchronize_session=False))
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.token_hash == hash_token(token), StaffSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def revoke_user_tokens(session: Session, user_id: int, now: dt.datetime) -> int:
     """Revoke every API token of a user; returns how many."""
-    return session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-                           .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount or 0
+    return (
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )
 
 
-def revoke_sessions(session: Session, user_id: int, now: dt.datetime, reason: str,
-                    keep_token: Optional[str] = None) -> int:
+def revoke_sessions(
+    session: Session, user_id: int, now: dt.datetime, reason: str, keep_token: Optional[str] = None
+) -> int:
     """End every session of a user (but the one whose token is ``keep_token``); returns how many."""
     condition = [StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None)]
     if keep_token:
         condition.append(StaffSession.token_hash != hash_token(keep_token))
-    return session.execute(update(StaffSession).where(*condition).values(revoked_at=now, revoked_reason=reason)
-                           .execution_options(synchronize_session=False)).rowcount or 0
+    return (
+        session.execute(
+            update(StaffSession)
+            .where(*condition)
+            .values(revoked_at=now, revoked_reason=reason)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )
 
 
 def other_sessions(session: Session, user_id: int, keep_token: str, now: dt.datetime) -> int:
     """How many other live browser sessions the user has (shown on the account page)."""
-    rows = session.execute(select(StaffSession).where(
-        StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None),
-        StaffSession.token_hash != hash_token(keep_token))).scalars()
+    rows = session.execute(
+        select(StaffSession).where(
+            StaffSession.user_id == user_id,
+            StaffSession.revoked_at.is_(None),
+            StaffSession.token_hash != hash_token(keep_token),
+        )
+    ).scalars()
     return sum(1 for row in rows if session_is_valid(row, now))
 
 
 # --- API tokens ------------------------------------------------------------------------------
 
 
-def create_token(session: Session, username: str, name: str, created_by: str, now: Optional[dt.datetime] = None,
-                 days: Optional[int] = None) -> str:
+def create_token(
+    session: Session,
+    username: str,
+    name: str,
+    created_by: str,
+    now: Optional[dt.datetime] = None,
+    days: Optional[int] = None,
+) -> str:
     """A new token for ``username`` that expires after ``days`` (CONSOLE_TOKEN_DAYS when not
     given); returns it in clear (the only time it exists in clear)."""
     now = now or _now()
@@ -639,12 +708,26 @@ def create_token(session: Session, username: str, name: str, created_by: str, no
     if not 1 <= len(name) <= 80:
         raise AccountError("Give the token a name of 1–80 characters (what it is for).")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name, token_hash=hash_token(token), created_by=created_by, created_at=now,
-                   expires_at=now + dt.timedelta(days=days))
+    row = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(token),
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
     session.add(row)
     session.flush()
-    audit(session, created_by, "token_created", now, token_id=row.id, name=name, username=user.username,
-          expires_at=row.expires_at.isoformat() + "Z")
+    audit(
+        session,
+        created_by,
+        "token_created",
+        now,
+        token_id=row.id,
+        name=name,
+        username=user.username,
+        expires_at=row.expires_at.isoformat() + "Z",
+    )
     return token
 
 

@@ -1,5 +1,6 @@
 """`python -m console` serves the console (waitress, BIND_HOST:CONSOLE_PORT); `python -m console users …`
 manages staff accounts and API tokens from a shell."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,8 @@ from typing import Optional, Sequence, TextIO
 
 from bot.safe_logging import configure_logging
 from bot.settings import get_settings
-from bot.storage.db import transaction
 from bot.startup import MAX_REQUEST_BYTES
+from bot.storage.db import transaction
 from bot.storage.models import utcnow
 from console import auth
 
@@ -24,7 +25,9 @@ def serve(host: Optional[str], port: int, err: Optional[TextIO] = None) -> int:
     err = err or sys.stderr
     settings = get_settings()
     # --host is checked like BIND_HOST: off loopback only on purpose, with the tokens set.
-    problems = dataclasses.replace(settings, bind_host=host).security_problems() if host else settings.security_problems()
+    problems = (
+        dataclasses.replace(settings, bind_host=host).security_problems() if host else settings.security_problems()
+    )
     if problems:
         for problem in problems:
             print(f"error: {problem}", file=err)
@@ -43,13 +46,16 @@ def serve(host: Optional[str], port: int, err: Optional[TextIO] = None) -> int:
         if created is not None:
             logger.info("created the first admin account %s from STAFF_ADMIN_USER", created.username)
         elif auth.count_users(session) == 0:
-            logger.warning("no staff accounts yet: set STAFF_ADMIN_USER and STAFF_ADMIN_PASSWORD, "
-                           "or run `python -m console users create NAME --role admin`")
+            logger.warning(
+                "no staff accounts yet: set STAFF_ADMIN_USER and STAFF_ADMIN_PASSWORD, "
+                "or run `python -m console users create NAME --role admin`"
+            )
     logger.info("staff console on http://%s:%s", host, port)
     # Waitress refuses bodies over MAX_REQUEST_BYTES before Flask sees them (Flask's own
     # MAX_CONTENT_LENGTH is smaller still): nobody can make the server buffer a huge upload.
-    waitress_serve(create_app(settings), host=host, port=port, threads=8, ident="console",
-                   max_request_body_size=MAX_REQUEST_BYTES)
+    waitress_serve(
+        create_app(settings), host=host, port=port, threads=8, ident="console", max_request_body_size=MAX_REQUEST_BYTES
+    )
     return 0
 
 
@@ -69,16 +75,20 @@ def users_command(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     now = utcnow()
     with transaction() as session:
         if args.action == "create":
-            user = auth.create_user(session, args.username, _read_password(args.password_stdin, stdin), args.role,
-                                    actor=CLI_ACTOR, now=now)
+            user = auth.create_user(
+                session, args.username, _read_password(args.password_stdin, stdin), args.role, actor=CLI_ACTOR, now=now
+            )
             print(f"created {user.username} ({user.role})", file=out)
         elif args.action in ("disable", "enable"):
             user = auth.set_active(session, args.username, args.action == "enable", CLI_ACTOR, now)
             print(f"{user.username} {args.action}d", file=out)
         elif args.action == "reset-password":
             user, password = auth.reset_password(session, args.username, CLI_ACTOR, now)
-            print(f"temporary password for {user.username} (shown once; they choose their own at sign-in; "
-                  f"their sessions have ended):", file=out)
+            print(
+                f"temporary password for {user.username} (shown once; they choose their own at sign-in; "
+                f"their sessions have ended):",
+                file=out,
+            )
             print(password, file=out)
         elif args.action == "reset-2fa":
             user = auth.reset_totp(session, args.username, CLI_ACTOR, now)
@@ -89,8 +99,9 @@ def users_command(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
                 state = "active" if user.active else "disabled"
                 print(f"{user.username}\t{user.role}\t{state}", file=out)
         elif args.action == "token":
-            token = auth.create_token(session, args.username, args.name, created_by=CLI_ACTOR, now=now,
-                                      days=get_settings().console_token_days)
+            token = auth.create_token(
+                session, args.username, args.name, created_by=CLI_ACTOR, now=now, days=get_settings().console_token_days
+            )
             print(token, file=out)
     return 0
 
@@ -110,9 +121,9 @@ def parser() -> argparse.ArgumentParser:
     for name, text in (("disable", "stop an account signing in"), ("enable", "allow a disabled account again")):
         actions.add_parser(name, help=text).add_argument("username")
     actions.add_parser("reset-password", help="give an account a temporary password (printed once)").add_argument(
-        "username")
-    actions.add_parser("reset-2fa", help="remove an account's two-factor sign-in (lost phone)").add_argument(
-        "username")
+        "username"
+    )
+    actions.add_parser("reset-2fa", help="remove an account's two-factor sign-in (lost phone)").add_argument("username")
     actions.add_parser("list", help="list accounts")
     token = actions.add_parser("token", help="create an API token for an account (printed once)")
     token.add_argument("username")

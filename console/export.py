@@ -1,4 +1,5 @@
 """CSV export of reports; personal data masked unless the reader is an admin."""
+
 from __future__ import annotations
 
 import csv
@@ -9,9 +10,27 @@ from bot.storage.models import Report
 from console.privacy import can_see_contact, mask
 
 COLUMNS: List[str] = [
-    "id", "case_code", "status", "risk_level", "flags", "channel", "created_at", "assigned_to", "escalated_to",
-    "decision_reason", "recruiter_name", "recruiter_kind", "recruiter_phone", "location", "money_text", "money_idr",
-    "documents_held", "what_happened", "consent_to_contact", "anonymous", "reporter_contact",
+    "id",
+    "case_code",
+    "status",
+    "risk_level",
+    "flags",
+    "channel",
+    "created_at",
+    "assigned_to",
+    "escalated_to",
+    "decision_reason",
+    "recruiter_name",
+    "recruiter_kind",
+    "recruiter_phone",
+    "location",
+    "money_text",
+    "money_idr",
+    "documents_held",
+    "what_happened",
+    "consent_to_contact",
+    "anonymous",
+    "reporter_contact",
 ]
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -26,15 +45,26 @@ def _row(report: Report, role: str) -> List[str]:
     is_admin = role == "admin"
     contact = report.reporter_contact if can_see_contact(role, report) else ""
     values = {
-        "id": report.id, "case_code": report.case_code, "status": report.status, "risk_level": report.risk_level,
-        "flags": " ".join(report.flags or []), "channel": report.channel,
-        "created_at": report.created_at.strftime("%Y-%m-%d %H:%M:%S"), "assigned_to": report.assigned_to,
-        "escalated_to": report.escalated_to, "decision_reason": report.decision_reason,
-        "recruiter_name": report.recruiter_name, "recruiter_kind": report.recruiter_kind,
+        "id": report.id,
+        "case_code": report.case_code,
+        "status": report.status,
+        "risk_level": report.risk_level,
+        "flags": " ".join(report.flags or []),
+        "channel": report.channel,
+        "created_at": report.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "assigned_to": report.assigned_to,
+        "escalated_to": report.escalated_to,
+        "decision_reason": report.decision_reason,
+        "recruiter_name": report.recruiter_name,
+        "recruiter_kind": report.recruiter_kind,
         "recruiter_phone": report.recruiter_phone if is_admin else mask(report.recruiter_phone),
-        "location": report.location, "money_text": report.money_text, "money_idr": report.money_idr,
-        "documents_held": report.documents_held, "what_happened": report.what_happened,
-        "consent_to_contact": report.consent_to_contact, "anonymous": report.anonymous,
+        "location": report.location,
+        "money_text": report.money_text,
+        "money_idr": report.money_idr,
+        "documents_held": report.documents_held,
+        "what_happened": report.what_happened,
+        "consent_to_contact": report.consent_to_contact,
+        "anonymous": report.anonymous,
         "reporter_contact": contact if is_admin else mask(contact),
     }
     return [safe_cell(values[column]) for column in COLUMNS]

@@ -1,4 +1,5 @@
 """Flask-WTF forms: each carries the CSRF token that CSRFProtect checks on every POST."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -17,8 +18,9 @@ class LoginForm(FlaskForm):
 class CodeForm(FlaskForm):
     """The second sign-in step: a 6-digit code from the app, or a recovery code."""
 
-    code = StringField("Code from your authenticator app (or a recovery code)",
-                       validators=[DataRequired(), Length(max=40)])
+    code = StringField(
+        "Code from your authenticator app (or a recovery code)", validators=[DataRequired(), Length(max=40)]
+    )
 
 
 class PasswordChangeForm(FlaskForm):
@@ -41,8 +43,11 @@ class CsrfOnlyForm(FlaskForm):
 
 class StatusForm(FlaskForm):
     status = SelectField("New status", validators=[DataRequired()], choices=[])
-    institution = SelectField("Institution (when escalating)", validators=[Optional()],
-                              choices=[("", "—")] + [(code, name) for code, name in INSTITUTIONS.items()])
+    institution = SelectField(
+        "Institution (when escalating)",
+        validators=[Optional()],
+        choices=[("", "—")] + [(code, name) for code, name in INSTITUTIONS.items()],
+    )
     reason = TextAreaField("Reason / note (required to resolve or dismiss)", validators=[Length(max=MAX_TEXT)])
 
 
@@ -55,8 +60,9 @@ class NoteForm(FlaskForm):
 
 
 class MessageForm(FlaskForm):
-    text = TextAreaField("Message to the reporter (shown at their next status check)",
-                         validators=[DataRequired(), Length(max=MAX_TEXT)])
+    text = TextAreaField(
+        "Message to the reporter (shown at their next status check)", validators=[DataRequired(), Length(max=MAX_TEXT)]
+    )
 
 
 class UserCreateForm(FlaskForm):

@@ -3,6 +3,7 @@
 No sign-in and no redirect: a probe must get its answer over the plain HTTP of the pod network.
 It says only whether the database answers, nothing about what is in it.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify

@@ -1,4 +1,5 @@
 """Who may see a reporter's contact details, and masking of personal data for reviewers."""
+
 from __future__ import annotations
 
 from typing import Optional

@@ -1,5 +1,6 @@
 """Reading reports for the console: the queue (filters, search, order, pages), one report with its
 linked reports, and the figures behind the dashboard."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,9 +57,17 @@ class QueueFilter:
 
     def query_args(self, **changes: object) -> Dict[str, str]:
         """This filter as query parameters (for links to other pages and the CSV export)."""
-        values = {"status": self.status, "level": self.level, "flag": self.flag, "channel": self.channel,
-                  "area": self.area, "from": self.date_from.isoformat() if self.date_from else "",
-                  "to": self.date_to.isoformat() if self.date_to else "", "q": self.search, "page": str(self.page)}
+        values = {
+            "status": self.status,
+            "level": self.level,
+            "flag": self.flag,
+            "channel": self.channel,
+            "area": self.area,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "q": self.search,
+            "page": str(self.page),
+        }
         values.update({key: str(value) for key, value in changes.items()})
         return {key: value for key, value in values.items() if value and not (key == "page" and value == "1")}
 
@@ -134,14 +143,18 @@ def filter_conditions(queue_filter: QueueFilter) -> List[ColumnElement]:
     if queue_filter.date_from:
         conditions.append(Report.created_at >= dt.datetime.combine(queue_filter.date_from, dt.time()))
     if queue_filter.date_to:
-        conditions.append(Report.created_at < dt.datetime.combine(queue_filter.date_to + dt.timedelta(days=1), dt.time()))
+        conditions.append(
+            Report.created_at < dt.datetime.combine(queue_filter.date_to + dt.timedelta(days=1), dt.time())
+        )
     if queue_filter.search:
         conditions.append(_search_condition(queue_filter.search))
     return conditions
 
 
 def _level_rank() -> ColumnElement:
-    return case({level: rank for rank, level in enumerate(LEVEL_ORDER)}, value=Report.risk_level, else_=len(LEVEL_ORDER))
+    return case(
+        {level: rank for rank, level in enumerate(LEVEL_ORDER)}, value=Report.risk_level, else_=len(LEVEL_ORDER)
+    )
 
 
 @dataclass(frozen=True)
@@ -158,17 +171,26 @@ def queue(session: Session, queue_filter: QueueFilter, page_size: int = PAGE_SIZ
     total = session.execute(select(func.count(Report.id)).where(where)).scalar_one()
     pages = max(1, math.ceil(total / page_size))
     page = min(queue_filter.page, pages)
-    items = session.execute(
-        select(Report).where(where).order_by(_level_rank(), Report.created_at, Report.id)
-        .offset((page - 1) * page_size).limit(page_size)
-    ).scalars().all()
+    items = (
+        session.execute(
+            select(Report)
+            .where(where)
+            .order_by(_level_rank(), Report.created_at, Report.id)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+        .scalars()
+        .all()
+    )
     return Page(items=list(items), total=total, page=page, pages=pages)
 
 
 def all_matching(session: Session, queue_filter: QueueFilter) -> List[Report]:
     """Every report matching the filter, in queue order (for the CSV export)."""
     where = and_(*filter_conditions(queue_filter))
-    return list(session.execute(select(Report).where(where).order_by(_level_rank(), Report.created_at, Report.id)).scalars())
+    return list(
+        session.execute(select(Report).where(where).order_by(_level_rank(), Report.created_at, Report.id)).scalars()
+    )
 
 
 def get_report(session: Session, report_id: int) -> Optional[Report]:
@@ -179,16 +201,23 @@ def linked_reports(session: Session, report: Report) -> List[Report]:
     """Other reports about the same recruiter, newest first."""
     if report.recruiter_id is None:
         return []
-    return list(session.execute(
-        select(Report).where(Report.recruiter_id == report.recruiter_id, Report.id != report.id)
-        .order_by(Report.created_at.desc())
-    ).scalars())
+    return list(
+        session.execute(
+            select(Report)
+            .where(Report.recruiter_id == report.recruiter_id, Report.id != report.id)
+            .order_by(Report.created_at.desc())
+        ).scalars()
+    )
 
 
 def audit_trail(session: Session, report: Report) -> List[ReportEvent]:
-    return list(session.execute(
-        select(ReportEvent).where(ReportEvent.report_id == report.id).order_by(ReportEvent.created_at, ReportEvent.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(ReportEvent)
+            .where(ReportEvent.report_id == report.id)
+            .order_by(ReportEvent.created_at, ReportEvent.id)
+        ).scalars()
+    )
 
 
 # --- dashboard -------------------------------------------------------------------------------
@@ -215,8 +244,9 @@ def trends(session: Session, today: dt.date, weeks: int = 12, top: int = 10) -> 
     mondays = [first_week + dt.timedelta(weeks=index) for index in range(weeks)]
     position = {monday: index for index, monday in enumerate(mondays)}
     rows = session.execute(
-        select(Report.created_at, Report.risk_level, Report.flags)
-        .where(Report.created_at >= dt.datetime.combine(first_week, dt.time()))
+        select(Report.created_at, Report.risk_level, Report.flags).where(
+            Report.created_at >= dt.datetime.combine(first_week, dt.time())
+        )
     ).all()
     by_level: Dict[str, List[int]] = {level: [0] * weeks for level in LEVEL_ORDER}
     by_flag: Dict[str, List[int]] = {}
@@ -259,14 +289,18 @@ def repeat_recruiters(session: Session, limit: int) -> List[Tuple[str, int]]:
         select(Recruiter.id, Recruiter.display_name, Recruiter.phone_e164, count)
         .join(Report, Report.recruiter_id == Recruiter.id)
         .group_by(Recruiter.id, Recruiter.display_name, Recruiter.phone_e164)
-        .having(count >= 2).order_by(count.desc(), Recruiter.id).limit(limit)
+        .having(count >= 2)
+        .order_by(count.desc(), Recruiter.id)
+        .limit(limit)
     ).all()
     return [(name or phone or f"recruiter #{rid}", total) for rid, name, phone, total in rows]
 
 
 def open_by_level(session: Session) -> Dict[str, int]:
     rows = session.execute(
-        select(Report.risk_level, func.count(Report.id)).where(Report.status.in_(OPEN_STATUSES)).group_by(Report.risk_level)
+        select(Report.risk_level, func.count(Report.id))
+        .where(Report.status.in_(OPEN_STATUSES))
+        .group_by(Report.risk_level)
     ).all()
     found = dict(rows)
     return {level: found.get(level, 0) for level in LEVEL_ORDER}

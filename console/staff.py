@@ -1,6 +1,7 @@
 """The signed-in staff account as the console's views see it, and the step a browser must finish
 before anything else. Its own module: the app factory (console/app.py) loads users into it and
 the views (console/views.py) read it, and neither imports the other for it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -37,9 +38,14 @@ class Staff(UserMixin):
 
     @classmethod
     def of(cls, user: StaffUser, session_token: str = "") -> "Staff":
-        return cls(id=user.id, username=user.username, role=user.role, session_token=session_token,
-                   must_change_password=bool(user.must_change_password),
-                   totp_enabled=user.totp_enabled_at is not None)
+        return cls(
+            id=user.id,
+            username=user.username,
+            role=user.role,
+            session_token=session_token,
+            must_change_password=bool(user.must_change_password),
+            totp_enabled=user.totp_enabled_at is not None,
+        )
 
 
 def required_step(user: Any) -> Optional[str]:

@@ -7,6 +7,7 @@ Reviewers see only what they need, and nothing that opens the case:
 - case codes and PINs redacted again on reading (the store redacts on writing; this also covers
   rows written before it did).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,8 +65,11 @@ def _report_end(rows: Sequence[Row], saved_at: Optional[dt.datetime]) -> Tuple[b
     if saved_at is None:
         return False, len(rows)
     earliest = saved_at - SAVE_CLOCK_SLACK
-    saves = [index for index, row in enumerate(rows) if row[0] == "action" and row[2] == REPORT_SAVE_ACTION
-             and (_at(row[1]) is None or _at(row[1]) >= earliest)]
+    saves = [
+        index
+        for index, row in enumerate(rows)
+        if row[0] == "action" and row[2] == REPORT_SAVE_ACTION and (_at(row[1]) is None or _at(row[1]) >= earliest)
+    ]
     if not saves:
         until = saved_at + SAVE_CLOCK_SLACK
         return False, len([row for row in rows if _at(row[1]) is None or _at(row[1]) <= until])
@@ -88,8 +92,11 @@ def report_lines(rows: Sequence[Row], saved_at: Optional[dt.datetime], anonymous
     while earlier and start < len(rows) and rows[start][0] != "user":
         start += 1  # the earlier report's confirmation is that report's
     if anonymous:
-        starts = [index for index, row in enumerate(rows) if index >= start and row[0] == "action"
-                  and row[2] == REPORT_START_ACTION]
+        starts = [
+            index
+            for index, row in enumerate(rows)
+            if index >= start and row[0] == "action" and row[2] == REPORT_START_ACTION
+        ]
         if not starts:
             return None  # the whole history could identify the reporter: show nothing
         # Only the report: from its last start (with the user message that asked for it).
@@ -98,13 +105,19 @@ def report_lines(rows: Sequence[Row], saved_at: Optional[dt.datetime], anonymous
             start -= 1
     lines = [line for line in (_line(row[0], row[1], row[3]) for row in rows[start:]) if line is not None]
     if anonymous:
-        lines = [Line(line.speaker, _PHONE.sub(MASKED_PHONE, line.text) if line.speaker == "user" else line.text,
-                      line.at) for line in lines]
+        lines = [
+            Line(line.speaker, _PHONE.sub(MASKED_PHONE, line.text) if line.speaker == "user" else line.text, line.at)
+            for line in lines
+        ]
     return lines
 
 
-def load_transcript(tracker_store_url: str, conversation_id: Optional[str], saved_at: Optional[dt.datetime] = None,
-                    anonymous: bool = False) -> Optional[List[Line]]:
+def load_transcript(
+    tracker_store_url: str,
+    conversation_id: Optional[str],
+    saved_at: Optional[dt.datetime] = None,
+    anonymous: bool = False,
+) -> Optional[List[Line]]:
     """User and bot messages in order, or None when the store (or the conversation) is unavailable."""
     if not conversation_id or sqlite_file_missing(tracker_store_url):
         return None
@@ -115,9 +128,11 @@ def load_transcript(tracker_store_url: str, conversation_id: Optional[str], save
             # The newest rows up to the report (a long chat's report is near its end, not its start).
             until = (saved_at + SAVE_CLOCK_SLACK).replace(tzinfo=dt.timezone.utc).timestamp() if saved_at else None
             rows = connection.execute(
-                text("SELECT type_name, timestamp, action_name, data FROM events WHERE sender_id = :sender "
-                     + ("AND timestamp <= :until " if until is not None else "")
-                     + "ORDER BY id DESC LIMIT :limit"),
+                text(
+                    "SELECT type_name, timestamp, action_name, data FROM events WHERE sender_id = :sender "
+                    + ("AND timestamp <= :until " if until is not None else "")
+                    + "ORDER BY id DESC LIMIT :limit"
+                ),
                 {"sender": conversation_id, "limit": MAX_EVENTS, **({"until": until} if until is not None else {})},
             ).all()[::-1]
     except SQLAlchemyError as error:

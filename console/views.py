@@ -1,37 +1,67 @@
 """Thin Flask views: parse the request, call console.auth / queries / workflow, render."""
+
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from urllib.parse import urlsplit
 import logging
 from typing import Any, Callable, Dict, List, Optional
+from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   session as cookie_session, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import (
+    session as cookie_session,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import Session
 
 from bot.recruitment.risk import FLAG_CODES
+from bot.reports.status import REPORT_STATUSES, ReportStatus
 from bot.reports.texts import load_report_texts
 from bot.settings import Settings
 from bot.storage.db import transaction
-from bot.reports.status import REPORT_STATUSES, ReportStatus
 from bot.storage.models import Report, StaffUser, utcnow
 from console import auth, charts, export, queries, workflow
-from console.staff import Staff, required_step
-from console.forms import (AssignForm, CodeForm, CsrfOnlyForm, LoginForm, MessageForm, NoteForm, PasswordChangeForm,
-                           StatusForm, TokenCreateForm, TotpConfirmForm, TotpDisableForm, UserCreateForm)
+from console.forms import (
+    AssignForm,
+    CodeForm,
+    CsrfOnlyForm,
+    LoginForm,
+    MessageForm,
+    NoteForm,
+    PasswordChangeForm,
+    StatusForm,
+    TokenCreateForm,
+    TotpConfirmForm,
+    TotpDisableForm,
+    UserCreateForm,
+)
 from console.privacy import can_see_contact, hide_contact
+from console.staff import Staff, required_step
 from console.transcript import load_transcript
 
 logger = logging.getLogger("console")
 blueprint = Blueprint("console", __name__)
 
 LEVEL_LABELS: Dict[str, str] = {"urgent": "Urgent", "high": "High", "medium": "Medium", "low": "Low"}
-STATUS_LABELS: Dict[str, str] = {ReportStatus.NEW.value: "New", ReportStatus.IN_REVIEW.value: "In review",
-                                 ReportStatus.ESCALATED.value: "Escalated", ReportStatus.RESOLVED.value: "Resolved",
-                                 ReportStatus.DISMISSED.value: "Dismissed"}
+STATUS_LABELS: Dict[str, str] = {
+    ReportStatus.NEW.value: "New",
+    ReportStatus.IN_REVIEW.value: "In review",
+    ReportStatus.ESCALATED.value: "Escalated",
+    ReportStatus.RESOLVED.value: "Resolved",
+    ReportStatus.DISMISSED.value: "Dismissed",
+}
 
 
 def settings() -> Settings:
@@ -66,8 +96,12 @@ def admin_required(view: Callable) -> Callable:
 
 @blueprint.app_context_processor
 def _template_globals() -> Dict[str, Any]:
-    return {"LEVEL_LABELS": LEVEL_LABELS, "STATUS_LABELS": STATUS_LABELS, "logout_form": CsrfOnlyForm(),
-            "finishing_step": required_step(current_user)}
+    return {
+        "LEVEL_LABELS": LEVEL_LABELS,
+        "STATUS_LABELS": STATUS_LABELS,
+        "logout_form": CsrfOnlyForm(),
+        "finishing_step": required_step(current_user),
+    }
 
 
 @blueprint.app_errorhandler(403)
@@ -94,8 +128,13 @@ LOCKED = "Too many failed sign-ins. Try again in {minutes} minutes."
 def _safe_next(target: Optional[str]) -> str:
     """Only paths on this site: "//evil.example", "https://…" or "/\t/evil.example" (browsers drop
     tabs and newlines, leaving "//evil.example") would be an open redirect."""
-    if (target and len(target) <= 2000 and target.startswith("/") and target.isprintable()
-            and not any(ch.isspace() or ch == "\\" for ch in target)):
+    if (
+        target
+        and len(target) <= 2000
+        and target.startswith("/")
+        and target.isprintable()
+        and not any(ch.isspace() or ch == "\\" for ch in target)
+    ):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and not target.startswith("//"):
             return target
@@ -118,8 +157,12 @@ def _seconds(now: dt.datetime) -> float:
 
 def pending_is_fresh(pending: Any, now: dt.datetime) -> bool:
     """A half-finished sign-in still usable: made by us (the cookie is signed) and under 5 minutes old."""
-    return (isinstance(pending, dict) and isinstance(pending.get("at"), (int, float))
-            and isinstance(pending.get("uid"), int) and 0 <= _seconds(now) - pending["at"] <= PENDING_SECONDS)
+    return (
+        isinstance(pending, dict)
+        and isinstance(pending.get("at"), (int, float))
+        and isinstance(pending.get("uid"), int)
+        and 0 <= _seconds(now) - pending["at"] <= PENDING_SECONDS
+    )
 
 
 def _end_previous_session() -> None:
@@ -149,13 +192,18 @@ def login():
         signed_in: Optional[Staff] = None
         pending: Optional[Dict[str, Any]] = None
         with db() as session:
-            result = auth.authenticate(session, form.username.data, form.password.data, client_address(), now,
-                                       lock_policy())
+            result = auth.authenticate(
+                session, form.username.data, form.password.data, client_address(), now, lock_policy()
+            )
             if result.outcome == "ok":
                 signed_in = Staff.of(result.user, auth.start_session(session, result.user, now))
             elif result.outcome == "code":
-                pending = {"uid": result.user.id, "pw": auth.password_fingerprint(result.user),
-                           "at": _seconds(now), "next": _safe_next(request.args.get("next"))}
+                pending = {
+                    "uid": result.user.id,
+                    "pw": auth.password_fingerprint(result.user),
+                    "at": _seconds(now),
+                    "next": _safe_next(request.args.get("next")),
+                }
         if signed_in is not None:
             return _signed_in(signed_in, request.args.get("next"))
         if pending is not None:
@@ -187,15 +235,25 @@ def login_code():
     if form.validate_on_submit():
         signed_in: Optional[Staff] = None
         with db() as session:
-            result = auth.verify_second_factor(session, int(pending["uid"]), str(pending.get("pw", "")),
-                                               form.code.data, client_address(), now, lock_policy())
+            result = auth.verify_second_factor(
+                session,
+                int(pending["uid"]),
+                str(pending.get("pw", "")),
+                form.code.data,
+                client_address(),
+                now,
+                lock_policy(),
+            )
             if result.outcome == "ok":
                 signed_in = Staff.of(result.user, auth.start_session(session, result.user, now))
         if signed_in is not None:
             response = _signed_in(signed_in, pending.get("next"))
             if result.recovery_codes_left is not None:
-                flash(f"You used a recovery code; {result.recovery_codes_left} left. Lost your phone? Ask an "
-                      "admin to reset two-factor sign-in, then set it up again.", "ok")
+                flash(
+                    f"You used a recovery code; {result.recovery_codes_left} left. Lost your phone? Ask an "
+                    "admin to reset two-factor sign-in, then set it up again.",
+                    "ok",
+                )
             return response
         if result.outcome == "expired":
             cookie_session.pop(PENDING_KEY, None)
@@ -234,8 +292,14 @@ def account():
         user = session.get(StaffUser, staff().id)
         others = auth.other_sessions(session, user.id, staff().session_token, utcnow())
         left = auth.recovery_codes_left(session, user.id) if user.totp_enabled_at else 0
-    return render_template("account.html", user=user, other_sessions=others, recovery_left=left,
-                           disable_form=TotpDisableForm(), sessions_form=CsrfOnlyForm())
+    return render_template(
+        "account.html",
+        user=user,
+        other_sessions=others,
+        recovery_left=left,
+        disable_form=TotpDisableForm(),
+        sessions_form=CsrfOnlyForm(),
+    )
 
 
 @blueprint.route("/account/password", methods=["GET", "POST"])
@@ -245,15 +309,25 @@ def change_password():
     error = None
     if form.validate_on_submit():
         with db() as session:
-            error = auth.change_password(session, staff().id, form.current.data, form.new.data, form.repeat.data,
-                                         client_address(), utcnow(), lock_policy(), keep_token=staff().session_token)
+            error = auth.change_password(
+                session,
+                staff().id,
+                form.current.data,
+                form.new.data,
+                form.repeat.data,
+                client_address(),
+                utcnow(),
+                lock_policy(),
+                keep_token=staff().session_token,
+            )
         if error is None:
             flash("Password changed. Every other session of yours has been signed out.", "ok")
             return redirect(url_for("console.account"))
     elif request.method == "POST":
         error = _form_problem(form)
-    return render_template("password.html", form=form, error=error,
-                           forced=staff().must_change_password), 200 if error is None else 400
+    return render_template(
+        "password.html", form=form, error=error, forced=staff().must_change_password
+    ), 200 if error is None else 400
 
 
 @blueprint.route("/account/2fa", methods=["GET", "POST"])
@@ -278,9 +352,14 @@ def totp_setup():
             return redirect(url_for("console.account"))
         secret = auth.totp_setup_secret(session, user)
         username = user.username
-    return render_template("totp_setup.html", form=form, error=error, secret=auth.grouped(secret),
-                           qr=auth.qr_data_uri(auth.provisioning_uri(secret, username)),
-                           required=staff().is_admin), 200 if error is None else 400
+    return render_template(
+        "totp_setup.html",
+        form=form,
+        error=error,
+        secret=auth.grouped(secret),
+        qr=auth.qr_data_uri(auth.provisioning_uri(secret, username)),
+        required=staff().is_admin,
+    ), 200 if error is None else 400
 
 
 @blueprint.route("/account/2fa/disable", methods=["POST"])
@@ -290,8 +369,15 @@ def totp_disable():
     problem = _form_problem(form)
     if problem is None:
         with db() as session:
-            problem = auth.disable_totp(session, staff().id, form.code.data, client_address(), utcnow(),
-                                        lock_policy(), keep_token=staff().session_token)
+            problem = auth.disable_totp(
+                session,
+                staff().id,
+                form.code.data,
+                client_address(),
+                utcnow(),
+                lock_policy(),
+                keep_token=staff().session_token,
+            )
     flash(problem or "Two-factor sign-in is off.", "error" if problem else "ok")
     return redirect(url_for("console.account"))
 
@@ -302,8 +388,9 @@ def end_other_sessions():
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     with db() as session:
-        count = auth.revoke_sessions(session, staff().id, utcnow(), "signed_out_elsewhere",
-                                     keep_token=staff().session_token)
+        count = auth.revoke_sessions(
+            session, staff().id, utcnow(), "signed_out_elsewhere", keep_token=staff().session_token
+        )
     flash(f"Signed out {count} other session(s).", "ok")
     return redirect(url_for("console.account"))
 
@@ -317,13 +404,19 @@ def queue():
     queue_filter = queries.QueueFilter.from_args(request.args)
     with db() as session:
         page = queries.queue(session, queue_filter)
-    return render_template("queue.html", page=page, filter=queue_filter, levels=queries.LEVEL_ORDER,
-                           statuses=queries.STATUS_CHOICES, channels=queries.CHANNELS, flags=flag_titles())
+    return render_template(
+        "queue.html",
+        page=page,
+        filter=queue_filter,
+        levels=queries.LEVEL_ORDER,
+        statuses=queries.STATUS_CHOICES,
+        channels=queries.CHANNELS,
+        flags=flag_titles(),
+    )
 
 
 def _assignee_choices(session: Session) -> List[tuple]:
-    return [("", "— nobody —")] + [(user.username, user.username)
-                                  for user in auth.list_users(session) if user.active]
+    return [("", "— nobody —")] + [(user.username, user.username) for user in auth.list_users(session) if user.active]
 
 
 def _report_or_404(session: Session, report_id: int) -> Report:
@@ -341,8 +434,14 @@ def _flag_details(codes: List[str]) -> List[Dict[str, str]]:
         if flag is None:
             details.append({"code": code, "title": code, "explanation": "", "rule": ""})
         else:
-            details.append({"code": code, "title": flag["title"]["en"], "explanation": flag["explanation"]["en"],
-                            "rule": flag["rule"]["en"]})
+            details.append(
+                {
+                    "code": code,
+                    "title": flag["title"]["en"],
+                    "explanation": flag["explanation"]["en"],
+                    "rule": flag["rule"]["en"],
+                }
+            )
     return details
 
 
@@ -356,19 +455,35 @@ def report_detail(report_id: int):
         events = queries.audit_trail(session, report)
         messages = list(report.messages)
         status_form = StatusForm()
-        status_form.status.choices = [(s, STATUS_LABELS[s]) for s in REPORT_STATUSES
-                                      if s in workflow.allowed_targets(report.status)]
+        status_form.status.choices = [
+            (s, STATUS_LABELS[s]) for s in REPORT_STATUSES if s in workflow.allowed_targets(report.status)
+        ]
         assign_form = AssignForm(assignee=report.assigned_to or "")
         assign_form.assignee.choices = _assignee_choices(session)
-    lines = load_transcript(settings().tracker_store_url, report.conversation_id,
-                            saved_at=report.created_at, anonymous=bool(report.anonymous))
-    transcript = None if lines is None else [
-        {"speaker": line.speaker, "text": hide_contact(line.text, report, role), "at": line.at} for line in lines
-    ]
+    lines = load_transcript(
+        settings().tracker_store_url,
+        report.conversation_id,
+        saved_at=report.created_at,
+        anonymous=bool(report.anonymous),
+    )
+    transcript = (
+        None
+        if lines is None
+        else [{"speaker": line.speaker, "text": hide_contact(line.text, report, role), "at": line.at} for line in lines]
+    )
     return render_template(
-        "report.html", report=report, flags=_flag_details(list(report.flags or [])), linked=linked, events=events,
-        messages=messages, transcript=transcript, show_contact=can_see_contact(role, report),
-        status_form=status_form, assign_form=assign_form, note_form=NoteForm(), message_form=MessageForm(),
+        "report.html",
+        report=report,
+        flags=_flag_details(list(report.flags or [])),
+        linked=linked,
+        events=events,
+        messages=messages,
+        transcript=transcript,
+        show_contact=can_see_contact(role, report),
+        status_form=status_form,
+        assign_form=assign_form,
+        note_form=NoteForm(),
+        message_form=MessageForm(),
     )
 
 
@@ -391,7 +506,9 @@ def _apply(report_id: int, form: Any, change: Callable[[Session, Report], str]):
 def _form_problem(form: Any) -> Optional[str]:
     if form.validate_on_submit():
         return None
-    return "; ".join(f"{getattr(form, name).label.text}: {' '.join(problems)}" for name, problems in form.errors.items())
+    return "; ".join(
+        f"{getattr(form, name).label.text}: {' '.join(problems)}" for name, problems in form.errors.items()
+    )
 
 
 @blueprint.route("/reports/<int(min=1, max=2147483647):report_id>/status", methods=["POST"])
@@ -401,8 +518,14 @@ def change_status(report_id: int):
     form.status.choices = [(s, s) for s in REPORT_STATUSES]
 
     def change(session: Session, report: Report) -> str:
-        workflow.change_status(session, report, form.status.data, staff().username,
-                               institution=form.institution.data or None, reason=form.reason.data)
+        workflow.change_status(
+            session,
+            report,
+            form.status.data,
+            staff().username,
+            institution=form.institution.data or None,
+            reason=form.reason.data,
+        )
         return f"Status changed to {STATUS_LABELS[form.status.data]}."
 
     return _apply(report_id, form, change)
@@ -441,7 +564,10 @@ def message_reporter(report_id: int):
 
     def change(session: Session, report: Report) -> str:
         workflow.message_reporter(session, report, staff().username, form.text.data)
-        return "Message saved: the reporter reads it at their next status check (Telegram and WhatsApp reporters also get a notice in their chat)."
+        return (
+            "Message saved: the reporter reads it at their next status check"
+            " (Telegram and WhatsApp reporters also get a notice in their chat)."
+        )
 
     return _apply(report_id, form, change)
 
@@ -454,8 +580,11 @@ def export_csv():
         reports = queries.all_matching(session, queue_filter)
         body = export.reports_csv(reports, staff().role)
     logger.info("CSV export by %s: %d reports", staff().username, len(reports))
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=reports-{utcnow():%Y%m%d-%H%M}.csv"})
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=reports-{utcnow():%Y%m%d-%H%M}.csv"},
+    )
 
 
 @blueprint.route("/dashboard")
@@ -465,13 +594,16 @@ def dashboard():
         trends = queries.trends(session, utcnow().date())
     titles = flag_titles()
     return render_template(
-        "dashboard.html", trends=trends,
-        level_chart=charts.stacked_weekly_bars("Reports per week by level", trends.weeks, trends.by_level,
-                                               LEVEL_LABELS),
+        "dashboard.html",
+        trends=trends,
+        level_chart=charts.stacked_weekly_bars(
+            "Reports per week by level", trends.weeks, trends.by_level, LEVEL_LABELS
+        ),
         flag_chart=charts.stacked_weekly_bars("Reports per week by red flag", trends.weeks, trends.by_flag, titles),
         area_chart=charts.horizontal_bars("Areas named in most reports", trends.top_areas, "#0f766e"),
-        recruiter_chart=charts.horizontal_bars("Recruiters named in several reports", trends.repeat_recruiters,
-                                               "#b91c1c"),
+        recruiter_chart=charts.horizontal_bars(
+            "Recruiters named in several reports", trends.repeat_recruiters, "#b91c1c"
+        ),
     )
 
 
@@ -491,8 +623,14 @@ def users():
     if form.validate_on_submit():
         try:
             with db() as session:
-                created = auth.create_user(session, form.username.data, form.password.data, form.role.data,
-                                           actor=staff().username, now=utcnow())
+                created = auth.create_user(
+                    session,
+                    form.username.data,
+                    form.password.data,
+                    form.role.data,
+                    actor=staff().username,
+                    now=utcnow(),
+                )
                 flash(f"Account {created.username} ({created.role}) created.", "ok")
             return redirect(url_for("console.users"))
         except auth.AccountError as error:
@@ -554,8 +692,11 @@ def reset_totp(username: str):
     try:
         with db() as session:
             user = auth.reset_totp(session, username, staff().username, utcnow())
-        flash(f"Two-factor sign-in of {user.username} reset and their sessions ended"
-              f"{'; they set it up again at their next sign-in' if user.role == 'admin' else ''}.", "ok")
+        flash(
+            f"Two-factor sign-in of {user.username} reset and their sessions ended"
+            f"{'; they set it up again at their next sign-in' if user.role == 'admin' else ''}.",
+            "ok",
+        )
     except auth.AccountError as error:
         flash(str(error), "error")
     return redirect(url_for("console.users"))
@@ -572,20 +713,41 @@ def tokens():
     if form.validate_on_submit():
         try:
             with db() as session:
-                new_token = auth.create_token(session, form.username.data, form.name.data, staff().username,
-                                              now=utcnow(), days=config.console_token_days)
+                new_token = auth.create_token(
+                    session,
+                    form.username.data,
+                    form.name.data,
+                    staff().username,
+                    now=utcnow(),
+                    days=config.console_token_days,
+                )
         except auth.AccountError as error:
             flash(str(error), "error")
     now = utcnow()
     with db() as session:
-        rows = [{"id": t.id, "name": t.name, "user": t.user.username, "created_by": t.created_by,
-                 "created_at": t.created_at, "last_used_at": t.last_used_at, "revoked_at": t.revoked_at,
-                 "expires_at": auth.token_expiry(t, config.console_token_days),
-                 "state": auth.token_state(t, now, config.console_token_days)}
-                for t in auth.list_tokens(session)]
+        rows = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "user": t.user.username,
+                "created_by": t.created_by,
+                "created_at": t.created_at,
+                "last_used_at": t.last_used_at,
+                "revoked_at": t.revoked_at,
+                "expires_at": auth.token_expiry(t, config.console_token_days),
+                "state": auth.token_state(t, now, config.console_token_days),
+            }
+            for t in auth.list_tokens(session)
+        ]
     # The new token is shown once, in this response only (never in a flash, which lives in the cookie).
-    return render_template("tokens.html", form=form, tokens=rows, new_token=new_token, revoke_form=CsrfOnlyForm(),
-                           token_days=config.console_token_days)
+    return render_template(
+        "tokens.html",
+        form=form,
+        tokens=rows,
+        new_token=new_token,
+        revoke_form=CsrfOnlyForm(),
+        token_days=config.console_token_days,
+    )
 
 
 @blueprint.route("/admin/tokens/<int(min=1, max=2147483647):token_id>/revoke", methods=["POST"])
@@ -607,26 +769,43 @@ def revoke_token(token_id: int):
 
 def report_summary(report: Report) -> Dict[str, Any]:
     return {
-        "id": report.id, "case_code": report.case_code, "status": report.status, "risk_level": report.risk_level,
-        "flags": list(report.flags or []), "channel": report.channel, "created_at": report.created_at.isoformat() + "Z",
-        "location": report.location, "recruiter_name": report.recruiter_name, "assigned_to": report.assigned_to,
+        "id": report.id,
+        "case_code": report.case_code,
+        "status": report.status,
+        "risk_level": report.risk_level,
+        "flags": list(report.flags or []),
+        "channel": report.channel,
+        "created_at": report.created_at.isoformat() + "Z",
+        "location": report.location,
+        "recruiter_name": report.recruiter_name,
+        "assigned_to": report.assigned_to,
         "escalated_to": report.escalated_to,
     }
 
 
 def report_full(report: Report, role: str, session: Session) -> Dict[str, Any]:
     data = report_summary(report)
-    data.update({
-        "what_happened": report.what_happened, "recruiter_kind": report.recruiter_kind,
-        "recruiter_phone": report.recruiter_phone, "money_text": report.money_text, "money_idr": report.money_idr,
-        "documents_held": report.documents_held, "reporter_safe": report.reporter_safe,
-        "reporter_location": report.reporter_location, "consent_to_contact": report.consent_to_contact,
-        "anonymous": report.anonymous, "decision_reason": report.decision_reason,
-        "reporter_contact": report.reporter_contact if can_see_contact(role, report) else None,
-        "linked_report_ids": [other.id for other in queries.linked_reports(session, report)],
-        "events": [{"kind": e.kind, "actor": e.actor, "at": e.created_at.isoformat() + "Z", "detail": e.detail}
-                   for e in queries.audit_trail(session, report)],
-    })
+    data.update(
+        {
+            "what_happened": report.what_happened,
+            "recruiter_kind": report.recruiter_kind,
+            "recruiter_phone": report.recruiter_phone,
+            "money_text": report.money_text,
+            "money_idr": report.money_idr,
+            "documents_held": report.documents_held,
+            "reporter_safe": report.reporter_safe,
+            "reporter_location": report.reporter_location,
+            "consent_to_contact": report.consent_to_contact,
+            "anonymous": report.anonymous,
+            "decision_reason": report.decision_reason,
+            "reporter_contact": report.reporter_contact if can_see_contact(role, report) else None,
+            "linked_report_ids": [other.id for other in queries.linked_reports(session, report)],
+            "events": [
+                {"kind": e.kind, "actor": e.actor, "at": e.created_at.isoformat() + "Z", "detail": e.detail}
+                for e in queries.audit_trail(session, report)
+            ],
+        }
+    )
     return data
 
 

@@ -3,6 +3,7 @@
 ``transition_problem`` is the pure rule book; the other functions apply a change to a report in an
 open session and write the ReportEvent that records who did it.
 """
+
 from __future__ import annotations
 
 from typing import Dict, FrozenSet, Optional
@@ -71,8 +72,12 @@ def _clean_text(text: Optional[str], what: str) -> str:
 
 
 def change_status(
-    session: Session, report: Report, target: str, actor: str,
-    institution: Optional[str] = None, reason: Optional[str] = None,
+    session: Session,
+    report: Report,
+    target: str,
+    actor: str,
+    institution: Optional[str] = None,
+    reason: Optional[str] = None,
 ) -> ReportEvent:
     problem = transition_problem(report.status, target, institution, reason)
     if problem:
@@ -100,8 +105,12 @@ def assign(session: Session, report: Report, assignee: Optional[str], actor: str
             raise WorkflowError(f"No active staff user {assignee!r}.")
     if assignee == report.assigned_to:
         raise WorkflowError("The report is already assigned that way.")
-    event = ReportEvent(report_id=report.id, kind="assigned", actor=actor,
-                        detail={"from": report.assigned_to or "", "to": assignee or ""})
+    event = ReportEvent(
+        report_id=report.id,
+        kind="assigned",
+        actor=actor,
+        detail={"from": report.assigned_to or "", "to": assignee or ""},
+    )
     report.assigned_to = assignee
     session.add(event)
     return event

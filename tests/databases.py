@@ -1,4 +1,5 @@
 """Throwaway databases on the real PostgreSQL of this machine (127.0.0.1:5432, trust auth)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -44,8 +45,12 @@ def throwaway_postgres(prefix: str = "guidance_test") -> Iterator[str]:
 
         engine_for(url).dispose()
         with admin.connect() as connection:
-            connection.execute(text(
-                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                )
+            )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 

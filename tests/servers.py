@@ -1,4 +1,5 @@
 """Start the real action server and Rasa server on free loopback ports, for tests and benchmarks."""
+
 from __future__ import annotations
 
 import contextlib
@@ -38,8 +39,9 @@ def listening_addresses(port: int) -> set:
             fields = line.split()
             address, port_hex = fields[1].rsplit(":", 1)
             if fields[3] == "0A" and int(port_hex, 16) == port:
-                found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0))
-                          if len(address) == 8 else address)
+                found.add(
+                    ".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)) if len(address) == 8 else address
+                )
     return found
 
 
@@ -75,8 +77,10 @@ def stop_process(process: subprocess.Popen) -> None:
 # Benchmarks and tests send hundreds of conversations from 127.0.0.1, each a fresh sender: the
 # per-address and per-chat limits would stop them, so they are lifted here (and only here).
 BENCHMARK_LIMITS = {
-    "REST_MESSAGES_PER_MINUTE_PER_ADDRESS": "1000000", "REST_MESSAGES_PER_MINUTE": "100000",
-    "STATUS_CHECKS_PER_HOUR_PER_ADDRESS": "1000000", "REPORTS_PER_DAY_PER_ADDRESS": "1000000",
+    "REST_MESSAGES_PER_MINUTE_PER_ADDRESS": "1000000",
+    "REST_MESSAGES_PER_MINUTE": "100000",
+    "STATUS_CHECKS_PER_HOUR_PER_ADDRESS": "1000000",
+    "REPORTS_PER_DAY_PER_ADDRESS": "1000000",
 }
 
 
@@ -99,8 +103,13 @@ def action_server(log_dir: Path) -> Iterator[ActionServer]:
     env = child_environment()
     env.update({"ACTION_PORT": str(port), "ACTION_SERVER_TOKEN": token, "BIND_HOST": "127.0.0.1", **BENCHMARK_LIMITS})
     log = (log_dir / "actions.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "bot.action_server"], cwd=get_settings().project_root, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.action_server"],
+        cwd=get_settings().project_root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, timeout=120)
         yield ActionServer(f"http://127.0.0.1:{port}/webhook", token)
@@ -117,7 +126,11 @@ class RasaServer:
     api_token: str = ""
 
     def _api(self, path: str) -> str:
-        return f"{self.base_url}{path}?token={urllib.parse.quote(self.api_token)}" if self.api_token else f"{self.base_url}{path}"
+        return (
+            f"{self.base_url}{path}?token={urllib.parse.quote(self.api_token)}"
+            if self.api_token
+            else f"{self.base_url}{path}"
+        )
 
     def parse(self, text: str) -> Dict[str, Any]:
         return http_json(self._api("/model/parse"), {"text": text})
@@ -140,22 +153,40 @@ def rasa_server(model_path: Path, actions: Optional[ActionServer], log_dir: Path
     port = free_port()
     token = secrets.token_urlsafe(32)
     env = child_environment()
-    env.update({"RASA_PORT": str(port), "RASA_API_TOKEN": token, "BIND_HOST": "127.0.0.1",
-                "TRACKER_STORE_URL": f"sqlite:///{log_dir / 'tracker.db'}", "MODEL_PATH": str(model_path),
-                "ACTIONS_IN_PROCESS": "false" if actions else "true"})
+    env.update(
+        {
+            "RASA_PORT": str(port),
+            "RASA_API_TOKEN": token,
+            "BIND_HOST": "127.0.0.1",
+            "TRACKER_STORE_URL": f"sqlite:///{log_dir / 'tracker.db'}",
+            "MODEL_PATH": str(model_path),
+            "ACTIONS_IN_PROCESS": "false" if actions else "true",
+        }
+    )
     env.pop("ACTION_SERVER_URL", None)
     if actions:
         env.update({"ACTION_SERVER_TOKEN": actions.token, "ACTION_PORT": actions.url.rsplit(":", 1)[1].split("/")[0]})
     env.update(BENCHMARK_LIMITS)
     endpoints = log_dir / "endpoints.yml"
-    settings = dataclasses.replace(get_settings(), bind_host="127.0.0.1", tracker_store_url=env["TRACKER_STORE_URL"],
-                                   redis_url="", action_server_url="", actions_in_process_setting=env["ACTIONS_IN_PROCESS"])
+    settings = dataclasses.replace(
+        get_settings(),
+        bind_host="127.0.0.1",
+        tracker_store_url=env["TRACKER_STORE_URL"],
+        redis_url="",
+        action_server_url="",
+        actions_in_process_setting=env["ACTIONS_IN_PROCESS"],
+    )
     if actions:
         settings = dataclasses.replace(settings, action_port=int(env["ACTION_PORT"]), action_server_token=actions.token)
     write_endpoints(settings, endpoints)
     log = (log_dir / "rasa.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "bot.rasa_server", str(endpoints)],
-                               cwd=get_settings().project_root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.rasa_server", str(endpoints)],
+        cwd=get_settings().project_root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         # Loading the model takes tens of seconds.
         server = RasaServer(f"http://127.0.0.1:{port}", api_token=token)
@@ -179,8 +210,13 @@ def notifier_process(env: Dict[str, str], log_path: Path) -> Iterator[subprocess
     """``python -m bot.alerts.notifier`` as `make run` starts it, its output in ``log_path``;
     killed at the end if the test did not stop it."""
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "bot.alerts.notifier"], cwd=get_settings().project_root,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.alerts.notifier"],
+            cwd=get_settings().project_root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             yield process
         finally:

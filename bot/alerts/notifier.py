@@ -23,6 +23,7 @@ request lines carry the bot token.
 The database is synchronous SQLAlchemy, so every query runs in the default executor; the event
 loop only waits on the chat platforms.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,15 +38,21 @@ from sqlalchemy.orm import Session
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 
-from bot.safe_logging import configure_logging
-from bot.alerts.outbox import (claim_due_with_reports, expire_stale, mark_retry, mark_sent, mark_sent_many,
-                               release_claims)
+from bot.alerts.outbox import (
+    claim_due_with_reports,
+    expire_stale,
+    mark_retry,
+    mark_sent,
+    mark_sent_many,
+    release_claims,
+)
 from bot.alerts.reporter_notices import deliver_due_notices, notices_enabled
 from bot.alerts.summary import LEVEL_ORDER, AlertFacts, alert_text, batch_text
 from bot.channels.delivery import DeliveryFailed, send_with_retries
-from bot.health import beat
 from bot.clients.telegram_bot import classify_telegram_error, make_bot
+from bot.health import beat
 from bot.reports.texts import ReportTexts, load_report_texts
+from bot.safe_logging import configure_logging
 from bot.settings import Settings, get_settings
 from bot.storage import counters
 from bot.storage.counters import counter_key
@@ -174,8 +181,7 @@ def level_rank(level: str) -> int:
 def batch_order(alerts: Sequence[PendingAlert]) -> Tuple[PendingAlert, ...]:
     """Urgent first, then high; within a level the newest first (what staff should open first;
     the oldest have at least been in the console the longest)."""
-    return tuple(sorted(alerts, key=lambda a: (level_rank(a.facts.risk_level), -_timestamp(a.created_at),
-                                               -a.alert_id)))
+    return tuple(sorted(alerts, key=lambda a: (level_rank(a.facts.risk_level), -_timestamp(a.created_at), -a.alert_id)))
 
 
 def _timestamp(moment: dt.datetime) -> float:
@@ -238,8 +244,12 @@ def count_delivered(session: Session, alerts: Sequence[PendingAlert], now: dt.da
 
 
 def _pending_alert(alert: StaffAlert, report: Report) -> PendingAlert:
-    return PendingAlert(int(alert.id), AlertFacts.from_report(report),
-                        source_keys(report.channel, report.conversation_id), report.created_at or alert.created_at)
+    return PendingAlert(
+        int(alert.id),
+        AlertFacts.from_report(report),
+        source_keys(report.channel, report.conversation_id),
+        report.created_at or alert.created_at,
+    )
 
 
 def _load_due(config: NotifierConfig, now: dt.datetime, token: str) -> Tuple[int, PassPlan]:
@@ -251,16 +261,19 @@ def _load_due(config: NotifierConfig, now: dt.datetime, token: str) -> Tuple[int
     """
     with transaction(config.database_url) as session:
         expired = expire_stale(session, now)
-        due = [_pending_alert(alert, report)
-               for alert, report in claim_due_with_reports(session, now, config.max_per_pass, token)]
+        due = [
+            _pending_alert(alert, report)
+            for alert, report in claim_due_with_reports(session, now, config.max_per_pass, token)
+        ]
         if not due:
             return expired, PassPlan()
         keys = sorted({key for alert in due for key in alert.source_keys})
         source_counts = {key: counters.current(session, key, SOURCE_WINDOW_SECONDS, now) for key in keys}
         cap = config.messages_per_minute
         this_minute = counters.current(session, messages_key(config.chat_id), MINUTE, now)
-        last_minute = counters.current(session, messages_key(config.chat_id), MINUTE,
-                                       now - dt.timedelta(seconds=MINUTE))
+        last_minute = counters.current(
+            session, messages_key(config.chat_id), MINUTE, now - dt.timedelta(seconds=MINUTE)
+        )
         budget = 0 if last_minute >= cap else cap - this_minute
         plan = plan_pass(due, source_counts, PassLimits(config.batch_threshold, budget))
         granted = reserve_individual(session, config.chat_id, len(plan.individual), cap, now)
@@ -304,8 +317,9 @@ def _record_failure(
         return alert.status if alert is not None else "gone"
 
 
-def _record_batch_failure(config: NotifierConfig, alert_ids: Sequence[int], reason: str, now: dt.datetime,
-                          retry_after: Optional[float]) -> List[str]:
+def _record_batch_failure(
+    config: NotifierConfig, alert_ids: Sequence[int], reason: str, now: dt.datetime, retry_after: Optional[float]
+) -> List[str]:
     """Count one failed attempt for every alert of the batch (in one transaction)."""
     with transaction(config.database_url) as session:
         statuses = []
@@ -334,24 +348,41 @@ async def send_text(bot: Bot, config: NotifierConfig, text: str, label: str) -> 
 
 
 async def send_alert(bot: Bot, config: NotifierConfig, alert: PendingAlert) -> None:
-    await send_text(bot, config, alert_text(alert.facts, config.texts, config.console_base_url),
-                    f"staff alert {alert.alert_id}")
+    await send_text(
+        bot, config, alert_text(alert.facts, config.texts, config.console_base_url), f"staff alert {alert.alert_id}"
+    )
 
 
-async def _send_batch(bot: Bot, config: NotifierConfig, alerts: Sequence[PendingAlert],
-                      clock: Callable[[], dt.datetime], result: PassResult) -> None:
+async def _send_batch(
+    bot: Bot,
+    config: NotifierConfig,
+    alerts: Sequence[PendingAlert],
+    clock: Callable[[], dt.datetime],
+    result: PassResult,
+) -> None:
     text = batch_text([alert.facts for alert in alerts], config.texts, config.console_base_url)
     urgent = sum(1 for alert in alerts if alert.facts.risk_level == "urgent")
     try:
         await send_text(bot, config, text, f"batched staff alert ({len(alerts)})")
     except DeliveryFailed as failure:
-        statuses = await in_thread(_record_batch_failure, config, [alert.alert_id for alert in alerts],
-                                   failure.reason, clock(), failure.retry_after)
+        statuses = await in_thread(
+            _record_batch_failure,
+            config,
+            [alert.alert_id for alert in alerts],
+            failure.reason,
+            clock(),
+            failure.retry_after,
+        )
         failed = statuses.count("failed")
         result.failed += failed
         result.retrying += statuses.count("pending")
-        logger.warning("staff alerts: batch of %d not sent (%s); %d will be retried, %d given up (in the console)",
-                       len(alerts), failure.reason, statuses.count("pending"), failed)
+        logger.warning(
+            "staff alerts: batch of %d not sent (%s); %d will be retried, %d given up (in the console)",
+            len(alerts),
+            failure.reason,
+            statuses.count("pending"),
+            failed,
+        )
         return
     result.sent += await in_thread(_record_batch_sent, config, alerts, clock())
     result.batches += 1
@@ -389,8 +420,14 @@ async def deliver_due_alerts(
                 logger.warning("staff alerts: claims not released (%s); they expire", type(error).__name__)
 
 
-async def _deliver_planned(bot: Bot, config: NotifierConfig, plan: PassPlan, clock: Callable[[], dt.datetime],
-                           stop: Optional[asyncio.Event], result: PassResult) -> PassResult:
+async def _deliver_planned(
+    bot: Bot,
+    config: NotifierConfig,
+    plan: PassPlan,
+    clock: Callable[[], dt.datetime],
+    stop: Optional[asyncio.Event],
+    result: PassResult,
+) -> PassResult:
     if result.expired:
         logger.warning("staff alerts: %d pending alert(s) older than 7 days expired unsent", result.expired)
     for alert in plan.individual:
@@ -399,12 +436,14 @@ async def _deliver_planned(bot: Bot, config: NotifierConfig, plan: PassPlan, clo
         try:
             await send_alert(bot, config, alert)
         except DeliveryFailed as failure:
-            status = await in_thread(_record_failure, config, alert.alert_id, failure.reason, clock(),
-                                     failure.retry_after)
+            status = await in_thread(
+                _record_failure, config, alert.alert_id, failure.reason, clock(), failure.retry_after
+            )
             if status == "failed":
                 result.failed += 1
-                logger.error("staff alert %d: given up (%s); the report is in the console", alert.alert_id,
-                             failure.reason)
+                logger.error(
+                    "staff alert %d: given up (%s); the report is in the console", alert.alert_id, failure.reason
+                )
             else:
                 result.retrying += 1
                 logger.warning("staff alert %d: not sent (%s); will retry", alert.alert_id, failure.reason)
@@ -423,8 +462,9 @@ async def _deliver_planned(bot: Bot, config: NotifierConfig, plan: PassPlan, clo
     return result
 
 
-async def one_pass(bot: Optional[Bot], config: Optional[NotifierConfig], settings: Settings,
-                   stop: Optional[asyncio.Event] = None) -> None:
+async def one_pass(
+    bot: Optional[Bot], config: Optional[NotifierConfig], settings: Settings, stop: Optional[asyncio.Event] = None
+) -> None:
     """Staff alerts (when ``config`` is given), then reporter notices (when a chat platform is
     configured). A failure of one half is logged and does not keep the other from running."""
     if config is not None and bot is not None:
@@ -460,8 +500,11 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     else:
         logger.info("staff alerts: off (set STAFF_TELEGRAM_CHAT_ID to turn them on)")
     if notices_enabled(settings):
-        channels = [name for name, on in (("telegram", settings.telegram_enabled),
-                                          ("whatsapp", settings.whatsapp_enabled)) if on]
+        channels = [
+            name
+            for name, on in (("telegram", settings.telegram_enabled), ("whatsapp", settings.whatsapp_enabled))
+            if on
+        ]
         logger.info("reporter notices: on (%s), polling every %.1f s", ", ".join(channels), settings.alert_poll_seconds)
     stopped = asyncio.ensure_future(stop.wait())
     try:
@@ -499,8 +542,10 @@ def main() -> int:
     settings = get_settings()
     configure_logging(settings.log_level)
     if not (settings.staff_alerts_enabled or notices_enabled(settings)):
-        logger.info("staff alerts are off: set TELEGRAM_BOT_TOKEN and STAFF_TELEGRAM_CHAT_ID to turn them on; "
-                    "reporter notices are off: no chat platform (Telegram, WhatsApp) is configured")
+        logger.info(
+            "staff alerts are off: set TELEGRAM_BOT_TOKEN and STAFF_TELEGRAM_CHAT_ID to turn them on; "
+            "reporter notices are off: no chat platform (Telegram, WhatsApp) is configured"
+        )
         return 0
     asyncio.run(_main_async(settings))
     return 0

@@ -10,6 +10,7 @@ claims its due alerts with a lease (bot/storage/leases.py), so no two notifiers 
 Every function takes an open session; callers own the transaction (bot.storage.db.transaction).
 Times are naive UTC, like every timestamp in bot/storage/models.py.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,7 +47,7 @@ def retry_delay(attempts: int) -> dt.timedelta:
     """Wait after the ``attempts``-th failed attempt: 10 s, 20 s, 40 s... capped at 30 minutes."""
     # The cap is checked on the exponent too, so a huge count cannot build a huge integer.
     exponent = min(max(0, attempts), 20)
-    return min(dt.timedelta(seconds=FIRST_RETRY_SECONDS * 2 ** exponent), MAX_RETRY_DELAY)
+    return min(dt.timedelta(seconds=FIRST_RETRY_SECONDS * 2**exponent), MAX_RETRY_DELAY)
 
 
 def next_attempt_time(now: dt.datetime, attempts: int, retry_after: Optional[float] = None) -> dt.datetime:
@@ -89,16 +90,16 @@ def due_with_reports(session: Session, now: dt.datetime, limit: int) -> List[Tup
         select(StaffAlert, Report)
         .join(Report, Report.id == StaffAlert.report_id)
         .options(joinedload(Report.recruiter))
-        .where(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now,
-               is_free(StaffAlert.lease_until, now))
+        .where(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now, is_free(StaffAlert.lease_until, now))
         .order_by(urgent_first, StaffAlert.next_attempt_at, StaffAlert.id)
         .limit(limit)
     )
     return [(alert, report) for alert, report in session.execute(query).unique()]
 
 
-def claim_due_with_reports(session: Session, now: dt.datetime, limit: int, token: str,
-                           lease: dt.timedelta = CLAIM_LEASE) -> List[Tuple[StaffAlert, Report]]:
+def claim_due_with_reports(
+    session: Session, now: dt.datetime, limit: int, token: str, lease: dt.timedelta = CLAIM_LEASE
+) -> List[Tuple[StaffAlert, Report]]:
     """Claim the due alerts (in due_with_reports' order) for one pass, and return them with their
     reports. Recording an outcome (mark_sent, mark_retry) ends the claim; release_claims gives
     back what the pass did not get to."""
@@ -106,19 +107,21 @@ def claim_due_with_reports(session: Session, now: dt.datetime, limit: int, token
     candidates = (
         select(StaffAlert.id)
         .join(Report, Report.id == StaffAlert.report_id)
-        .where(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now,
-               is_free(StaffAlert.lease_until, now))
+        .where(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now, is_free(StaffAlert.lease_until, now))
         .order_by(urgent_first, StaffAlert.next_attempt_at, StaffAlert.id)
     )
-    ids = claim(session, StaffAlert, candidates, limit, now, lease, token, StaffAlert.status == "pending",
-                lock_of=StaffAlert)
+    ids = claim(
+        session, StaffAlert, candidates, limit, now, lease, token, StaffAlert.status == "pending", lock_of=StaffAlert
+    )
     if not ids:
         return []
     rows = {
         alert.id: (alert, report)
         for alert, report in session.execute(
-            select(StaffAlert, Report).join(Report, Report.id == StaffAlert.report_id)
-            .options(joinedload(Report.recruiter)).where(StaffAlert.id.in_(ids))
+            select(StaffAlert, Report)
+            .join(Report, Report.id == StaffAlert.report_id)
+            .options(joinedload(Report.recruiter))
+            .where(StaffAlert.id.in_(ids))
         ).unique()
     }
     return [rows[alert_id] for alert_id in ids if alert_id in rows]
@@ -151,9 +154,11 @@ def mark_sent_many(session: Session, alert_ids: Sequence[int], now: dt.datetime)
     still pending and are now sent (the others are left as they are)."""
     if not alert_ids:
         return []
-    pending = session.execute(
-        select(StaffAlert).where(StaffAlert.id.in_(list(alert_ids)), StaffAlert.status == "pending")
-    ).scalars().all()
+    pending = (
+        session.execute(select(StaffAlert).where(StaffAlert.id.in_(list(alert_ids)), StaffAlert.status == "pending"))
+        .scalars()
+        .all()
+    )
     for alert in pending:
         alert.status = "sent"
         alert.sent_at = now

@@ -26,6 +26,7 @@ The DB functions take an open session; callers own the transaction (bot.storage.
 Times are naive UTC, like every timestamp in bot/storage/models.py. The channel modules (Rasa,
 Sanic) are imported only when a notice is sent, so bot/storage/reports.py can import this module.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -88,7 +89,9 @@ def needs_reporter_notice(channel: Optional[str], conversation_id: Optional[str]
     return channel in PUSH_CHANNELS and bool((conversation_id or "").strip())
 
 
-def initial_notice(channel: Optional[str], conversation_id: Optional[str], now: dt.datetime) -> Tuple[str, Optional[dt.datetime]]:
+def initial_notice(
+    channel: Optional[str], conversation_id: Optional[str], now: dt.datetime
+) -> Tuple[str, Optional[dt.datetime]]:
     """(notice_status, notice_next_at) for a new staff message."""
     if needs_reporter_notice(channel, conversation_id):
         return PENDING, now
@@ -109,10 +112,15 @@ def notice_message(texts: ReportTexts, case_code: str, language: str) -> BotMess
 
 def expire_stale_notices(session: Session, now: dt.datetime, max_age: dt.timedelta = MAX_AGE) -> List[int]:
     """Give up on open notices of messages older than ``max_age``. Returns their ids."""
-    rows = session.execute(
-        select(StaffMessage).where(StaffMessage.notice_status.in_(OPEN_STATUSES),
-                                   StaffMessage.created_at < now - max_age)
-    ).scalars().all()
+    rows = (
+        session.execute(
+            select(StaffMessage).where(
+                StaffMessage.notice_status.in_(OPEN_STATUSES), StaffMessage.created_at < now - max_age
+            )
+        )
+        .scalars()
+        .all()
+    )
     for row in rows:
         row.notice_status = FAILED
         row.notice_error = EXPIRED
@@ -123,17 +131,20 @@ def due_notices(session: Session, now: dt.datetime, limit: int = BATCH_SIZE) -> 
     """Open notices whose time has come, the longest-waiting first."""
     query = (
         select(StaffMessage)
-        .where(StaffMessage.notice_status.in_(OPEN_STATUSES),
-               or_(StaffMessage.notice_next_at.is_(None), StaffMessage.notice_next_at <= now),
-               is_free(StaffMessage.lease_until, now))
+        .where(
+            StaffMessage.notice_status.in_(OPEN_STATUSES),
+            or_(StaffMessage.notice_next_at.is_(None), StaffMessage.notice_next_at <= now),
+            is_free(StaffMessage.lease_until, now),
+        )
         .order_by(StaffMessage.notice_next_at, StaffMessage.id)
         .limit(limit)
     )
     return list(session.execute(query).scalars())
 
 
-def claim_due_notices(session: Session, now: dt.datetime, token: str, limit: int = BATCH_SIZE,
-                      lease: dt.timedelta = CLAIM_LEASE) -> List[int]:
+def claim_due_notices(
+    session: Session, now: dt.datetime, token: str, limit: int = BATCH_SIZE, lease: dt.timedelta = CLAIM_LEASE
+) -> List[int]:
     """Claim, report by report, every open notice of up to ``limit`` reports that have a due one
     (several notifiers may run); returns the message ids claimed. One notice covers all of a
     report's open messages, so a report is claimed whole or not at all: on PostgreSQL its row is
@@ -141,9 +152,11 @@ def claim_due_notices(session: Session, now: dt.datetime, token: str, limit: int
     notifier already holds a message is left to it. Recording an outcome ends the claim."""
     due_reports = (
         select(StaffMessage.report_id)
-        .where(StaffMessage.notice_status.in_(OPEN_STATUSES),
-               or_(StaffMessage.notice_next_at.is_(None), StaffMessage.notice_next_at <= now),
-               is_free(StaffMessage.lease_until, now))
+        .where(
+            StaffMessage.notice_status.in_(OPEN_STATUSES),
+            or_(StaffMessage.notice_next_at.is_(None), StaffMessage.notice_next_at <= now),
+            is_free(StaffMessage.lease_until, now),
+        )
         .group_by(StaffMessage.report_id)
         .order_by(func.min(StaffMessage.id))
     )
@@ -154,12 +167,18 @@ def claim_due_notices(session: Session, now: dt.datetime, token: str, limit: int
     # its reports taken by another notifier and look again.
     for _ in range(CLAIM_ROUNDS):
         wanted = limit - won
-        report_ids = [report_id for report_id in session.execute(due_reports.limit(wanted + len(done))).scalars()
-                      if report_id not in done][:max(0, wanted)]
+        report_ids = [
+            report_id
+            for report_id in session.execute(due_reports.limit(wanted + len(done))).scalars()
+            if report_id not in done
+        ][: max(0, wanted)]
         if wanted <= 0 or not report_ids:
             break
-        locked = set(session.execute(select(Report.id).where(Report.id.in_(report_ids))
-                                     .with_for_update(skip_locked=True)).scalars())
+        locked = set(
+            session.execute(
+                select(Report.id).where(Report.id.in_(report_ids)).with_for_update(skip_locked=True)
+            ).scalars()
+        )
         lost = False
         for report_id in report_ids:
             done.add(report_id)
@@ -168,16 +187,23 @@ def claim_due_notices(session: Session, now: dt.datetime, token: str, limit: int
                 continue
             session.execute(
                 update(StaffMessage)
-                .where(StaffMessage.report_id == report_id, StaffMessage.notice_status.in_(OPEN_STATUSES),
-                       or_(is_free(StaffMessage.lease_until, now), StaffMessage.claim_token == token))
+                .where(
+                    StaffMessage.report_id == report_id,
+                    StaffMessage.notice_status.in_(OPEN_STATUSES),
+                    or_(is_free(StaffMessage.lease_until, now), StaffMessage.claim_token == token),
+                )
                 .values(lease_until=now + lease, claim_token=token)
                 .execution_options(synchronize_session=False)
             )
-            rows = session.execute(
-                select(StaffMessage).where(StaffMessage.report_id == report_id,
-                                           StaffMessage.notice_status.in_(OPEN_STATUSES))
-                .execution_options(populate_existing=True)
-            ).scalars().all()
+            rows = (
+                session.execute(
+                    select(StaffMessage)
+                    .where(StaffMessage.report_id == report_id, StaffMessage.notice_status.in_(OPEN_STATUSES))
+                    .execution_options(populate_existing=True)
+                )
+                .scalars()
+                .all()
+            )
             if held_elsewhere(rows, token, now):
                 release(session, StaffMessage, [row.id for row in rows], token)
                 lost = True
@@ -192,8 +218,9 @@ def claim_due_notices(session: Session, now: dt.datetime, token: str, limit: int
 def held_elsewhere(rows: Sequence[StaffMessage], token: str, now: dt.datetime) -> bool:
     """Whether another notifier holds one of a report's open notices right now: it sends that
     report's notice, which covers every open message (one notice per report, not two)."""
-    return any(row.claim_token not in (None, token) and row.lease_until is not None and row.lease_until >= now
-               for row in rows)
+    return any(
+        row.claim_token not in (None, token) and row.lease_until is not None and row.lease_until >= now for row in rows
+    )
 
 
 def open_notices_of_report(session: Session, report_id: int) -> List[StaffMessage]:
@@ -225,8 +252,9 @@ def mark_notice_sent(session: Session, message_ids: Sequence[int], now: dt.datet
     return [row.id for row in rows]
 
 
-def mark_notice_waiting(session: Session, message_ids: Sequence[int], now: dt.datetime,
-                        reason: str = WINDOW_CLOSED) -> List[int]:
+def mark_notice_waiting(
+    session: Session, message_ids: Sequence[int], now: dt.datetime, reason: str = WINDOW_CLOSED
+) -> List[int]:
     """Nothing sent, nothing wrong: look again in an hour (no attempt is counted)."""
     rows = _open(session, message_ids)
     for row in rows:
@@ -253,8 +281,9 @@ def mark_notice_failed(session: Session, message_ids: Sequence[int], reason: str
     return [row.id for row in rows]
 
 
-def mark_notice_retry(session: Session, message_ids: Sequence[int], reason: str, now: dt.datetime,
-                      retry_after: Optional[float] = None) -> str:
+def mark_notice_retry(
+    session: Session, message_ids: Sequence[int], reason: str, now: dt.datetime, retry_after: Optional[float] = None
+) -> str:
     """Count a failed attempt: back off, or give up after MAX_ATTEMPTS. ``reason`` must be safe to
     store (no text, no chat id). Returns the resulting status ("gone" when none is open)."""
     rows = _open(session, message_ids)
@@ -308,16 +337,20 @@ class NoticePassResult:
     already_read: int = 0
 
 
-def _load_due(database_url: str, texts: ReportTexts, now: dt.datetime, limit: int,
-              token: str) -> Tuple[List[int], int, List[PendingNotice]]:
+def _load_due(
+    database_url: str, texts: ReportTexts, now: dt.datetime, limit: int, token: str
+) -> Tuple[List[int], int, List[PendingNotice]]:
     """Expire the stale, drop the already read, claim the due ones and group them per report
     (one transaction)."""
     with transaction(database_url) as session:
         expired = expire_stale_notices(session, now)
         report_ids: "OrderedDict[int, None]" = OrderedDict()
         claimed = claim_due_notices(session, now, token, limit)
-        for row in session.execute(select(StaffMessage).where(StaffMessage.id.in_(claimed))
-                                   .order_by(StaffMessage.notice_next_at, StaffMessage.id)).scalars():
+        for row in session.execute(
+            select(StaffMessage)
+            .where(StaffMessage.id.in_(claimed))
+            .order_by(StaffMessage.notice_next_at, StaffMessage.id)
+        ).scalars():
             report_ids.setdefault(row.report_id, None)
         already_read = 0
         pending: List[PendingNotice] = []
@@ -332,8 +365,14 @@ def _load_due(database_url: str, texts: ReportTexts, now: dt.datetime, limit: in
             unread = tuple(row.id for row in rows if row.delivered_at is None)
             if report is None or not unread:
                 continue
-            pending.append(PendingNotice(unread, report.channel, report.conversation_id or "",
-                                         notice_message(texts, report.case_code, report.language)))
+            pending.append(
+                PendingNotice(
+                    unread,
+                    report.channel,
+                    report.conversation_id or "",
+                    notice_message(texts, report.case_code, report.language),
+                )
+            )
         return expired, already_read, pending
 
 
@@ -390,11 +429,15 @@ async def deliver_due_notices(
     texts = load_report_texts(str(settings.content_dir))
     token = new_claim_token()
     expired, result.already_read, pending = await in_thread(
-        _load_due, settings.database_url, texts, clock(), batch_size, token)
+        _load_due, settings.database_url, texts, clock(), batch_size, token
+    )
     result.expired = len(expired)
     if expired:
-        logger.warning("reporter notices: staff message(s) %s unsent after %d days; given up",
-                       ",".join(map(str, expired)), MAX_AGE.days)
+        logger.warning(
+            "reporter notices: staff message(s) %s unsent after %d days; given up",
+            ",".join(map(str, expired)),
+            MAX_AGE.days,
+        )
     own_bot: List["Bot"] = []
 
     async def bot_of() -> "Bot":
@@ -437,8 +480,14 @@ async def deliver_due_notices(
     return result
 
 
-async def _deliver_one(notice: PendingNotice, settings: Settings, bot_of: Callable[[], Awaitable["Bot"]],
-                       clock: Callable[[], dt.datetime], result: NoticePassResult, failed_channels: set) -> None:
+async def _deliver_one(
+    notice: PendingNotice,
+    settings: Settings,
+    bot_of: Callable[[], Awaitable["Bot"]],
+    clock: Callable[[], dt.datetime],
+    result: NoticePassResult,
+    failed_channels: set,
+) -> None:
     url = settings.database_url
     what = f"reporter notice for staff message(s) {notice.label}"
     if notice.channel not in PUSH_CHANNELS:
@@ -455,8 +504,15 @@ async def _deliver_one(notice: PendingNotice, settings: Settings, bot_of: Callab
         outcome = await _send(notice, settings, bot_of)
     except DeliveryFailed as failure:
         failed_channels.add(notice.channel)
-        status = await in_thread(_record, url, mark_notice_retry, notice.message_ids,
-                                    f"{notice.channel}: {failure.reason}", clock(), failure.retry_after)
+        status = await in_thread(
+            _record,
+            url,
+            mark_notice_retry,
+            notice.message_ids,
+            f"{notice.channel}: {failure.reason}",
+            clock(),
+            failure.retry_after,
+        )
         if status == FAILED:
             result.failed += 1
             logger.error("%s: given up on %s (%s)", what, notice.channel, failure.reason)

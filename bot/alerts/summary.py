@@ -14,6 +14,7 @@ The text is Telegram HTML (sent with parse_mode HTML). Every value that came fro
 escaped and set in ``<code>``, so it can neither inject markup nor become a clickable link or
 mention in the staff chat; its whitespace is collapsed so it cannot forge extra lines.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -97,7 +98,7 @@ def flag_titles(texts: ReportTexts, flags: Sequence[str]) -> List[str]:
 
 
 def flags_line(titles: Sequence[str], budget: int, head: str = "Tanda bahaya: ") -> str:
-    """"Tanda bahaya: a; b; c", with as many titles as fit ``budget`` and a count of the rest."""
+    """ "Tanda bahaya: a; b; c", with as many titles as fit ``budget`` and a count of the rest."""
     if not titles:
         return ""
     shown: List[str] = []
@@ -149,9 +150,11 @@ def alert_text(facts: AlertFacts, texts: ReportTexts, console_base_url: str) -> 
         f"{marker} <b>Laporan baru <code>{escaped_within(facts.case_code, 20)}</code></b>",
         f"Tingkat: {level_name} ({level})" if level_name else f"Tingkat: {level}",
     ]
-    tail = [area_line(facts.location, facts.recruiter_area),
-            *reporter_lines(texts, facts.reporter_safe, facts.reporter_location),
-            f"Buka di konsol: {telegram_escape(console_link(console_base_url, facts.report_id))}"]
+    tail = [
+        area_line(facts.location, facts.recruiter_area),
+        *reporter_lines(texts, facts.reporter_safe, facts.reporter_location),
+        f"Buka di konsol: {telegram_escape(console_link(console_base_url, facts.report_id))}",
+    ]
     tail = [line for line in tail if line]
     # The flags get whatever room the other lines leave (each line also costs its newline).
     fixed = sum(len(line) + 1 for line in lines + tail)
@@ -160,7 +163,7 @@ def alert_text(facts: AlertFacts, texts: ReportTexts, console_base_url: str) -> 
 
 
 def level_counts_line(levels: Sequence[str]) -> str:
-    """"Darurat (urgent): 40 · Tinggi (high): 10", most serious first."""
+    """ "Darurat (urgent): 40 · Tinggi (high): 10", most serious first."""
     counts = Counter(levels)
     parts: List[str] = []
     for level in (*LEVEL_ORDER, *sorted(set(counts) - set(LEVEL_ORDER))):
@@ -190,11 +193,16 @@ def batch_text(items: Sequence[AlertFacts], texts: ReportTexts, console_base_url
     """
     if not items:
         raise ValueError("a batched alert needs at least one report")
-    marker = RISK_MARKERS["urgent"] if any(f.risk_level == "urgent" for f in items) else RISK_MARKERS.get(
-        items[0].risk_level, "❗")
+    marker = (
+        RISK_MARKERS["urgent"]
+        if any(f.risk_level == "urgent" for f in items)
+        else RISK_MARKERS.get(items[0].risk_level, "❗")
+    )
     queue = telegram_escape(console_base_url.rstrip("/") + "/")
-    head = [f"{marker} <b>{len(items)} laporan baru (peringatan digabung)</b>",
-            level_counts_line([f.risk_level for f in items])]
+    head = [
+        f"{marker} <b>{len(items)} laporan baru (peringatan digabung)</b>",
+        level_counts_line([f.risk_level for f in items]),
+    ]
     text = ""
     for shown in range(min(BATCH_SHOWN, len(items)), -1, -1):
         rest = len(items) - shown

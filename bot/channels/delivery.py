@@ -4,6 +4,7 @@ Both platforms fail now and then (5xx, rate limits with a retry-after). A reply 
 sent after every attempt is logged (without its text or the user's id) and reported back to the
 caller, never dropped silently.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -104,8 +105,9 @@ async def send_with_retries(
                 raise DeliveryFailed(verdict.reason, attempt, verdict.after) from error
             if verdict.after is not None and verdict.after > MAX_RETRY_AFTER_SECONDS:
                 logger.error("%s: not delivered (asked to wait %.0f s)", what, verdict.after)
-                raise DeliveryFailed(f"{verdict.reason}, retry-after {verdict.after:.0f} s", attempt,
-                                     verdict.after) from error
+                raise DeliveryFailed(
+                    f"{verdict.reason}, retry-after {verdict.after:.0f} s", attempt, verdict.after
+                ) from error
             delay = backoff_delay(attempt, base_seconds, verdict.after)
             logger.warning("%s: attempt %d failed (%s); retrying in %.1f s", what, attempt, verdict.reason, delay)
             await sleep(delay)

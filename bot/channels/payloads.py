@@ -4,6 +4,7 @@ Every channel reads its JSON through ``load_json``, so one set of limits holds a
 body that is not UTF-8 JSON, nests absurdly deep or carries a number hundreds of digits long is a
 polite 400 (with a ``kind`` that is safe to log), never an exception inside a request handler.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,11 @@ def _deeper_than(value: Any, limit: int) -> bool:
             return False
         if depth == limit:
             return True
-        level = [child for container in containers
-                 for child in (container.values() if isinstance(container, dict) else container)]
+        level = [
+            child
+            for container in containers
+            for child in (container.values() if isinstance(container, dict) else container)
+        ]
     return True
 
 
@@ -86,8 +90,9 @@ def load_json(raw: bytes, not_json_message: str) -> Union[Any, RequestError]:
     try:
         value = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
     except _NumberTooLong:
-        return RequestError(400, f"Numbers in the body may have at most {MAX_JSON_INT_DIGITS} digits.",
-                            "number_too_long")
+        return RequestError(
+            400, f"Numbers in the body may have at most {MAX_JSON_INT_DIGITS} digits.", "number_too_long"
+        )
     except RecursionError:  # nesting deep enough to exhaust the parser's stack
         return RequestError(400, f"The body nests more than {MAX_JSON_DEPTH} levels deep.", "too_deep")
     except ValueError:  # JSONDecodeError, and the NaN/Infinity refusal
@@ -110,7 +115,7 @@ def is_safe_id(value: str) -> bool:
     return _UNSAFE_ID_CHARS.search(value) is None
 
 
-REST_NOT_JSON = "The request body must be JSON: {\"sender\": \"...\", \"message\": \"...\"}."
+REST_NOT_JSON = 'The request body must be JSON: {"sender": "...", "message": "..."}.'
 
 
 def parse_rest_body(raw: bytes) -> Union[RestMessage, RequestError]:

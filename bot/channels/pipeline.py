@@ -10,6 +10,7 @@ by another replica once its lease runs out (bot/storage/inbox.py): every replica
 messages every INBOX_REPLAY_SECONDS.
 Nothing here logs message text or user ids: both are personal data.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,14 @@ from bot.replies import BotMessage, cached_ui_text
 from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.storage.db import in_thread, transaction
-from bot.storage.inbox import (accept_message, claim_pending, earlier_in_progress, finish_message,
-                               forget_old_messages, take_message)
+from bot.storage.inbox import (
+    accept_message,
+    claim_pending,
+    earlier_in_progress,
+    finish_message,
+    forget_old_messages,
+    take_message,
+)
 from bot.storage.leases import new_claim_token
 
 logger = logging.getLogger(__name__)
@@ -187,11 +194,13 @@ class ChannelPipeline:
         pending = await in_thread(_claim_pending, self.channel, token)
         for message in pending:
             item = Incoming(external_id="", sender_id=message.sender_id, text=message.text)
-            self.queue.submit(item.sender_id,
-                              functools.partial(self._handle, message.inbox_id, token, item, on_new_message))
+            self.queue.submit(
+                item.sender_id, functools.partial(self._handle, message.inbox_id, token, item, on_new_message)
+            )
         if pending:
-            logger.info("%s: answering %d message(s) left pending (a stop, or another replica)", self.channel,
-                        len(pending))
+            logger.info(
+                "%s: answering %d message(s) left pending (a stop, or another replica)", self.channel, len(pending)
+            )
         return len(pending)
 
     async def keep_replaying(self, on_new_message: OnNewMessage) -> None:
@@ -209,8 +218,9 @@ class ChannelPipeline:
         try:
             ours, earlier = await in_thread(_take_in_order, inbox_id, token, self.channel, item.sender_id)
         except Exception as error:  # noqa: BLE001 - the row stays pending; its lease runs out and it is replayed
-            logger.error("%s: inbox #%d could not be taken (%s); left for a replay", self.channel, inbox_id,
-                         type(error).__name__)
+            logger.error(
+                "%s: inbox #%d could not be taken (%s); left for a replay", self.channel, inbox_id, type(error).__name__
+            )
             return
         if not ours:
             logger.info("%s: inbox #%d is answered elsewhere (another replica, or already)", self.channel, inbox_id)
@@ -235,8 +245,9 @@ class ChannelPipeline:
             await output.send_bot_message(item.sender_id, BotMessage(text=bilingual_ui_text("non_text")))
         else:
             try:
-                await on_new_message(UserMessage(item.text, output, item.sender_id, input_channel=self.channel,
-                                                 metadata=item.metadata))
+                await on_new_message(
+                    UserMessage(item.text, output, item.sender_id, input_channel=self.channel, metadata=item.metadata)
+                )
             except Exception as error_:  # noqa: BLE001 - the user must hear back whatever failed
                 logger.error("%s: a turn failed (inbox #%d kept): %s", self.channel, inbox_id, error_summary(error_))
                 status, error = "failed", type(error_).__name__
@@ -244,8 +255,11 @@ class ChannelPipeline:
             if output.attempted == 0:
                 # Rasa carries on without an action's events when the action server cannot be
                 # reached, and the turn ends silent: the user must not be left waiting.
-                logger.error("%s: inbox #%d got no reply (an action failed); the user was asked to resend",
-                             self.channel, inbox_id)
+                logger.error(
+                    "%s: inbox #%d got no reply (an action failed); the user was asked to resend",
+                    self.channel,
+                    inbox_id,
+                )
                 await output.send_bot_message(item.sender_id, BotMessage(text=no_reply_text()))
         if output.failures and status == "done":
             status, error = "undelivered", "; ".join(output.failures)
@@ -253,5 +267,6 @@ class ChannelPipeline:
         try:
             await in_thread(_finish, inbox_id, status, error, token)
         except Exception as error_:  # noqa: BLE001 - the row stays pending and is answered after a restart
-            logger.error("%s: could not record the outcome of inbox #%d: %s", self.channel, inbox_id,
-                         error_summary(error_))
+            logger.error(
+                "%s: could not record the outcome of inbox #%d: %s", self.channel, inbox_id, error_summary(error_)
+            )

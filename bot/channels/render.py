@@ -5,6 +5,7 @@ offer check's ``risk_assessment``). Telegram and WhatsApp get the same content: 
 the same choices, the same risk marker; only the packaging differs (inline keyboards there,
 reply buttons or a list here). Everything here is pure: the connectors do the sending.
 """
+
 from __future__ import annotations
 
 import html
@@ -123,7 +124,9 @@ def _telegram_chunks_with_limit(text: str, limit: int) -> List[str]:
     result: List[str] = []
     for chunk in split_text(text, limit):
         safe = telegram_escape(chunk)
-        result.extend([safe] if len(safe) <= TELEGRAM_TEXT_LIMIT else _telegram_chunks_with_limit(chunk, max(1, limit // 2)))
+        result.extend(
+            [safe] if len(safe) <= TELEGRAM_TEXT_LIMIT else _telegram_chunks_with_limit(chunk, max(1, limit // 2))
+        )
     return result
 
 
@@ -212,21 +215,35 @@ def render_whatsapp(message: BotMessage, to: str) -> List[Dict[str, Any]]:
         leading, body = chunks, "👇"
     bodies = [whatsapp_text(to, c) for c in leading]
     if _fits_reply_buttons(buttons):
-        bodies.append(_whatsapp_envelope(to, "interactive", {
-            "type": "button",
-            "body": {"text": body},
-            "action": {"buttons": [
-                {"type": "reply", "reply": {"id": b.payload, "title": b.title.strip()}} for b in buttons
-            ]},
-        }))
+        bodies.append(
+            _whatsapp_envelope(
+                to,
+                "interactive",
+                {
+                    "type": "button",
+                    "body": {"text": body},
+                    "action": {
+                        "buttons": [
+                            {"type": "reply", "reply": {"id": b.payload, "title": b.title.strip()}} for b in buttons
+                        ]
+                    },
+                },
+            )
+        )
         return bodies
     for start in range(0, len(buttons), WHATSAPP_MAX_LIST_ROWS):
-        rows = _list_rows(buttons[start:start + WHATSAPP_MAX_LIST_ROWS])
-        bodies.append(_whatsapp_envelope(to, "interactive", {
-            "type": "list",
-            "body": {"text": body if start == 0 else WHATSAPP_LIST_BODY_CONTINUED},
-            "action": {"button": WHATSAPP_LIST_BUTTON_LABEL, "sections": [{"rows": rows}]},
-        }))
+        rows = _list_rows(buttons[start : start + WHATSAPP_MAX_LIST_ROWS])
+        bodies.append(
+            _whatsapp_envelope(
+                to,
+                "interactive",
+                {
+                    "type": "list",
+                    "body": {"text": body if start == 0 else WHATSAPP_LIST_BODY_CONTINUED},
+                    "action": {"button": WHATSAPP_LIST_BUTTON_LABEL, "sections": [{"rows": rows}]},
+                },
+            )
+        )
     return bodies
 
 
@@ -234,13 +251,18 @@ def whatsapp_template(to: str, name: str, language: str, text: str) -> Dict[str,
     """An approved template whose one body parameter carries ``text``: the only kind of message
     WhatsApp delivers more than 24 hours after the user last wrote. Template parameters may not
     hold line breaks, tabs or long runs of spaces."""
-    parameter = _shorten(" · ".join(line.strip() for line in text.splitlines() if line.strip()),
-                         WHATSAPP_TEMPLATE_PARAMETER_LIMIT)
-    return _whatsapp_envelope(to, "template", {
-        "name": name,
-        "language": {"code": language},
-        "components": [{"type": "body", "parameters": [{"type": "text", "text": parameter}]}],
-    })
+    parameter = _shorten(
+        " · ".join(line.strip() for line in text.splitlines() if line.strip()), WHATSAPP_TEMPLATE_PARAMETER_LIMIT
+    )
+    return _whatsapp_envelope(
+        to,
+        "template",
+        {
+            "name": name,
+            "language": {"code": language},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": parameter}]}],
+        },
+    )
 
 
 def plain_text(messages: Sequence[BotMessage]) -> Optional[str]:

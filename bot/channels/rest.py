@@ -15,6 +15,7 @@ user's conversation (their report draft, their code and PIN). Here:
   per-address limits on status checks and reports; the tracker store does not keep it;
 - message text and sender ids never reach the logs.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,10 @@ logger = logging.getLogger(__name__)
 REST_PREFIX = "rest:"
 CLIENT_KEY = "client"
 MINUTE = 60
-TOO_MANY = ("Terlalu banyak pesan dalam waktu singkat. Tunggu sebentar lalu coba lagi. / "
-            "Too many messages in a short time. Please wait a minute and try again.")
+TOO_MANY = (
+    "Terlalu banyak pesan dalam waktu singkat. Tunggu sebentar lalu coba lagi. / "
+    "Too many messages in a short time. Please wait a minute and try again."
+)
 
 
 def conversation_id(sender: str) -> str:
@@ -68,8 +71,11 @@ def address_key(address: str, secret: str) -> str:
 
 def bearer_matches(header: Optional[str], expected: str) -> bool:
     scheme, _, token = (header or "").partition(" ")
-    return (scheme.lower() == "bearer" and bool(expected)
-            and hmac.compare_digest(token.strip().encode("utf-8"), expected.encode("utf-8")))
+    return (
+        scheme.lower() == "bearer"
+        and bool(expected)
+        and hmac.compare_digest(token.strip().encode("utf-8"), expected.encode("utf-8"))
+    )
 
 
 def access_refusal(settings: Settings, authorization: Optional[str]) -> Optional[RequestError]:
@@ -85,9 +91,11 @@ def within_limits(settings: Settings, sender: str, client: str) -> bool:
     """Count this message for its sender and its address; False when either is over its limit."""
     by_sender, by_address = counters.hit_many_fast(
         [(counters.counter_key("rest-sender", sender), MINUTE), (counters.counter_key("rest-address", client), MINUTE)],
-        utcnow())
-    return (by_sender <= settings.rest_messages_per_minute
-            and by_address <= settings.rest_messages_per_minute_per_address)
+        utcnow(),
+    )
+    return (
+        by_sender <= settings.rest_messages_per_minute and by_address <= settings.rest_messages_per_minute_per_address
+    )
 
 
 class ValidatedRestInput(InputChannel):
@@ -127,13 +135,21 @@ class ValidatedRestInput(InputChannel):
                 return response.json({"error": TOO_MANY}, status=429, headers={"Retry-After": str(MINUTE)})
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(parsed.text, collector, conversation_id(parsed.sender),
-                                                 input_channel=self.name(), metadata={CLIENT_KEY: client}))
+                await on_new_message(
+                    UserMessage(
+                        parsed.text,
+                        collector,
+                        conversation_id(parsed.sender),
+                        input_channel=self.name(),
+                        metadata={CLIENT_KEY: client},
+                    )
+                )
             except Exception as error:  # noqa: BLE001 - any failure must reach the user as an answer
                 # Deliberately no message text or sender in the log: both can be personal data.
                 logger.error("rest: a turn failed: %s", error_summary(error))
-                return response.json({"error": bilingual_ui_text("turn_failed")}, status=503,
-                                     headers={"Retry-After": "30"})
+                return response.json(
+                    {"error": bilingual_ui_text("turn_failed")}, status=503, headers={"Retry-After": "30"}
+                )
             if not collector.messages:
                 # Rasa carries on without an action's events when the action server cannot be
                 # reached, and the turn ends silent: the user must not be left waiting.

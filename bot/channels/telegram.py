@@ -5,9 +5,11 @@ every update and checks no secret. Here an update is accepted only with the secr
 echoes in ``X-Telegram-Bot-Api-Secret-Token``, acknowledged at once, and answered in the
 background through the shared pipeline (inbox, de-duplication, per-user order).
 """
+
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 from typing import Any, Awaitable, Callable, List, Optional, Text
@@ -43,11 +45,11 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 
 def secret_matches(given: Optional[str], expected: str) -> bool:
     """Constant-time comparison, so the secret cannot be guessed from response times."""
-    return bool(given) and bool(expected) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    return bool(given and expected) and hmac.compare_digest((given or "").encode("utf-8"), expected.encode("utf-8"))
 
 
 def chat_id_of(recipient_id: str) -> str:
-    return recipient_id[len(SENDER_PREFIX):] if recipient_id.startswith(SENDER_PREFIX) else recipient_id
+    return recipient_id[len(SENDER_PREFIX) :] if recipient_id.startswith(SENDER_PREFIX) else recipient_id
 
 
 def keyboard_markup(message: TelegramMessage) -> Optional[InlineKeyboardMarkup]:
@@ -69,16 +71,16 @@ class TelegramOutput(PlatformOutput):
     async def deliver(self, recipient_id: str, message: BotMessage) -> None:
         chat_id = chat_id_of(recipient_id)
         for part in render_telegram(message):
-            await call_with_policy(
-                self.settings,
-                lambda part=part: self.bot.send_message(
-                    chat_id=chat_id, text=part.text, parse_mode=part.parse_mode,
-                    reply_markup=keyboard_markup(part),
-                    # Answers cite official sites: a preview card would bury the text on small screens.
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                ),
-                "telegram sendMessage",
+            send = functools.partial(
+                self.bot.send_message,
+                chat_id=chat_id,
+                text=part.text,
+                parse_mode=part.parse_mode,
+                reply_markup=keyboard_markup(part),
+                # Answers cite official sites: a preview card would bury the text on small screens.
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
+            await call_with_policy(self.settings, send, "telegram sendMessage")
 
 
 class TelegramInput(InputChannel):
@@ -147,12 +149,13 @@ class TelegramInput(InputChannel):
 
         return webhook
 
-    async def _accept(self, parsed: TelegramIncoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def _accept(
+        self, parsed: TelegramIncoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
         try:
             new = await self.pipeline.receive([parsed.incoming], on_new_message)
         except Exception as error:  # noqa: BLE001 - Telegram redelivers on a 5xx, so nothing is lost
-            logger.error("telegram: could not store an update (%s); asking Telegram to redeliver",
-                         error_summary(error))
+            logger.error("telegram: could not store an update (%s); asking Telegram to redeliver", error_summary(error))
             return response.json({"error": "Temporarily unavailable, please retry."}, status=503)
         if new and parsed.callback_query_id:
             # Stops the spinner on the pressed button; the answer itself follows as a message.
@@ -161,10 +164,12 @@ class TelegramInput(InputChannel):
         return response.json({"status": "ok" if new else "duplicate"})
 
     async def _answer_callback(self, callback_query_id: str) -> None:
-        assert self.bot is not None
+        bot = self.bot
+        assert bot is not None
         try:
-            await call_with_policy(self.settings, lambda: self.bot.answer_callback_query(callback_query_id),
-                                   "telegram answerCallbackQuery")
+            await call_with_policy(
+                self.settings, lambda: bot.answer_callback_query(callback_query_id), "telegram answerCallbackQuery"
+            )
         except DeliveryFailed:
             pass  # already logged; the reply message is what matters
 
@@ -181,8 +186,12 @@ async def register_webhook(bot: Bot, settings: Settings) -> None:
     try:
         await call_with_policy(
             settings,
-            lambda: bot.set_webhook(url=settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret,
-                                    allowed_updates=ALLOWED_UPDATES, max_connections=40),
+            lambda: bot.set_webhook(
+                url=settings.telegram_webhook_url,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=40,
+            ),
             "telegram setWebhook",
         )
         await register_commands(bot, settings)

@@ -6,6 +6,7 @@ Telegram would. Everything after that (de-duplication, order, replies) is the we
 update is confirmed to Telegram (by moving the offset past it) only once the webhook accepted it,
 so a message that arrives while the assistant is still loading waits instead of being lost.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,10 +19,10 @@ import httpx
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 
-from bot.safe_logging import configure_logging
 from bot.channels.delivery import DeliveryFailed, backoff_delay
 from bot.channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, register_commands
 from bot.clients.telegram_bot import call_with_policy, make_bot
+from bot.safe_logging import configure_logging
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger("bot.telegram_polling")
@@ -37,9 +38,11 @@ async def forward(client: httpx.AsyncClient, settings: Settings, update: Update)
     """True when the local webhook took the update (or refused it for good: a malformed update
     will not get better); False when it should be offered again (the assistant is not up yet)."""
     try:
-        reply = await client.post(local_webhook_url(settings), content=update.to_json().encode("utf-8"),
-                                  headers={SECRET_HEADER: settings.telegram_webhook_secret,
-                                           "Content-Type": "application/json"})
+        reply = await client.post(
+            local_webhook_url(settings),
+            content=update.to_json().encode("utf-8"),
+            headers={SECRET_HEADER: settings.telegram_webhook_secret, "Content-Type": "application/json"},
+        )
     except httpx.TransportError:
         return False
     if reply.status_code >= 500:
@@ -62,8 +65,9 @@ async def poll(settings: Settings, stop: asyncio.Event, bot: Optional[Bot] = Non
     async with httpx.AsyncClient(timeout=30) as client:
         while not stop.is_set():
             try:
-                updates = await bot.get_updates(offset=offset, timeout=LONG_POLL_SECONDS,
-                                                allowed_updates=ALLOWED_UPDATES)
+                updates = await bot.get_updates(
+                    offset=offset, timeout=LONG_POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
+                )
                 failures = 0
             except InvalidToken:
                 raise

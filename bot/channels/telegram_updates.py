@@ -2,11 +2,12 @@
 
 Only private chats are served: in a group (the staff alert chat, say) the bot stays silent.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, TypeGuard, Union
 
 from bot.channels.payloads import MAX_TEXT_CHARS, RequestError, clean_text, is_safe_id, load_json
 from bot.channels.pipeline import Incoming
@@ -19,7 +20,7 @@ MAX_UPDATE_BYTES = 256 * 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ID_CHARS = 128
 # Chat ids fit in 52 bits (Telegram promises a double can hold them); a bigger number is not a chat.
-MAX_CHAT_ID = 2 ** 53
+MAX_CHAT_ID = 2**53
 NOT_AN_UPDATE = "The body must be a JSON Telegram update."
 
 # Commands and what they mean to the assistant (an intent payload skips the NLU).
@@ -90,7 +91,7 @@ def _dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     # bool is an int in Python: "chat": {"id": true} must not become the sender "telegram:True".
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -119,11 +120,15 @@ def update_to_incoming(update: Mapping[str, Any], chooser_text: str) -> Union[Te
     """
     if "callback_query" in update:
         query = _dict(update.get("callback_query"))
-        message = _dict(query.get("message"))
-        chat_id = _private_chat_id(message)
+        pressed_under = _dict(query.get("message"))
+        chat_id = _private_chat_id(pressed_under)
         query_id = query.get("id")
-        if not isinstance(query_id, str) or not query_id or len(query_id) > MAX_CALLBACK_ID_CHARS \
-                or not is_safe_id(query_id):
+        if (
+            not isinstance(query_id, str)
+            or not query_id
+            or len(query_id) > MAX_CALLBACK_ID_CHARS
+            or not is_safe_id(query_id)
+        ):
             return RequestError(400, "A callback_query needs a short id.", "bad_callback")
         if chat_id is None:
             return Ignored("button press outside a private chat")
@@ -131,11 +136,15 @@ def update_to_incoming(update: Mapping[str, Any], chooser_text: str) -> Union[Te
         if not isinstance(data, str) or not data:
             return Ignored("button press without data")
         if len(data.encode("utf-8", "surrogatepass")) > MAX_CALLBACK_DATA_BYTES or not is_safe_id(data):
-            return RequestError(400, f"callback_query data is at most {MAX_CALLBACK_DATA_BYTES} bytes of text.",
-                                "bad_callback")
-        text, local = command_text(data, chooser_text) if data.startswith("/lang") else (data, None)
-        return TelegramIncoming(Incoming(f"cb:{query['id']}", f"{SENDER_PREFIX}{chat_id}", text, local_reply=local),
-                                chat_id, callback_query_id=query["id"])
+            return RequestError(
+                400, f"callback_query data is at most {MAX_CALLBACK_DATA_BYTES} bytes of text.", "bad_callback"
+            )
+        pressed, local = command_text(data, chooser_text) if data.startswith("/lang") else (data, None)
+        return TelegramIncoming(
+            Incoming(f"cb:{query['id']}", f"{SENDER_PREFIX}{chat_id}", pressed, local_reply=local),
+            chat_id,
+            callback_query_id=query["id"],
+        )
     if "message" not in update:
         return Ignored("not a new message")
     message = update.get("message")

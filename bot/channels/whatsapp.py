@@ -11,6 +11,7 @@ set, the webhook answers 404 and does nothing.
 
 Nothing here logs message text, phone numbers or request bodies: counts and reasons only.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -108,8 +109,9 @@ async def send_outside_conversation(sender_id: str, messages: Sequence[BotMessag
         text = plain_text(messages)
         if text is None:
             raise ValueError("a template needs some text to carry")
-        await send_bodies([whatsapp_template(to, settings.whatsapp_template_name,
-                                             settings.whatsapp_template_language, text)])
+        await send_bodies(
+            [whatsapp_template(to, settings.whatsapp_template_name, settings.whatsapp_template_language, text)]
+        )
         return "sent_template"
     logger.info("%s: follow-up not sent: outside the 24-hour window and no template configured", CHANNEL)
     return "needs_template"
@@ -165,8 +167,12 @@ class WhatsAppInput(InputChannel):
             settings = get_settings()
             if not settings.whatsapp_enabled:
                 return _error(404, NOT_CONFIGURED)
-            result = verify_subscription(request.args.get("hub.mode"), request.args.get("hub.verify_token"),
-                                         request.args.get("hub.challenge"), settings.whatsapp_verify_token)
+            result = verify_subscription(
+                request.args.get("hub.mode"),
+                request.args.get("hub.verify_token"),
+                request.args.get("hub.challenge"),
+                settings.whatsapp_verify_token,
+            )
             if result.status != 200:
                 logger.warning("%s: subscription handshake refused (%d)", CHANNEL, result.status)
             return response.text(result.text, status=result.status, content_type="text/plain; charset=utf-8")
@@ -183,8 +189,11 @@ class WhatsAppInput(InputChannel):
             # days. What could not be used is logged by kind (never ids, numbers or text).
             notification = read_notification(request.body or b"", settings.whatsapp_phone_number_id)
             if notification.problems:
-                logger.warning("%s: notification acknowledged with parts not used: %s", CHANNEL,
-                               problem_summary(notification.problems))
+                logger.warning(
+                    "%s: notification acknowledged with parts not used: %s",
+                    CHANNEL,
+                    problem_summary(notification.problems),
+                )
             items = list(notification.messages)
             if not items:
                 return response.json({"status": "ignored" if notification.problems else "ok"})

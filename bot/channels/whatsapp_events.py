@@ -8,6 +8,7 @@ each message stands for (and what else a notification held that could not be use
 
 Reference: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,13 +64,14 @@ def verify_signature(raw: bytes, header: Optional[str], app_secret: str) -> bool
     provided = header.strip()
     if provided[: len(SIGNATURE_PREFIX)].lower() != SIGNATURE_PREFIX:
         return False
-    provided = SIGNATURE_PREFIX + provided[len(SIGNATURE_PREFIX):].lower()
+    provided = SIGNATURE_PREFIX + provided[len(SIGNATURE_PREFIX) :].lower()
     # Bytes, not str: compare_digest refuses non-ASCII str, and a forged header may hold any.
     return hmac.compare_digest(provided.encode("utf-8"), expected_signature(raw, app_secret).encode("ascii"))
 
 
-def verify_subscription(mode: Optional[str], token: Optional[str], challenge: Optional[str],
-                        verify_token: str) -> Verification:
+def verify_subscription(
+    mode: Optional[str], token: Optional[str], challenge: Optional[str], verify_token: str
+) -> Verification:
     """Meta's ``GET`` handshake when the webhook is registered: echo ``hub.challenge`` (status 200)
     when ``hub.verify_token`` is ours, else refuse."""
     if not mode or not token or not challenge:
@@ -373,8 +375,7 @@ def window_open(last_message_at: Optional[dt.datetime], now: dt.datetime) -> boo
     return _as_utc(now) - _as_utc(last_message_at) < CUSTOMER_SERVICE_WINDOW
 
 
-def outside_conversation_route(last_message_at: Optional[dt.datetime], now: dt.datetime,
-                               template_name: str) -> str:
+def outside_conversation_route(last_message_at: Optional[dt.datetime], now: dt.datetime, template_name: str) -> str:
     """How a message the user did not just ask for (a staff follow-up) can reach them: as a
     normal message inside the window (ROUTE_SESSION); outside it, as the approved template when
     one is configured (ROUTE_TEMPLATE); otherwise it must wait for the user to write again
@@ -390,4 +391,4 @@ def whatsapp_recipient(sender_id: str) -> str:
     """The WhatsApp id to send to, from our ``whatsapp:<wa id>`` sender id."""
     if not sender_id.startswith(SENDER_PREFIX) or len(sender_id) == len(SENDER_PREFIX):
         raise ValueError("not a WhatsApp sender id")
-    return sender_id[len(SENDER_PREFIX):]
+    return sender_id[len(SENDER_PREFIX) :]

@@ -6,6 +6,7 @@ reporter notices, so all of them reach the same API and treat its answers the sa
 are fixed strings: an error's own message can quote the token (``InvalidToken``), the chat or the
 text, so it is never used in a reason or a log line.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,6 @@ import warnings
 from typing import Any, Awaitable, Callable, Optional, Union
 
 from telegram import Bot
-from telegram.request import BaseRequest
-
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -25,10 +24,14 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
+from telegram.request import BaseRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.delivery import GiveUp, Retry, send_with_retries
+from bot.safe_logging import quiet_request_lines
 from bot.settings import Settings
+
+quiet_request_lines()
 
 
 def make_bot(settings: Settings, request: Optional[BaseRequest] = None) -> Bot:
@@ -39,8 +42,9 @@ def make_bot(settings: Settings, request: Optional[BaseRequest] = None) -> Bot:
 
 async def call_with_policy(settings: Settings, call: Callable[[], Awaitable[Any]], what: str) -> Any:
     """``call()`` (one Bot API method) with our retries; raises DeliveryFailed when it gives up."""
-    return await send_with_retries(call, classify_telegram_error, settings.send_max_attempts,
-                                   settings.send_retry_base_ms / 1000, what)
+    return await send_with_retries(
+        call, classify_telegram_error, settings.send_max_attempts, settings.send_retry_base_ms / 1000, what
+    )
 
 
 def retry_after_seconds(error: RetryAfter) -> Optional[float]:

@@ -5,6 +5,7 @@ loop and access token; tests give their own), so connections are reused and noth
 one per message. Errors carry only what is safe to log: the HTTP status, Meta's error code and
 the wait it asked for, never the body (it can quote the message or the recipient).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -64,7 +65,9 @@ def new_http_client(access_token: str) -> httpx.AsyncClient:
 
 # One HTTP client per event loop and access token, kept open: a new client per message cost a new
 # connection (and in production a TLS handshake) for every reply (issue 11's profile).
-_shared: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[str, httpx.AsyncClient]]" = weakref.WeakKeyDictionary()
+_shared: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[str, httpx.AsyncClient]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def shared_http_client(access_token: str) -> httpx.AsyncClient:
@@ -87,8 +90,9 @@ class GraphApi:
 
     @classmethod
     def from_settings(cls, settings: Settings, http: httpx.AsyncClient) -> "GraphApi":
-        return cls(http, settings.whatsapp_api_base_url, settings.whatsapp_api_version,
-                   settings.whatsapp_phone_number_id)
+        return cls(
+            http, settings.whatsapp_api_base_url, settings.whatsapp_api_version, settings.whatsapp_phone_number_id
+        )
 
     @property
     def messages_url(self) -> str:
@@ -105,11 +109,17 @@ class GraphApi:
             code = None
         raise GraphApiError(reply.status_code, code, parse_retry_after(reply.headers.get("Retry-After")))
 
-    async def send_messages(self, bodies: Sequence[Dict[str, Any]], max_attempts: int, base_seconds: float,
-                            what: str = "whatsapp send") -> None:
+    async def send_messages(
+        self, bodies: Sequence[Dict[str, Any]], max_attempts: int, base_seconds: float, what: str = "whatsapp send"
+    ) -> None:
         """POST each body in order, each with retries. The first that cannot be sent raises
         DeliveryFailed and the rest are not sent: half a message with its buttons missing, or the
         second half of a long answer without the first, would mislead."""
         for body in bodies:
-            await send_with_retries(functools.partial(self.post_message, body), classify_send_error,
-                                    max_attempts=max(1, max_attempts), base_seconds=base_seconds, what=what)
+            await send_with_retries(
+                functools.partial(self.post_message, body),
+                classify_send_error,
+                max_attempts=max(1, max_attempts),
+                base_seconds=base_seconds,
+                what=what,
+            )

@@ -1,4 +1,4 @@
-""""Hapus data saya": delete what the app database keeps about one chat and is linked to no report.
+""" "Hapus data saya": delete what the app database keeps about one chat and is linked to no report.
 
 What this deletes: the user's rows in ``channel_inbox`` (message ids, their sender id, and the text
 of a message whose turn failed). What it keeps, and why:
@@ -13,6 +13,7 @@ of a message whose turn failed). What it keeps, and why:
 The stored conversation itself is deleted by the tracker store, not here (bot/storage/
 tracker_store.py deletes it when a turn ran bot.intents.ERASE_DATA_ACTION).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,15 +42,25 @@ def erase_unlinked_data(session: Session, sender_id: str, channel: str) -> Erasu
     user who happens to have that id. The audit entry names no sender (it is personal data; the
     entry proves that an erasure happened and what it covered).
     """
-    deleted = session.execute(
-        delete(InboxMessage).where(InboxMessage.sender_id == sender_id, InboxMessage.channel == channel)
-        .execution_options(synchronize_session=False)
-    ).rowcount or 0
+    deleted = (
+        session.execute(
+            delete(InboxMessage)
+            .where(InboxMessage.sender_id == sender_id, InboxMessage.channel == channel)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )
     kept = session.execute(select(func.count(Report.id)).where(Report.conversation_id == sender_id)).scalar_one()
-    session.add(AuditEntry(actor=AUDIT_ACTOR, action=AUDIT_ACTION, detail={
-        "channel": channel,
-        "inbox_rows_deleted": int(deleted),
-        "reports_kept": int(kept),
-        "conversation": "deleted by the tracker store",
-    }))
+    session.add(
+        AuditEntry(
+            actor=AUDIT_ACTOR,
+            action=AUDIT_ACTION,
+            detail={
+                "channel": channel,
+                "inbox_rows_deleted": int(deleted),
+                "reports_kept": int(kept),
+                "conversation": "deleted by the tracker store",
+            },
+        )
+    )
     return ErasureResult(inbox_rows_deleted=int(deleted), reports_kept=int(kept))

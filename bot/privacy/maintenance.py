@@ -8,6 +8,7 @@ a run in progress finishes first (each of its steps is one transaction, so even 
 leaves nothing half-done). Limits below one day refuse the start (exit 2), like the other
 start-up checks: a retention policy that silently never runs would break the promise it makes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,9 +19,9 @@ import threading
 import time
 from typing import Callable, Optional
 
-from bot.safe_logging import configure_logging
 from bot.health import BEAT_SECONDS, beat
 from bot.privacy.retention import limit_problems, run_retention
+from bot.safe_logging import configure_logging
 from bot.settings import Settings, get_settings
 from bot.storage.models import utcnow
 
@@ -42,9 +43,12 @@ def run_once(settings: Settings, now: Callable[[], dt.datetime] = utcnow) -> boo
 def serve(settings: Settings, stop: threading.Event, now: Callable[[], dt.datetime] = utcnow) -> None:
     """Run at once, then every interval, until ``stop`` is set."""
     interval = dt.timedelta(hours=settings.retention_interval_hours)
-    logger.info("retention: every %d h; conversations after %d d, closed reports after %d d",
-                settings.retention_interval_hours, settings.retention_conversation_days,
-                settings.retention_closed_report_days)
+    logger.info(
+        "retention: every %d h; conversations after %d d, closed reports after %d d",
+        settings.retention_interval_hours,
+        settings.retention_conversation_days,
+        settings.retention_closed_report_days,
+    )
     while not stop.is_set():
         beat("retention")
         ok = run_once(settings, now)

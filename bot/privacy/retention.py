@@ -29,6 +29,7 @@ remains, Rasa's own: a turn that loaded a long-idle conversation just before the
 back (its events are in the turn's memory); the conversation is then active again and is purged
 once it has been idle for the limit.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,7 +47,15 @@ from bot.reports.status import CLOSED_STATUSES
 from bot.settings import Settings
 from bot.storage.counters import forget_before
 from bot.storage.db import engine_for, sqlite_file_missing, transaction
-from bot.storage.models import AuditEntry, InboxMessage, Report, ReportEvent, SecurityCounter, StaffMessage, StaffSession
+from bot.storage.models import (
+    AuditEntry,
+    InboxMessage,
+    Report,
+    ReportEvent,
+    SecurityCounter,
+    StaffMessage,
+    StaffSession,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +101,10 @@ class RetentionLimits:
 def limit_problems(settings: Settings) -> List[str]:
     """Limits a run must refuse: 0 days would delete conversations that are going on right now."""
     problems = []
-    for name, value in (("RETENTION_CONVERSATION_DAYS", settings.retention_conversation_days),
-                        ("RETENTION_CLOSED_REPORT_DAYS", settings.retention_closed_report_days)):
+    for name, value in (
+        ("RETENTION_CONVERSATION_DAYS", settings.retention_conversation_days),
+        ("RETENTION_CLOSED_REPORT_DAYS", settings.retention_closed_report_days),
+    ):
         if value < MIN_DAYS:
             problems.append(f"{name} must be at least {MIN_DAYS} day(s), not {value}.")
     if settings.retention_interval_hours < 1:
@@ -105,8 +116,11 @@ def retention_limits(settings: Settings, now: dt.datetime) -> RetentionLimits:
     problems = limit_problems(settings)
     if problems:
         raise ValueError(" ".join(problems))
-    return RetentionLimits(now=_naive_utc(now), conversation_days=settings.retention_conversation_days,
-                           closed_report_days=settings.retention_closed_report_days)
+    return RetentionLimits(
+        now=_naive_utc(now),
+        conversation_days=settings.retention_conversation_days,
+        closed_report_days=settings.retention_closed_report_days,
+    )
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
@@ -122,17 +136,22 @@ def epoch_seconds(moment: dt.datetime) -> float:
 
 
 # --- pure selection -----------------------------------------------------------------------------
-def stale_conversations(newest_event_at: Mapping[str, Optional[float]], linked: Collection[str],
-                        cutoff: float) -> List[str]:
+def stale_conversations(
+    newest_event_at: Mapping[str, Optional[float]], linked: Collection[str], cutoff: float
+) -> List[str]:
     """Conversations whose newest event is older than ``cutoff`` and that no report links to.
     A conversation without any timestamp is kept: nothing says it is old."""
     linked = set(linked)
-    return sorted(sender for sender, newest in newest_event_at.items()
-                  if newest is not None and newest < cutoff and sender not in linked)
+    return sorted(
+        sender
+        for sender, newest in newest_event_at.items()
+        if newest is not None and newest < cutoff and sender not in linked
+    )
 
 
-def report_is_due(status: str, updated_at: Optional[dt.datetime], anonymised_at: Optional[dt.datetime],
-                  cutoff: dt.datetime) -> bool:
+def report_is_due(
+    status: str, updated_at: Optional[dt.datetime], anonymised_at: Optional[dt.datetime], cutoff: dt.datetime
+) -> bool:
     """Closed, untouched since ``cutoff`` and not anonymised yet (``_due_condition`` is the same in SQL)."""
     return status in CLOSED_STATUSES and anonymised_at is None and updated_at is not None and updated_at < cutoff
 
@@ -204,15 +223,15 @@ class RetentionResult:
     dry_run: bool
     conversation_days: int
     closed_report_days: int
-    conversations_deleted: int = 0        # (a) unlinked, inactive
-    reports_anonymised: int = 0           # (b)
+    conversations_deleted: int = 0  # (a) unlinked, inactive
+    reports_anonymised: int = 0  # (b)
     report_conversations_deleted: int = 0  # (b) wholly, or all but the session going on now
-    staff_messages_cleared: int = 0        # (b)
-    tracker_events_deleted: int = 0       # (a) and (b) together
-    inbox_rows_deleted: int = 0           # (c)
-    counter_windows_deleted: int = 0      # (c)
-    staff_sessions_deleted: int = 0       # (c) console sign-ins ended (revoked or expired) long ago
-    error: Optional[str] = None           # the class of the error that stopped a run half-way
+    staff_messages_cleared: int = 0  # (b)
+    tracker_events_deleted: int = 0  # (a) and (b) together
+    inbox_rows_deleted: int = 0  # (c)
+    counter_windows_deleted: int = 0  # (c)
+    staff_sessions_deleted: int = 0  # (c) console sign-ins ended (revoked or expired) long ago
+    error: Optional[str] = None  # the class of the error that stopped a run half-way
 
     def detail(self) -> Dict[str, Any]:
         """The audit entry's detail: counts and limits, no id of anybody."""
@@ -223,14 +242,15 @@ class RetentionResult:
 
     def summary(self) -> str:
         would = "would " if self.dry_run else ""
-        return (f"retention ({self.conversation_days} d conversations, {self.closed_report_days} d closed reports): "
-                f"{would}delete {self.conversations_deleted} conversation(s) linked to no report; "
-                f"{would}anonymise {self.reports_anonymised} closed report(s) "
-                f"({self.report_conversations_deleted} conversation(s), {self.staff_messages_cleared} staff message(s)); "
-                f"{self.tracker_events_deleted} tracker event(s), {self.inbox_rows_deleted} inbox row(s), "
-                f"{self.counter_windows_deleted} counter window(s), {self.staff_sessions_deleted} ended staff "
-                f"session(s) in all"
-                + (" [dry run: nothing changed]" if self.dry_run else ""))
+        return (
+            f"retention ({self.conversation_days} d conversations, {self.closed_report_days} d closed reports): "
+            f"{would}delete {self.conversations_deleted} conversation(s) linked to no report; "
+            f"{would}anonymise {self.reports_anonymised} closed report(s) "
+            f"({self.report_conversations_deleted} conversation(s), {self.staff_messages_cleared} staff message(s)); "
+            f"{self.tracker_events_deleted} tracker event(s), {self.inbox_rows_deleted} inbox row(s), "
+            f"{self.counter_windows_deleted} counter window(s), {self.staff_sessions_deleted} ended staff "
+            f"session(s) in all" + (" [dry run: nothing changed]" if self.dry_run else "")
+        )
 
 
 # --- the tracker store's events table (Rasa's SQLTrackerStore schema) ---------------------------
@@ -251,8 +271,9 @@ class TrackerEvents:
 
     def newest_by_sender(self) -> Dict[str, Optional[float]]:
         with engine_for(self.url).connect() as connection:
-            rows = connection.execute(select(EVENTS.c.sender_id, func.max(EVENTS.c.timestamp))
-                                      .group_by(EVENTS.c.sender_id)).all()
+            rows = connection.execute(
+                select(EVENTS.c.sender_id, func.max(EVENTS.c.timestamp)).group_by(EVENTS.c.sender_id)
+            ).all()
         return {str(sender): (float(newest) if newest is not None else None) for sender, newest in rows}
 
     def current_session_starts(self, connection: Connection, senders: Sequence[str]) -> Dict[str, float]:
@@ -265,14 +286,15 @@ class TrackerEvents:
             rows = connection.execute(
                 select(EVENTS.c.sender_id, func.max(EVENTS.c.timestamp))
                 .where(EVENTS.c.sender_id.in_(batch), EVENTS.c.type_name == "session_started")
-                .group_by(EVENTS.c.sender_id)).all()
+                .group_by(EVENTS.c.sender_id)
+            ).all()
             starts.update({str(sender): float(start) for sender, start in rows if start is not None})
         return starts
 
 
 def _batches(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _count_or_delete(connection: Connection, condition: ColumnElement, dry_run: bool) -> int:
@@ -295,17 +317,24 @@ def _delete_inactive(connection: Connection, senders: Sequence[str], cutoff: flo
     conversations = rows = 0
     for batch in _batches(list(senders)):
         condition = _inactive(batch, cutoff)
-        conversations += int(connection.execute(
-            select(func.count(func.distinct(EVENTS.c.sender_id))).where(condition)).scalar_one())
+        conversations += int(
+            connection.execute(select(func.count(func.distinct(EVENTS.c.sender_id))).where(condition)).scalar_one()
+        )
         rows += _count_or_delete(connection, condition, dry_run)
     return conversations, rows
 
 
-def _delete_report_conversations(tracker: TrackerEvents, connection: Connection, senders: Sequence[str],
-                                 newest: Mapping[str, Optional[float]], cutoff: float, dry_run: bool) -> Tuple[int, int]:
+def _delete_report_conversations(
+    tracker: TrackerEvents,
+    connection: Connection,
+    senders: Sequence[str],
+    newest: Mapping[str, Optional[float]],
+    cutoff: float,
+    dry_run: bool,
+) -> Tuple[int, int]:
     """(conversations, rows) of anonymised reports' conversations: wholly when inactive, else every
     session before the current one."""
-    inactive = [s for s in senders if (newest.get(s) is not None and newest[s] < cutoff)]
+    inactive = [s for s in senders if (last := newest.get(s)) is not None and last < cutoff]
     active = [s for s in senders if s in newest and s not in set(inactive)]  # the user wrote lately
     conversations, rows = _delete_inactive(connection, inactive, cutoff, dry_run)
     for sender, start in tracker.current_session_starts(connection, active).items():
@@ -333,8 +362,9 @@ def run_retention(settings: Settings, now: dt.datetime, dry_run: bool = False) -
     below one day, SQLAlchemyError/OSError when a database fails (after recording, when the app
     database still works, what was done before the failure)."""
     limits = retention_limits(settings, now)
-    result = RetentionResult(dry_run=dry_run, conversation_days=limits.conversation_days,
-                             closed_report_days=limits.closed_report_days)
+    result = RetentionResult(
+        dry_run=dry_run, conversation_days=limits.conversation_days, closed_report_days=limits.closed_report_days
+    )
     try:
         _run(settings, limits, result)
     except Exception as error:
@@ -366,13 +396,18 @@ def _run(settings: Settings, limits: RetentionLimits, result: RetentionResult) -
     # delete leaves the reports as they were and the next run tries again.
     with transaction(settings.database_url) as session:
         due: List[Tuple[int, Optional[str], Optional[str]]] = [
-            (int(r.id), r.conversation_id, r.recruiter_kind) for r in session.execute(
+            (int(r.id), r.conversation_id, r.recruiter_kind)
+            for r in session.execute(
                 select(Report.id, Report.conversation_id, Report.recruiter_kind)
-                .where(_due_condition(limits.report_cutoff)).order_by(Report.id))]
+                .where(_due_condition(limits.report_cutoff))
+                .order_by(Report.id)
+            )
+        ]
     for batch in _batches(due):
         with transaction(settings.database_url) as session:
-            counts = _anonymise_batch(settings, session, tracker if has_tracker else None, batch, limits,
-                                      newest, dry_run)
+            counts = _anonymise_batch(
+                settings, session, tracker if has_tracker else None, batch, limits, newest, dry_run
+            )
         # Counted once committed: a failed batch is redone by the next run and counted there.
         result.reports_anonymised += counts[0]
         result.staff_messages_cleared += counts[1]
@@ -382,8 +417,11 @@ def _run(settings: Settings, limits: RetentionLimits, result: RetentionResult) -
     # (a) conversations no report links to (read again: a report may have been filed meanwhile).
     if has_tracker:
         with transaction(settings.database_url) as session:
-            linked = set(session.execute(
-                select(Report.conversation_id).where(Report.conversation_id.isnot(None)).distinct()).scalars())
+            linked = set(
+                session.execute(
+                    select(Report.conversation_id).where(Report.conversation_id.isnot(None)).distinct()
+                ).scalars()
+            )
         # In a dry run the reports counted in (b) still link their conversations, as they should:
         # those were counted there.
         stale = stale_conversations(newest, linked, conversation_cutoff)
@@ -401,25 +439,41 @@ def _run(settings: Settings, limits: RetentionLimits, result: RetentionResult) -
         # could answer in 90 days is not answered by replaying it, and its text must not stay.
         inbox = InboxMessage.received_at < limits.conversation_cutoff
         if dry_run:
-            result.inbox_rows_deleted = int(session.execute(
-                select(func.count(InboxMessage.id)).where(inbox)).scalar_one())
-            result.counter_windows_deleted = int(session.execute(
-                select(func.count(SecurityCounter.id)).where(SecurityCounter.window_start < limits.counter_cutoff)
-            ).scalar_one())
-            result.staff_sessions_deleted = int(session.execute(
-                select(func.count(StaffSession.id)).where(ended_sessions)).scalar_one())
+            result.inbox_rows_deleted = int(
+                session.execute(select(func.count(InboxMessage.id)).where(inbox)).scalar_one()
+            )
+            result.counter_windows_deleted = int(
+                session.execute(
+                    select(func.count(SecurityCounter.id)).where(SecurityCounter.window_start < limits.counter_cutoff)
+                ).scalar_one()
+            )
+            result.staff_sessions_deleted = int(
+                session.execute(select(func.count(StaffSession.id)).where(ended_sessions)).scalar_one()
+            )
             return
-        result.inbox_rows_deleted = int(session.execute(
-            delete(InboxMessage).where(inbox).execution_options(synchronize_session=False)).rowcount or 0)
+        result.inbox_rows_deleted = int(
+            session.execute(delete(InboxMessage).where(inbox).execution_options(synchronize_session=False)).rowcount
+            or 0
+        )
         result.counter_windows_deleted = forget_before(session, limits.counter_cutoff)
-        result.staff_sessions_deleted = int(session.execute(
-            delete(StaffSession).where(ended_sessions).execution_options(synchronize_session=False)).rowcount or 0)
+        result.staff_sessions_deleted = int(
+            session.execute(
+                delete(StaffSession).where(ended_sessions).execution_options(synchronize_session=False)
+            ).rowcount
+            or 0
+        )
         session.add(AuditEntry(actor=ACTOR, action=AUDIT_ACTION, detail=result.detail()))
 
 
-def _anonymise_batch(settings: Settings, session: Session, tracker: Optional[TrackerEvents],
-                     batch: Sequence[Tuple[int, Optional[str], Optional[str]]], limits: RetentionLimits,
-                     newest: Mapping[str, Optional[float]], dry_run: bool) -> Tuple[int, int, int, int]:
+def _anonymise_batch(
+    settings: Settings,
+    session: Session,
+    tracker: Optional[TrackerEvents],
+    batch: Sequence[Tuple[int, Optional[str], Optional[str]]],
+    limits: RetentionLimits,
+    newest: Mapping[str, Optional[float]],
+    dry_run: bool,
+) -> Tuple[int, int, int, int]:
     """(reports, staff messages, conversations, tracker rows) of one batch, in the session's
     transaction; the tracker rows go before the caller commits."""
     anonymised = _anonymise(session, batch, limits, dry_run)
@@ -432,19 +486,33 @@ def _anonymise_batch(settings: Settings, session: Session, tracker: Optional[Tra
     if tracker is not None and freed:
         with _tracker_connection(settings, session) as connection:
             conversations, rows = _delete_report_conversations(
-                tracker, connection, freed, newest, epoch_seconds(limits.conversation_cutoff), dry_run)
+                tracker, connection, freed, newest, epoch_seconds(limits.conversation_cutoff), dry_run
+            )
     if not dry_run:
         for report_id, conversation in anonymised:
-            session.add(ReportEvent(report_id=report_id, kind="anonymised", actor=ACTOR, detail={
-                "retention_days": limits.closed_report_days,
-                "conversation": ("none" if not conversation else
-                                 "deleted" if conversation in freed else "kept for another report"),
-            }))
+            session.add(
+                ReportEvent(
+                    report_id=report_id,
+                    kind="anonymised",
+                    actor=ACTOR,
+                    detail={
+                        "retention_days": limits.closed_report_days,
+                        "conversation": (
+                            "none"
+                            if not conversation
+                            else "deleted"
+                            if conversation in freed
+                            else "kept for another report"
+                        ),
+                    },
+                )
+            )
     return len(anonymised), messages, conversations, rows
 
 
-def _anonymise(session: Session, batch: Sequence[Tuple[int, Optional[str], Optional[str]]],
-               limits: RetentionLimits, dry_run: bool) -> List[Tuple[int, Optional[str]]]:
+def _anonymise(
+    session: Session, batch: Sequence[Tuple[int, Optional[str], Optional[str]]], limits: RetentionLimits, dry_run: bool
+) -> List[Tuple[int, Optional[str]]]:
     """Anonymise the batch's reports that are still due (staff may have reopened one since the
     selection); returns (id, former conversation id) of those anonymised."""
     done: List[Tuple[int, Optional[str]]] = []
@@ -455,7 +523,8 @@ def _anonymise(session: Session, batch: Sequence[Tuple[int, Optional[str], Optio
                 done.append((report_id, conversation))
             continue
         changed = session.execute(
-            update(Report).where(condition)
+            update(Report)
+            .where(condition)
             # updated_at keeps its value (the column's onupdate would set it to now): the date the
             # case was last worked on is statistics; anonymised_at says when this happened.
             .values(**anonymised_values(recruiter_kind), anonymised_at=limits.now, updated_at=Report.updated_at)
@@ -465,8 +534,9 @@ def _anonymise(session: Session, batch: Sequence[Tuple[int, Optional[str], Optio
             done.append((report_id, conversation))
     if done and not dry_run:
         ids = [report_id for report_id, _ in done]
-        for event in session.execute(select(ReportEvent).where(
-                ReportEvent.report_id.in_(ids), ReportEvent.kind.in_(tuple(FREE_TEXT_EVENT_KEYS)))).scalars():
+        for event in session.execute(
+            select(ReportEvent).where(ReportEvent.report_id.in_(ids), ReportEvent.kind.in_(tuple(FREE_TEXT_EVENT_KEYS)))
+        ).scalars():
             scrubbed = scrubbed_event_detail(event.kind, event.detail)
             if scrubbed is not None:
                 event.detail = scrubbed
@@ -479,8 +549,12 @@ def _clear_staff_messages(session: Session, report_ids: Sequence[int], dry_run: 
     condition = and_(StaffMessage.report_id.in_(report_ids), StaffMessage.body != REMOVED_TEXT)
     if dry_run:
         return int(session.execute(select(func.count(StaffMessage.id)).where(condition)).scalar_one())
-    return int(session.execute(update(StaffMessage).where(condition).values(body=REMOVED_TEXT)
-                               .execution_options(synchronize_session=False)).rowcount or 0)
+    return int(
+        session.execute(
+            update(StaffMessage).where(condition).values(body=REMOVED_TEXT).execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )
 
 
 def _still_linked(session: Session, conversations: Sequence[str], ignoring: Set[int]) -> Set[str]:

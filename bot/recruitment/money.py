@@ -5,8 +5,10 @@ People write fees and salaries as "15jt", "Rp15.000.000,-", "lima belas juta", "
 module turns text into a list of ``Money`` values and never raises: a message the parser does not
 understand is simply a message without amounts.
 """
+
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -69,10 +71,7 @@ class _Scale:
 _SCALES: Dict[str, _Scale] = {
     **{word: _Scale(_MILLION, "IDR") for word in ("jt", "jta", "jtan", "juta", "jutaan", "jeti")},
     **{word: _Scale(_THOUSAND, "IDR") for word in ("rb", "rban", "ribu", "ribuan", "rebu", "k")},
-    **{
-        word: _Scale(_BILLION, "IDR")
-        for word in ("miliar", "miliaran", "milyar", "milyaran", "milyard", "miliyar")
-    },
+    **{word: _Scale(_BILLION, "IDR") for word in ("miliar", "miliaran", "milyar", "milyaran", "milyard", "miliyar")},
     "m": _Scale(_BILLION, "IDR", needs_rupiah_marker=True),
     # English scale words name no currency; a marker ("Rp", "yen") says which one.
     **{word: _Scale(_MILLION, None) for word in ("million", "millions", "mio")},
@@ -91,8 +90,7 @@ _CURRENCY_MARKERS: Dict[str, str] = {
 
 # Fullwidth digits and symbols come from Japanese keyboards; mapping them one character to one
 # character keeps every span valid for the original text.
-_FULLWIDTH = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)},
-                            "，": ",", "．": ".", "￥": "¥", "＄": "$"})
+_FULLWIDTH = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)}, "，": ",", "．": ".", "￥": "¥", "＄": "$"})
 
 # ---------------------------------------------------------------------------------------------
 # Patterns
@@ -132,15 +130,29 @@ _WHITESPACE_GAP = re.compile(_GAP)
 _PERCENT_AFTER = re.compile(r"\s*(?:%|persen(?!\w)|percent(?!\w))", re.IGNORECASE)
 
 _DIGIT_WORDS: Dict[str, int] = {
-    "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5,
-    "enam": 6, "tujuh": 7, "delapan": 8, "sembilan": 9,
+    "satu": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
+    "sembilan": 9,
 }
 _SCALE_WORD_VALUES: Dict[str, Decimal] = {
-    "ribu": _THOUSAND, "juta": _MILLION, "miliar": _BILLION, "milyar": _BILLION, "milyard": _BILLION,
+    "ribu": _THOUSAND,
+    "juta": _MILLION,
+    "miliar": _BILLION,
+    "milyar": _BILLION,
+    "milyard": _BILLION,
 }
 # "se-" means "one": seribu = 1 ribu, sejuta = 1 juta.
 _ONE_SCALE_WORDS: Dict[str, Decimal] = {
-    "seribu": _THOUSAND, "sejuta": _MILLION, "semiliar": _BILLION, "semilyar": _BILLION,
+    "seribu": _THOUSAND,
+    "sejuta": _MILLION,
+    "semiliar": _BILLION,
+    "semilyar": _BILLION,
 }
 _OTHER_NUMBER_WORDS = ("sepuluh", "sebelas", "seratus", "setengah", "belas", "puluh", "ratus")
 _NUMBER_WORD = re.compile(
@@ -286,7 +298,7 @@ def _grouped_integer(digits: str, separator: str) -> Optional[Decimal]:
 
 def _share_units_across_ranges(text: str, atoms: List[_Atom]) -> None:
     """In "20-30 juta" the unit after the second number applies to the first one too."""
-    for left, right in zip(atoms, atoms[1:]):
+    for left, right in itertools.pairwise(atoms):
         if left.number is None or right.number is None:
             continue
         if not _RANGE_GAP.fullmatch(text, left.end, right.start):

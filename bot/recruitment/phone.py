@@ -5,6 +5,7 @@ Japanese "090-1234-5678"). E.164 gives one spelling per number, so the same recr
 recognised across messages. Validation is left to ``phonenumbers``; this module decides which text
 to hand it and which region to read it in, and never raises.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ after normalising (case, punctuation, legal prefixes such as PT/LPK/CV/Yayasan) 
 ratio. The data comes from a CSV export of the official registries (see ``load_registry_csv``);
 the bot still always tells users to verify on the official sites, because our copy can be stale.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,7 +50,7 @@ class RegistryMatch:
 
 
 def normalise_name(name: str) -> str:
-    """"PT. Maju Jaya Abadi" and "maju jaya abadi" compare equal."""
+    """ "PT. Maju Jaya Abadi" and "maju jaya abadi" compare equal."""
     text = re.sub(r"[^\w\s]", " ", (name or "").lower())
     text = re.sub(r"\s+", " ", text).strip()
     previous = None

@@ -4,6 +4,7 @@ Flag codes and level rules are a public contract (the staff console and its API 
 urgent when there are signs of trafficking; high when any flag that alone means nonprocedural
 recruitment is present, or two or more flags; medium for one other flag; low for none.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,7 +30,14 @@ FLAG_CODES: Tuple[str, ...] = (
 )
 # Any one of these alone makes an offer high risk.
 HIGH_RISK_FLAGS = frozenset(
-    {"wrong_visa", "unlicensed_agency", "document_retention", "language_test_waived", "deposit_or_penalty", "upfront_fee"}
+    {
+        "wrong_visa",
+        "unlicensed_agency",
+        "document_retention",
+        "language_test_waived",
+        "deposit_or_penalty",
+        "upfront_fee",
+    }
 )
 LEVELS: Tuple[str, ...] = ("low", "medium", "high", "urgent")
 
@@ -60,8 +68,8 @@ class RiskAssessment:
         }
 
 
-def risk_level(flags: Sequence[str]) -> str:
-    flags = set(flags)
+def risk_level(flag_list: Sequence[str]) -> str:
+    flags = set(flag_list)
     if "trafficking_signs" in flags:
         return "urgent"
     if flags & HIGH_RISK_FLAGS or len(flags) >= 2:

@@ -11,6 +11,7 @@ A general question about a rule ("boleh gak LPK nahan ijazah?") names a topic bu
 its own: it keeps its answer. The same question about the user's own LPK ("LPK aku nahan
 ijazah…, boleh ga?") carries concrete facts: it gets the answer and the check.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,16 @@ from bot.text_guard import is_question_form
 
 # Facts that are a red flag (or the danger sign) when the text states them.
 _FLAG_FACTS = (
-    "individual_recruiter", "explicitly_unlicensed", "wrong_visa", "documents_held", "test_waived",
-    "no_written_contract", "deposit_or_penalty", "informal_contact_only", "fast_departure", "trafficking",
+    "individual_recruiter",
+    "explicitly_unlicensed",
+    "wrong_visa",
+    "documents_held",
+    "test_waived",
+    "no_written_contract",
+    "deposit_or_penalty",
+    "informal_contact_only",
+    "fast_departure",
+    "trafficking",
     "upfront_payment",
 )
 
@@ -59,10 +68,14 @@ _ADVERT = re.compile(
 )
 # "is this legit / wajar ga": the user asks us to judge something they were given.
 _JUDGE = re.compile(
-    r"\b(?:wajar|masuk akal|aman (?:ga|gak|gk|nggak|ngga|kah|ya|gk|ndak|ora|teu)|aman\?|legit|legal (?:ga|gak|gk|nggak|kah)|"
-    r"scam|penipuan (?:ga|gak|gk|bukan|kah|ya)|nipu|bener (?:ga|gak|gk|nggak)|beneran (?:ga|gak|gk|nggak)|asli (?:ga|gak|gk|nggak)|"
+    r"\b(?:wajar|masuk akal|aman (?:ga|gak|gk|nggak|ngga|kah|ya|gk|ndak|ora|teu)|aman\?|legit|legal (?:ga|gak|gk|nggak|"
+    r"kah)|"
+    r"scam|penipuan (?:ga|gak|gk|bukan|kah|ya)|nipu|bener (?:ga|gak|gk|nggak)|beneran (?:ga|gak|gk|nggak)|asli (?:ga|"
+    r"gak|gk|nggak)|"
     r"resmi (?:ga|gak|gk|nggak|kah|bukan)|is (?:this|it|that) (?:legit|safe|real|a scam|legal|normal|ok|okay|fine)|"
-    r"should i (?:pay|trust|go|accept|take)|reasonable|realistic|sus\b|mencurigakan|curiga|kemahalan|mahal (?:ga|gak|gk|nggak|banget)|"
+    r"should i (?:pay|trust|go|accept|take)|reasonable|realistic|sus\b|mencurigakan|curiga|kemahalan|mahal (?:ga|gak|"
+    r"gk|"
+    r"nggak|banget)|"
     r"sah (?:ga|gak|gk|nggak|kah)|itu sah|is (?:that|it|this) (?:ok|okay|allowed|normal|possible|true)|is it legal|"
     r"mungkin (?:ga|gak|gk|nggak)|beneran bisa|bener bisa|normal (?:ga|gak|gk|nggak)|"
     r"apik ora|iso (?:ta|tah)|piye jal|kumaha atuh|leres teu)(?!\w)",
@@ -77,7 +90,9 @@ _AGENCY_WORD = re.compile(
 )
 _OFFER_CONTEXT = re.compile(
     r"\b(?:kontrak|contract|perjanjian|gaji|gajinya|salary|biaya|fee|bayar|dibayar|pay|paid|berangkat|budhal|depart\w*|"
-    r"visa|paspor|passport|coe|pelatihan|training|dana talangan|talangan|cicilan|instal\w*|interview|wawancara|tes|test|"
+    r"visa|paspor|passport|coe|pelatihan|training|dana talangan|talangan|cicilan|instal\w*|interview|wawancara|tes|"
+    r"test|"
+    r""
     r"kuitansi|receipt|jft|jlpt|izin|licen[cs]e|terdaftar|registered|siskop2mi|kemnaker|tanda ?tangan|ttd|signed?|"
     r"daftar|pendaftaran|dokumen|documents?|ktp|ijazah|diploma|medical|medcek|cek kesehatan|rekening|account)\b",
     re.IGNORECASE,
@@ -149,8 +164,9 @@ def describes_offer(signals: OfferSignals) -> bool:
         return True
     # "is it true the allowance is only 100,000 yen?" asks about a rule; "gaji 30jt sebulan
     # masuk akal ga?" or "LPK minta 62 juta, wajar?" asks to judge an offer.
-    if signals.asks_judgement and (signals.has_fee or signals.unrealistic_pay or signals.flag_facts
-                                   or signals.has_agency or signals.has_phone):
+    if signals.asks_judgement and (
+        signals.has_fee or signals.unrealistic_pay or signals.flag_facts or signals.has_agency or signals.has_phone
+    ):
         return True
     return (signals.has_phone and signals.words >= 6) or _clean_offer(signals)
 
@@ -165,9 +181,7 @@ def _clean_offer(signals: OfferSignals) -> bool:
         return False
     if signals.names_recruiter and signals.offer_context >= 4 and signals.words >= 15:
         return True  # an offer told like an advert, without the user in it
-    return signals.concrete and (
-        (signals.names_recruiter and signals.offer_context >= 2) or signals.offer_context >= 4
-    )
+    return signals.concrete and ((signals.names_recruiter and signals.offer_context >= 2) or signals.offer_context >= 4)
 
 
 MIN_GENERAL_QUESTION_WORDS = 6
@@ -181,12 +195,22 @@ def asks_about_offers(signals: OfferSignals) -> bool:
 
 # Intents whose meaning the offer check replaces: nothing in them answers a described case.
 # Knowledge intents are kept as the "question" so that the rule's answer is given with the check.
-NEVER_ROUTED = frozenset({
-    "check_offer", "report_recruiter", "check_report_status", "emergency_help", "cancel", "skip", "correct",
-    "set_language", "ask_source", "non_text",
-    # "tolong hapus semua chat aku" reads like a case ("chat" is a contact channel, "aku" an actor).
-    "erase_my_data",
-})
+NEVER_ROUTED = frozenset(
+    {
+        "check_offer",
+        "report_recruiter",
+        "check_report_status",
+        "emergency_help",
+        "cancel",
+        "skip",
+        "correct",
+        "set_language",
+        "ask_source",
+        "non_text",
+        # "tolong hapus semua chat aku" reads like a case ("chat" is a contact channel, "aku" an actor).
+        "erase_my_data",
+    }
+)
 
 
 def route_to_offer_check(intent: Optional[str], signals: OfferSignals) -> bool:
@@ -204,7 +228,8 @@ def route_to_offer_check(intent: Optional[str], signals: OfferSignals) -> bool:
 _REPORT_REQUEST = re.compile(
     r"\b(?:(?:aku|saya|sy|aq|gue|gw|i)\s+)?(?:mau|pengen|pengin|ingin|mo|pgn|want to|wanna|would like to|need to)?\s*"
     r"(?:lapor(?:in|kan|an)?|melapor(?:kan)?|ngadu(?:in)?|mengadu(?:kan)?|adu(?:an|in)?|report(?:ing)?|complain)\b"
-    r"(?:\s+(?:calo|agen|agency|recruiter|perekrut|penipuan|penipu|lpk|sponsor|scam|a scam|this|ini|itu|dong|ya|kak|min))*",
+    r"(?:\s+(?:calo|agen|agency|recruiter|perekrut|penipuan|penipu|lpk|sponsor|scam|a scam|this|ini|itu|dong|ya|kak|"
+    r"min))*",
     re.IGNORECASE,
 )
 MIN_STORY_WORDS = 5

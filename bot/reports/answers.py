@@ -1,4 +1,5 @@
 """Reading the reporter's answers to the report form: plain functions the form validation calls."""
+
 from __future__ import annotations
 
 import re
@@ -13,28 +14,52 @@ MIN_STORY_CHARS = 15
 MAX_ANSWER_CHARS = 2000
 
 _SKIP = re.compile(
-    r"^\s*(?:/?skip|lewati|lewat|lewatin|skip aja|next|lanjut|gak tau|ga tau|gatau|gk tau|tidak tahu|tdk tahu|nggak tau|ngga tau|"
-    r"g tau|gak ada|ga ada|gada|tidak ada|tdk ada|nggak ada|none|no idea|i don'?t know|dont know|don'?t have|rather not say|"
+    r"^\s*(?:/?skip|lewati|lewat|lewatin|skip aja|next|lanjut|gak tau|ga tau|gatau|gk tau|tidak tahu|tdk tahu|"
+    r"nggak tau|"
+    r"ngga tau|"
+    r"g tau|gak ada|ga ada|gada|tidak ada|tdk ada|nggak ada|none|no idea|i don'?t know|dont know|don'?t have|"
+    r"rather not say|"
     r"n/?a|-+|\.+)\s*[.!]*\s*$",
     re.IGNORECASE,
 )
-_CORRECTION = re.compile(r"^\s*(?:/?correct|ralat|koreksi|salah|salah ketik|ubah jawaban|ganti jawaban|wrong|that'?s wrong|"
-                         r"fix (?:that|it)|change (?:that|it|my answer))\b", re.IGNORECASE)
-_YES = re.compile(r"^\s*(?:/?affirm|yes|ya|iya|iyaa+|y|yup|yep|ok|oke|okey|boleh|bisa|aman|sure|of course|betul|benar|"
-                  r"setuju|mau|tentu|i am|i'm safe|safe|sip|siap)\b", re.IGNORECASE)
-_NO = re.compile(r"^\s*(?:/?deny|no|nope|tidak|tdk|gak|ga|nggak|ngga|enggak|engga|jangan|belum|not|n|bukan|tidak aman|"
-                 r"gak aman|ga aman|not safe|unsafe)\b", re.IGNORECASE)
+_CORRECTION = re.compile(
+    r"^\s*(?:/?correct|ralat|koreksi|salah|salah ketik|ubah jawaban|ganti jawaban|wrong|that'?s wrong|"
+    r"fix (?:that|it)|change (?:that|it|my answer))\b",
+    re.IGNORECASE,
+)
+_YES = re.compile(
+    r"^\s*(?:/?affirm|yes|ya|iya|iyaa+|y|yup|yep|ok|oke|okey|boleh|bisa|aman|sure|of course|betul|benar|"
+    r"setuju|mau|tentu|i am|i'm safe|safe|sip|siap)\b",
+    re.IGNORECASE,
+)
+_NO = re.compile(
+    r"^\s*(?:/?deny|no|nope|tidak|tdk|gak|ga|nggak|ngga|enggak|engga|jangan|belum|not|n|bukan|tidak aman|"
+    r"gak aman|ga aman|not safe|unsafe)\b",
+    re.IGNORECASE,
+)
 _KINDS = (
-    ("individual", r"individu|perorangan|calo|sponsor|orang|person|broker|agen perorangan|teman|tetangga|saudara|kenalan"),
+    (
+        "individual",
+        r"individu|perorangan|calo|sponsor|orang|person|broker|agen perorangan|teman|tetangga|saudara|kenalan",
+    ),
     ("lpk", r"\blpk\b|lembaga pelatihan|\bso\b|sending org"),
     ("company", r"\bpt\b|perusahaan|company|agency|agensi|p3mi|pjtki"),
-    ("social_media", r"medsos|media sosial|social|facebook|\bfb\b|instagram|\big\b|tiktok|telegram|akun|account|online"),
+    (
+        "social_media",
+        r"medsos|media sosial|social|facebook|\bfb\b|instagram|\big\b|tiktok|telegram|akun|account|online",
+    ),
     ("unknown", r"tidak tahu|gak tau|ga tau|gatau|don'?t know|unknown|lainnya|other"),
 )
 _PLACES = (
     ("japan", r"jepang|japan|jpn|jpg|nihon|tokyo|osaka|aichi|nagoya|saitama|chiba|ibaraki|kumamoto"),
-    ("indonesia", r"indonesia|indo\b|rumah|kampung|jakarta|jawa|sumatra|sulawesi|kalimantan|bali|ntb|ntt|bandung|surabaya"),
-    ("elsewhere", r"negara lain|lain|elsewhere|other|luar negeri|malaysia|taiwan|korea|singapura|singapore|hong ?kong|arab|dubai"),
+    (
+        "indonesia",
+        r"indonesia|indo\b|rumah|kampung|jakarta|jawa|sumatra|sulawesi|kalimantan|bali|ntb|ntt|bandung|surabaya",
+    ),
+    (
+        "elsewhere",
+        r"negara lain|lain|elsewhere|other|luar negeri|malaysia|taiwan|korea|singapura|singapore|hong ?kong|arab|dubai",
+    ),
 )
 
 

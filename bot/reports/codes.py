@@ -9,6 +9,7 @@ to test a PIN at all. Guessing through the chat is limited by the status check's
 re-hashed with the key at the next status check with the right PIN; until then those rows stay
 as testable from a database copy as they were.
 """
+
 from __future__ import annotations
 
 import hashlib

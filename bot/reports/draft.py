@@ -1,4 +1,5 @@
 """A report as the reporter gave it, before it is saved, and its summary for confirmation."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,14 @@ FORM_SLOTS: Sequence[str] = (
     "report_contact",
 )
 OPTIONAL_SLOTS = frozenset(
-    {"report_recruiter_name", "report_recruiter_phone", "report_location", "report_money", "report_documents", "report_contact"}
+    {
+        "report_recruiter_name",
+        "report_recruiter_phone",
+        "report_location",
+        "report_money",
+        "report_documents",
+        "report_contact",
+    }
 )
 
 
@@ -79,7 +87,9 @@ class ReportDraft:
             consent_to_contact=consent,
             anonymous=anonymous,
             # Contact details are kept only with consent and when the reporter is not anonymous.
-            reporter_contact=_given(slots.get("report_contact")) if needs_contact(consent, slots.get("report_anonymous")) else None,
+            reporter_contact=_given(slots.get("report_contact"))
+            if needs_contact(consent, slots.get("report_anonymous"))
+            else None,
             urgent=slots.get("report_urgent") is True or slots.get("report_reporter_safe") is False,
         )
 

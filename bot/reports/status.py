@@ -5,6 +5,7 @@ the reporter sees the status's words from content/reports.yml when checking with
 A status change alone tells the reporter nothing unprompted: only a staff message sends a notice
 (bot/alerts/reporter_notices.py).
 """
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Report and offer-check texts from content/reports.yml and content/risk_flags.yml, as plain replies."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,7 +39,9 @@ def load_report_texts(content_dir: str) -> ReportTexts:
     missing = [code for code in FLAG_CODES if code not in risk["flags"]]
     if missing:
         raise ValueError(f"risk_flags.yml lacks explanations for {missing}")
-    return ReportTexts(reports=reports, flags=risk["flags"], levels=risk["levels"], verify_reminder=risk["verify_reminder"])
+    return ReportTexts(
+        reports=reports, flags=risk["flags"], levels=risk["levels"], verify_reminder=risk["verify_reminder"]
+    )
 
 
 def offer_result(
@@ -52,8 +55,10 @@ def offer_result(
         lines.append(texts.levels[assessment.level][language])
     for code in assessment.flags[:MAX_FLAGS_IN_FULL]:
         flag = texts.flags[code]
-        lines.append(f"• {flag['title'][language]}: {flag['explanation'][language]} {flag['rule'][language]} "
-                     f"{flag['advice'][language]}")
+        lines.append(
+            f"• {flag['title'][language]}: {flag['explanation'][language]} {flag['rule'][language]} "
+            f"{flag['advice'][language]}"
+        )
     if len(assessment.flags) > MAX_FLAGS_IN_FULL:
         more = ", ".join(texts.flags[c]["title"][language] for c in assessment.flags[MAX_FLAGS_IN_FULL:])
         lines.append(("• Juga: " if language == "id" else "• Also: ") + more)

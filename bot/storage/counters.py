@@ -12,6 +12,7 @@ counts go to Redis (INCRBY and EXPIRE in one MULTI: atomic, shared by every repl
 is set, and otherwise stay in this process, which is then the only Rasa server
 (Settings.scaling_problems refuses replicas without Redis).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,8 +36,9 @@ def counter_key(kind: str, *subject: object) -> str:
     server secret: phone numbers and addresses are few enough that a plain hash could be reversed
     by trying them all. Each kind of process (Rasa, actions, console) counts its own keys, and its
     replicas share their secrets, so the keys agree wherever they must."""
-    digest = hmac.new(_pepper(), "\x1f".join(str(part) for part in subject).encode("utf-8"),
-                      hashlib.sha256).hexdigest()[:40]
+    digest = hmac.new(
+        _pepper(), "\x1f".join(str(part) for part in subject).encode("utf-8"), hashlib.sha256
+    ).hexdigest()[:40]
     return f"{kind}:{digest}"
 
 
@@ -61,7 +63,9 @@ def hit(session: Session, key: str, window_seconds: int, now: dt.datetime, amoun
     condition = (SecurityCounter.key == key, SecurityCounter.window_start == start)
     for _ in range(3):
         changed = session.execute(
-            update(SecurityCounter).where(*condition).values(count=SecurityCounter.count + amount)
+            update(SecurityCounter)
+            .where(*condition)
+            .values(count=SecurityCounter.count + amount)
             .execution_options(synchronize_session=False)
         ).rowcount
         if changed:
@@ -90,15 +94,21 @@ def clear(session: Session, keys: Iterable[str]) -> None:
     """Forget these keys in every window (after a successful sign-in, say)."""
     keys = list(keys)
     if keys:
-        session.execute(delete(SecurityCounter).where(SecurityCounter.key.in_(keys))
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            delete(SecurityCounter).where(SecurityCounter.key.in_(keys)).execution_options(synchronize_session=False)
+        )
 
 
 def forget_before(session: Session, before: dt.datetime) -> int:
     """Remove windows that started before ``before``; returns how many rows went."""
-    return session.execute(
-        delete(SecurityCounter).where(SecurityCounter.window_start < before).execution_options(synchronize_session=False)
-    ).rowcount or 0
+    return (
+        session.execute(
+            delete(SecurityCounter)
+            .where(SecurityCounter.window_start < before)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )
 
 
 # --- counters of the message path (Redis, or this process) -------------------------------------

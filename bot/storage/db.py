@@ -1,4 +1,5 @@
 """The one database session factory. ``DATABASE_URL`` picks the database."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,6 +25,7 @@ def _enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
     use_write_ahead_log(engine)
 
 
@@ -31,6 +33,7 @@ def use_write_ahead_log(engine: Engine) -> None:
     """SQLite files that several processes share (Rasa, the actions, the console): in WAL mode
     readers do not wait for a writer, and a commit is one append instead of two synced writes
     (synchronous=NORMAL: a power cut may lose the last commits, never corrupt the file)."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
         cursor = dbapi_connection.cursor()

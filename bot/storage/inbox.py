@@ -7,6 +7,7 @@ by another. A live replica keeps its messages, and none is left unanswered while
 a replica that dies mid-turn may have sent part of a reply that the next one sends again (at least
 once, as the platforms themselves deliver).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.redaction import redact_text
-
 from bot.storage.leases import claim, is_free
 from bot.storage.models import InboxMessage, utcnow
 
@@ -35,13 +35,19 @@ class PendingMessage:
     text: Optional[str]  # None: a photo, sticker... (answered with the text-only notice)
 
 
-def accept_message(session: Session, channel: str, external_id: str, sender_id: str, text: Optional[str],
-                   token: Optional[str] = None, lease: dt.timedelta = dt.timedelta(0)) -> Optional[int]:
+def accept_message(
+    session: Session,
+    channel: str,
+    external_id: str,
+    sender_id: str,
+    text: Optional[str],
+    token: Optional[str] = None,
+    lease: dt.timedelta = dt.timedelta(0),
+) -> Optional[int]:
     """Record a new message and return its inbox id, or None when this message was seen before
     (a platform redelivery): the unique constraint decides, so two workers cannot both take it.
     With a ``token``, the new row is leased to its caller for ``lease``."""
-    row = InboxMessage(channel=channel, external_id=external_id[:200], sender_id=sender_id, text=text,
-                       status="pending")
+    row = InboxMessage(channel=channel, external_id=external_id[:200], sender_id=sender_id, text=text, status="pending")
     if token:
         row.claim_token = token
         row.lease_until = utcnow() + lease
@@ -54,8 +60,9 @@ def accept_message(session: Session, channel: str, external_id: str, sender_id: 
     return row.id
 
 
-def finish_message(session: Session, inbox_id: int, status: str, error: Optional[str] = None,
-                   token: Optional[str] = None) -> None:
+def finish_message(
+    session: Session, inbox_id: int, status: str, error: Optional[str] = None, token: Optional[str] = None
+) -> None:
     """Mark a message handled. The text goes once the turn is in the tracker store (``done`` or
     ``undelivered``); a ``failed`` turn keeps it, so nothing the user wrote is lost. With a
     ``token``, only while the message is still this worker's (another replica that took it over
@@ -77,47 +84,61 @@ def finish_message(session: Session, inbox_id: int, status: str, error: Optional
         row.text = redact_text(row.text)
 
 
-def take_message(session: Session, inbox_id: int, token: str, lease: dt.timedelta,
-                 now: Optional[dt.datetime] = None) -> bool:
+def take_message(
+    session: Session, inbox_id: int, token: str, lease: dt.timedelta, now: Optional[dt.datetime] = None
+) -> bool:
     """Renew this worker's lease on a pending message just before its turn runs. False when the
     message is no longer ours: handled already, or claimed by another replica after our lease ran
     out (that replica answers it; answering it here too would answer twice)."""
     now = now or utcnow()
     result = session.execute(
         update(InboxMessage)
-        .where(InboxMessage.id == inbox_id, InboxMessage.status == "pending",
-               or_(InboxMessage.claim_token == token, is_free(InboxMessage.lease_until, now)))
+        .where(
+            InboxMessage.id == inbox_id,
+            InboxMessage.status == "pending",
+            or_(InboxMessage.claim_token == token, is_free(InboxMessage.lease_until, now)),
+        )
         .values(claim_token=token, lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     return (result.rowcount or 0) == 1
 
 
-def earlier_in_progress(session: Session, channel: str, sender_id: str, inbox_id: int,
-                        now: Optional[dt.datetime] = None) -> bool:
+def earlier_in_progress(
+    session: Session, channel: str, sender_id: str, inbox_id: int, now: Optional[dt.datetime] = None
+) -> bool:
     """Whether an earlier message of the same user is being answered right now (pending, under a
     live lease): on another replica, a later message waits for it, so one user's messages are
     answered in the order they arrived whichever replica took them. Earlier messages nobody holds
     (their replica died) are not waited for: the replay answers them."""
     now = now or utcnow()
-    return session.execute(
-        select(InboxMessage.id).where(
-            InboxMessage.channel == channel, InboxMessage.sender_id == sender_id,
-            InboxMessage.status == "pending", InboxMessage.id < inbox_id,
-            ~is_free(InboxMessage.lease_until, now),
-        ).limit(1)
-    ).first() is not None
+    return (
+        session.execute(
+            select(InboxMessage.id)
+            .where(
+                InboxMessage.channel == channel,
+                InboxMessage.sender_id == sender_id,
+                InboxMessage.status == "pending",
+                InboxMessage.id < inbox_id,
+                ~is_free(InboxMessage.lease_until, now),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
-def claim_pending(session: Session, channel: str, token: str, lease: dt.timedelta, limit: int = 200,
-                  now: Optional[dt.datetime] = None) -> List[PendingMessage]:
+def claim_pending(
+    session: Session, channel: str, token: str, lease: dt.timedelta, limit: int = 200, now: Optional[dt.datetime] = None
+) -> List[PendingMessage]:
     """Claim pending messages nobody holds (their replica stopped mid-way, or never took them),
     oldest first. Each is then taken with ``token`` (take_message) before its turn."""
     now = now or utcnow()
     candidates = (
         select(InboxMessage.id)
-        .where(InboxMessage.channel == channel, InboxMessage.status == "pending",
-               is_free(InboxMessage.lease_until, now))
+        .where(
+            InboxMessage.channel == channel, InboxMessage.status == "pending", is_free(InboxMessage.lease_until, now)
+        )
         .order_by(InboxMessage.id)
     )
     ids = claim(session, InboxMessage, candidates, limit, now, lease, token, InboxMessage.status == "pending")
@@ -128,7 +149,8 @@ def claim_pending(session: Session, channel: str, token: str, lease: dt.timedelt
 def pending_messages(session: Session, channel: str) -> List[PendingMessage]:
     """Messages accepted but never handled (the server stopped mid-way), oldest first."""
     rows = session.execute(
-        select(InboxMessage).where(InboxMessage.channel == channel, InboxMessage.status == "pending")
+        select(InboxMessage)
+        .where(InboxMessage.channel == channel, InboxMessage.status == "pending")
         .order_by(InboxMessage.id)
     ).scalars()
     return [PendingMessage(r.id, r.channel, r.sender_id, r.text) for r in rows]

@@ -11,6 +11,7 @@ A worker that dies holding a claim only delays its rows: the lease runs out and 
 claims them. Delivery stays at least once (a message sent just before a crash is sent again), and
 a live worker never has its rows taken while the lease runs.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +41,17 @@ def is_free(lease_until: Column, now: dt.datetime) -> ColumnElement:
 CLAIM_ROUNDS = 4
 
 
-def claim(session: Session, model: Any, candidates: Select, limit: int, now: dt.datetime, lease: dt.timedelta,
-          token: str, extra_condition: Any = None, lock_of: Any = None) -> List[int]:
+def claim(
+    session: Session,
+    model: Any,
+    candidates: Select,
+    limit: int,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    token: str,
+    extra_condition: Any = None,
+    lock_of: Any = None,
+) -> List[int]:
     """Claim up to ``limit`` rows of ``model`` that ``candidates`` selects (ids, in its order; it
     must only select free rows) and that are still free when updated; returns the ids claimed.
 
@@ -61,7 +71,9 @@ def claim(session: Session, model: Any, candidates: Select, limit: int, now: dt.
         if extra_condition is not None:
             condition.append(extra_condition)
         session.execute(
-            update(model).where(*condition).values(lease_until=now + lease, claim_token=token)
+            update(model)
+            .where(*condition)
+            .values(lease_until=now + lease, claim_token=token)
             .execution_options(synchronize_session=False)
         )
         won = set(session.execute(select(model.id).where(model.id.in_(ids), model.claim_token == token)).scalars())
@@ -76,7 +88,9 @@ def release(session: Session, model: Any, ids: Sequence[int], token: str) -> int
     if not ids:
         return 0
     result = session.execute(
-        update(model).where(model.id.in_(list(ids)), model.claim_token == token)
-        .values(lease_until=None, claim_token=None).execution_options(synchronize_session=False)
+        update(model)
+        .where(model.id.in_(list(ids)), model.claim_token == token)
+        .values(lease_until=None, claim_token=None)
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)

@@ -12,6 +12,7 @@ leaves a key that expires after the lifetime (TICKET_LOCK_LIFETIME, Rasa's setti
 endpoints.yml (bot/serve.py writes it): ``type: bot.storage.lock_store.AtomicRedisLockStore``
 with ``url`` (host), ``port``, ``db``, ``password`` and ``use_ssl``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,16 @@ return 0
 
 
 class AtomicRedisLockStore(LockStore):
-    def __init__(self, endpoint_config: Any = None, host: Text = "localhost", port: int = 6379, db: int = 0,
-                 password: Optional[Text] = None, use_ssl: bool = False, socket_timeout: float = 10) -> None:
+    def __init__(
+        self,
+        endpoint_config: Any = None,
+        host: Text = "localhost",
+        port: int = 6379,
+        db: int = 0,
+        password: Optional[Text] = None,
+        use_ssl: bool = False,
+        socket_timeout: float = 10,
+    ) -> None:
         if endpoint_config is not None:
             settings = dict(endpoint_config.kwargs or {})
             host = endpoint_config.url or host
@@ -51,13 +60,21 @@ class AtomicRedisLockStore(LockStore):
             password = settings.get("password", password)
             use_ssl = bool(settings.get("use_ssl", use_ssl))
             socket_timeout = float(settings.get("socket_timeout", socket_timeout))
-        self.red = redis.Redis(host=host, port=port, db=db, password=password, ssl=use_ssl,
-                               socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout)
+        self.red = redis.Redis(
+            host=host,
+            port=port,
+            db=db,
+            password=password,
+            ssl=use_ssl,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+        )
         self._release = self.red.register_script(RELEASE)
 
     @asynccontextmanager
-    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
-                   wait_time_in_seconds: float = 1) -> AsyncGenerator[TicketLock, None]:
+    async def lock(
+        self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> AsyncGenerator[TicketLock, None]:
         """Hold the conversation's lock for the block. Waits while another turn holds it, at most
         one lifetime (then that holder is presumed dead and its key has expired); raises
         LockError if it still cannot be taken, and Redis's own errors when Redis is unreachable

@@ -1,18 +1,19 @@
 """Tables: reports, their audit events, recruiters named in them, staff messages, licensed registry."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     ForeignKey,
     Integer,
-    BigInteger,
     String,
     Text,
     UniqueConstraint,
@@ -21,7 +22,9 @@ from sqlalchemy.orm import declarative_base, relationship
 
 from bot.reports.status import ReportStatus
 
-Base = declarative_base()
+# Typed as Any: SQLAlchemy 1.4 builds the class at run time (mypy sees no class to inherit from).
+Base: Any = declarative_base()
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -211,8 +214,8 @@ class StaffUser(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_login_at = Column(DateTime, nullable=True)
-    # TOTP (RFC 6238) second factor: the base32 secret (sealed with the console's key), when it was confirmed, and the last time
-    # step accepted (a code cannot be used twice).
+    # TOTP (RFC 6238) second factor: the base32 secret (sealed with the console's key), when it was
+    # confirmed, and the last time step accepted (a code cannot be used twice).
     totp_secret = Column(String(200), nullable=True)
     totp_enabled_at = Column(DateTime, nullable=True)
     totp_last_step = Column(BigInteger, nullable=True)

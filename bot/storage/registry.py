@@ -1,4 +1,5 @@
 """The licensed registry in the database: import from a CSV export, load for matching."""
+
 from __future__ import annotations
 
 from typing import List, Sequence

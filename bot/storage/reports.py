@@ -1,5 +1,6 @@
 """Saving reports and answering status checks. Every function takes an open session; callers own
 the transaction (bot.storage.db.transaction), so a report is committed before the bot says so."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,13 +33,17 @@ def find_or_create_recruiter(session: Session, draft: ReportDraft) -> Optional[R
     if not draft.recruiter_phone and not draft.recruiter_name:
         return None
     if draft.recruiter_phone:
-        found = session.execute(select(Recruiter).where(Recruiter.phone_e164 == draft.recruiter_phone)).scalars().first()
+        found = (
+            session.execute(select(Recruiter).where(Recruiter.phone_e164 == draft.recruiter_phone)).scalars().first()
+        )
         if found:
             return found
     name = normalise_name(draft.recruiter_name or "")
     if name and draft.location:
         for candidate in session.execute(select(Recruiter).where(Recruiter.normalised_name.isnot(None))).scalars():
-            if fuzz.ratio(name, candidate.normalised_name) >= SAME_NAME_SCORE and _same_area(draft.location, candidate.area):
+            if fuzz.ratio(name, candidate.normalised_name) >= SAME_NAME_SCORE and _same_area(
+                draft.location, candidate.area
+            ):
                 if draft.recruiter_phone and not candidate.phone_e164:
                     candidate.phone_e164 = draft.recruiter_phone
                 return candidate
@@ -104,8 +109,14 @@ def save_report(
     report.recruiter = find_or_create_recruiter(session, draft)
     session.add(report)
     session.flush()
-    session.add(ReportEvent(report_id=report.id, kind="created", actor="reporter",
-                            detail={"risk_level": risk_level, "flags": list(flags), "channel": channel}))
+    session.add(
+        ReportEvent(
+            report_id=report.id,
+            kind="created",
+            actor="reporter",
+            detail={"risk_level": risk_level, "flags": list(flags), "channel": channel},
+        )
+    )
     if needs_staff_alert(risk_level):
         # Same transaction as the report (outbox): the alert exists exactly when the report does.
         session.add(StaffAlert(report_id=report.id))
@@ -149,8 +160,12 @@ class StatusLimits:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "StatusLimits":
-        return cls(settings.max_pin_failures, settings.pin_lock_minutes, settings.status_checks_per_hour,
-                   settings.status_checks_per_hour_per_address)
+        return cls(
+            settings.max_pin_failures,
+            settings.pin_lock_minutes,
+            settings.status_checks_per_hour,
+            settings.status_checks_per_hour_per_address,
+        )
 
 
 @dataclass(frozen=True)
@@ -173,8 +188,15 @@ def _keys(requester: Requester, kind: str) -> List[Tuple[str, bool]]:
     return keys
 
 
-def check_status(session: Session, case_code: str, pin: str, requester: Requester, now: dt.datetime,
-                 limits: StatusLimits, pin_key: bytes) -> StatusResult:
+def check_status(
+    session: Session,
+    case_code: str,
+    pin: str,
+    requester: Requester,
+    now: dt.datetime,
+    limits: StatusLimits,
+    pin_key: bytes,
+) -> StatusResult:
     """Every try is counted before the PIN is checked (an atomic increment, so parallel guesses are
     all counted and only the first ``max_failures`` of them are even checked); a right PIN clears
     the conversation's count."""
@@ -198,8 +220,14 @@ def check_status(session: Session, case_code: str, pin: str, requester: Requeste
     if over or not pin_ok:
         # One row written for every refusal: on the report's trail, or (unknown code) in the audit log.
         if report is not None:
-            session.add(ReportEvent(report_id=report.id, kind="wrong_pin", actor="reporter",
-                                    detail={"own_chat": own, "checked": not over}))
+            session.add(
+                ReportEvent(
+                    report_id=report.id,
+                    kind="wrong_pin",
+                    actor="reporter",
+                    detail={"own_chat": own, "checked": not over},
+                )
+            )
         else:
             session.add(AuditEntry(actor="reporter", action="status_unknown_code", detail={}))
         return StatusResult("refused")
@@ -240,8 +268,9 @@ def add_staff_message(session: Session, report: Report, author: str, body: str) 
     # Same transaction as the message (outbox): a chat we can write to gets a notice that there is
     # news (never the message itself), sent by the notifier (bot/alerts/reporter_notices.py).
     notice_status, notice_next_at = initial_notice(report.channel, report.conversation_id, utcnow())
-    message = StaffMessage(report_id=report.id, author=author, body=body,
-                           notice_status=notice_status, notice_next_at=notice_next_at)
+    message = StaffMessage(
+        report_id=report.id, author=author, body=body, notice_status=notice_status, notice_next_at=notice_next_at
+    )
     session.add(message)
     session.add(ReportEvent(report_id=report.id, kind="message_to_reporter", actor=author, detail={}))
     return message

@@ -16,6 +16,7 @@
 Rasa's own SQLTrackerStore does the rest (schema, sessions, retrieval). No event broker is used:
 one would receive the events before redaction.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -81,12 +82,16 @@ def latest_session_data(events: sa.Table) -> Any:
     running it. No ORM object per row either (it cost more than the JSON): the columns a
     remembered session needs (``Row``)."""
     sender = sa.bindparam("sender_id")
-    session_start = (sa.select(sa.func.max(events.c.timestamp))
-                     .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
-                     .scalar_subquery())
-    return (sa.select(events.c.id, events.c.data, events.c.timestamp, events.c.type_name)
-            .where(events.c.sender_id == sender, sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
-            .order_by(events.c.id))
+    session_start = (
+        sa.select(sa.func.max(events.c.timestamp))
+        .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(events.c.id, events.c.data, events.c.timestamp, events.c.type_name)
+        .where(events.c.sender_id == sender, sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
+        .order_by(events.c.id)
+    )
 
 
 # Stands for "no session start": every row's timestamp is later.
@@ -98,12 +103,16 @@ def rows_from(events: sa.Table) -> Any:
     there), each with the number of the session's rows up to the known one (to see that none
     appeared or went before it)."""
     sender, from_id, session_start = sa.bindparam("sender_id"), sa.bindparam("from_id"), sa.bindparam("session_start")
-    up_to_known = (sa.select(sa.func.count(events.c.id))
-                   .where(events.c.sender_id == sender, events.c.id <= from_id, events.c.timestamp >= session_start)
-                   .scalar_subquery())
-    return (sa.select(events.c.id, events.c.data, events.c.timestamp, events.c.type_name, up_to_known)
-            .where(events.c.sender_id == sender, events.c.id >= from_id)
-            .order_by(events.c.id))
+    up_to_known = (
+        sa.select(sa.func.count(events.c.id))
+        .where(events.c.sender_id == sender, events.c.id <= from_id, events.c.timestamp >= session_start)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(events.c.id, events.c.data, events.c.timestamp, events.c.type_name, up_to_known)
+        .where(events.c.sender_id == sender, events.c.id >= from_id)
+        .order_by(events.c.id)
+    )
 
 
 class Row(NamedTuple):
@@ -118,12 +127,12 @@ class LoadedSession:
     """The latest session of one conversation as this store last read it from the database."""
 
     last_id: int
-    last_data: str            # that row's JSON, compared on reuse (SQLite can give a deleted id again)
-    rows: int                 # how many rows the session had up to last_id
-    session_start: float      # its session_started timestamp, or NO_SESSION_START
+    last_data: str  # that row's JSON, compared on reuse (SQLite can give a deleted id again)
+    rows: int  # how many rows the session had up to last_id
+    session_start: float  # its session_started timestamp, or NO_SESSION_START
     events: Tuple[Event, ...]  # the rows deserialised (a row Rasa cannot read is skipped, as Rasa does)
     context: Tuple[Optional[str], Optional[str]]  # ConversationContext after the events
-    loaded_at: float          # time.monotonic() of the load
+    loaded_at: float  # time.monotonic() of the load
 
 
 def session_start_of(rows: Sequence[Row]) -> float:
@@ -202,6 +211,8 @@ RECENT_SESSION_IDLE_SECONDS = 600.0
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
+    engine: Any  # Rasa's SQLTrackerStore sets it in __init__ (replaced below for PostgreSQL)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._key = sealing_key(get_settings().action_server_token)
@@ -229,7 +240,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         return await asyncio.get_running_loop().run_in_executor(
-            None, self._load, sender_id, fetch_events_from_all_sessions)
+            None, self._load, sender_id, fetch_events_from_all_sessions
+        )
 
     def _save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
@@ -241,8 +253,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             events = list(tracker.events)
             new_events = events[stored:]
             if ran_erasure(new_events):
-                deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete(
-                    synchronize_session=False)
+                deleted = (
+                    session.query(self.SQLEvent)
+                    .filter(self.SQLEvent.sender_id == tracker.sender_id)
+                    .delete(synchronize_session=False)
+                )
                 session.commit()
                 # (Another replica's memory is checked against the rows on its next load.)
                 self._recent.forget(tracker.sender_id)
@@ -260,16 +275,18 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                     context.follow(earlier.as_dict())
             dicts = redact_events([event.as_dict() for event in new_events], context)
             rows = []
-            for event, data in zip(new_events, dicts):
+            for event, data in zip(new_events, dicts, strict=True):
                 data = seal_slots(data, self._key)
-                rows.append({
-                    "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                })
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
+                )
             if rows:
                 # One INSERT with many rows, in order (the ids keep the events' order).
                 session.execute(self.SQLEvent.__table__.insert(), rows)
@@ -305,8 +322,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         new_rows: Optional[Sequence[Row]] = None
         with self.session_scope() as session:
             if known is not None:
-                result = session.execute(self._rows_from, {
-                    "sender_id": sender_id, "from_id": known.last_id, "session_start": known.session_start}).all()
+                result = session.execute(
+                    self._rows_from,
+                    {"sender_id": sender_id, "from_id": known.last_id, "session_start": known.session_start},
+                ).all()
                 rows = [Row(*row[:4]) for row in result]
                 new_rows = continue_session(known, rows, int(result[0][4]) if result else 0)
             if new_rows is None:
@@ -324,10 +343,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         for event in dicts:
             context.follow(event)
         loaded = LoadedSession(
-            last_id=int(new_rows[-1].id), last_data=new_rows[-1].data,
+            last_id=int(new_rows[-1].id),
+            last_data=new_rows[-1].data,
             rows=(known.rows if known is not None else 0) + len(new_rows),
             session_start=known.session_start if known is not None else session_start_of(new_rows),
             events=(known.events if known is not None else ()) + tuple(deserialise_events(dicts)),
-            context=(context.active_loop, context.requested_slot), loaded_at=now)
+            context=(context.active_loop, context.requested_slot),
+            loaded_at=now,
+        )
         self._recent.put(sender_id, loaded)
         return loaded

@@ -3,6 +3,7 @@
 Revision ID: 0002_channels
 Revises: 0001_initial
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa

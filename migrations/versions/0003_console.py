@@ -3,6 +3,7 @@
 Revision ID: 0003_console
 Revises: 0002_channels
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa

@@ -3,6 +3,7 @@
 Revision ID: 0004_reporter_notices
 Revises: 0003_console
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa

@@ -4,6 +4,7 @@ consent records and an audit log for actions that concern no single report
 Revision ID: 0005_security
 Revises: 0004_reporter_notices
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -29,8 +30,9 @@ def upgrade() -> None:
         "staff_sessions",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("token_hash", sa.String(length=64), nullable=False, unique=True),
-        sa.Column("user_id", sa.Integer(), sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False,
-                  index=True),
+        sa.Column(
+            "user_id", sa.Integer(), sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
@@ -39,8 +41,9 @@ def upgrade() -> None:
     op.create_table(
         "staff_recovery_codes",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("user_id", sa.Integer(), sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False,
-                  index=True),
+        sa.Column(
+            "user_id", sa.Integer(), sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
         sa.Column("code_hash", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("used_at", sa.DateTime(), nullable=True),
@@ -58,8 +61,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("totp_enabled_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("password_changed_at", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+        batch_op.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("staff_api_tokens") as batch_op:
         batch_op.add_column(sa.Column("expires_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("reports") as batch_op:
@@ -92,8 +94,13 @@ def downgrade() -> None:
     with op.batch_alter_table("staff_api_tokens") as batch_op:
         batch_op.drop_column("expires_at")
     with op.batch_alter_table("staff_users") as batch_op:
-        for column in ("must_change_password", "password_changed_at", "totp_last_step", "totp_enabled_at",
-                       "totp_secret"):
+        for column in (
+            "must_change_password",
+            "password_changed_at",
+            "totp_last_step",
+            "totp_enabled_at",
+            "totp_secret",
+        ):
             batch_op.drop_column(column)
     op.drop_table("audit_log")
     op.drop_table("staff_recovery_codes")

@@ -4,6 +4,7 @@ so several Rasa replicas and several notifiers can share one database
 Revision ID: 0006_leases
 Revises: 0005_security
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa

@@ -5,9 +5,11 @@ reports and conversations in a fresh PostgreSQL database, Rasa's locks in Redis.
 Started once per test session (loading the model takes tens of seconds); tests talk to it over
 real HTTP on loopback, exactly as the platforms would.
 """
+
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,7 +18,6 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -79,43 +80,46 @@ class Stack:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def stack_environment(folder: Path, database_url: str, telegram: TelegramApiStandIn,
-                      graph: GraphApiStandIn) -> Dict[str, str]:
+def stack_environment(
+    folder: Path, database_url: str, telegram: TelegramApiStandIn, graph: GraphApiStandIn
+) -> Dict[str, str]:
     env = child_environment()
-    env.update({
-        "VAR_DIR": str(folder / "var"),
-        "DATABASE_URL": database_url,
-        "TRACKER_STORE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "RASA_API_TOKEN": RASA_API_TOKEN,
-        "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
-        "REPORT_PIN_KEY": REPORT_PIN_KEY,
-        "RASA_PORT": str(free_port()),
-        "ACTION_PORT": str(free_port()),
-        "CONSOLE_PORT": str(free_port()),
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "WHATSAPP_ACCESS_TOKEN": WHATSAPP_ACCESS_TOKEN,
-        "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
-        "WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,
-        "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_NUMBER_ID,
-        "WHATSAPP_API_BASE_URL": graph.base_url,
-        "WHATSAPP_API_VERSION": "v21.0",
-        "WHATSAPP_TEMPLATE_NAME": "case_update",
-        "STAFF_TELEGRAM_CHAT_ID": STAFF_CHAT_ID,
-        "CONSOLE_BASE_URL": "https://console.example.test",
-        # Retries in tests: quick back-off, few attempts.
-        "SEND_MAX_ATTEMPTS": "3",
-        "SEND_RETRY_BASE_MS": "50",
-        "ALERT_POLL_SECONDS": "0.5",
-        "LOG_LEVEL": "INFO",
-        # Every test talks from 127.0.0.1: per-address limits would count the whole suite as one
-        # person. Per-chat limits stay at their defaults (tests/channels/test_security.py).
-        "REST_MESSAGES_PER_MINUTE_PER_ADDRESS": "100000",
-        "STATUS_CHECKS_PER_HOUR_PER_ADDRESS": "100000",
-        "REPORTS_PER_DAY_PER_ADDRESS": "100000",
-    })
+    env.update(
+        {
+            "VAR_DIR": str(folder / "var"),
+            "DATABASE_URL": database_url,
+            "TRACKER_STORE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "RASA_API_TOKEN": RASA_API_TOKEN,
+            "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+            "REPORT_PIN_KEY": REPORT_PIN_KEY,
+            "RASA_PORT": str(free_port()),
+            "ACTION_PORT": str(free_port()),
+            "CONSOLE_PORT": str(free_port()),
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "TELEGRAM_API_BASE_URL": telegram.base_url,
+            "WHATSAPP_ACCESS_TOKEN": WHATSAPP_ACCESS_TOKEN,
+            "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
+            "WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,
+            "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_NUMBER_ID,
+            "WHATSAPP_API_BASE_URL": graph.base_url,
+            "WHATSAPP_API_VERSION": "v21.0",
+            "WHATSAPP_TEMPLATE_NAME": "case_update",
+            "STAFF_TELEGRAM_CHAT_ID": STAFF_CHAT_ID,
+            "CONSOLE_BASE_URL": "https://console.example.test",
+            # Retries in tests: quick back-off, few attempts.
+            "SEND_MAX_ATTEMPTS": "3",
+            "SEND_RETRY_BASE_MS": "50",
+            "ALERT_POLL_SECONDS": "0.5",
+            "LOG_LEVEL": "INFO",
+            # Every test talks from 127.0.0.1: per-address limits would count the whole suite as one
+            # person. Per-chat limits stay at their defaults (tests/channels/test_security.py).
+            "REST_MESSAGES_PER_MINUTE_PER_ADDRESS": "100000",
+            "STATUS_CHECKS_PER_HOUR_PER_ADDRESS": "100000",
+            "REPORTS_PER_DAY_PER_ADDRESS": "100000",
+        }
+    )
     env.pop("TELEGRAM_WEBHOOK_URL", None)
     return env
 
@@ -137,16 +141,21 @@ def consecutive_free_ports(count: int) -> int:
 
 
 @contextlib.contextmanager
-def running_stack(replicas: int = 1, extra_env: Optional[Dict[str, str]] = None,
-                  database_url: Optional[str] = None) -> Iterator[Stack]:
+def running_stack(
+    replicas: int = 1, extra_env: Optional[Dict[str, str]] = None, database_url: Optional[str] = None
+) -> Iterator[Stack]:
     """`make run` on a fresh PostgreSQL database (or on ``database_url``: a restart on the same
     data), with ``replicas`` Rasa servers; ``extra_env`` overrides settings."""
     model = get_settings().model_path
     if not model.exists():
         pytest.fail(f"{model} is missing: run `make train` (make test does it for you)")
     database = contextlib.nullcontext(database_url) if database_url else throwaway_postgres("stack")
-    with tempfile.TemporaryDirectory(prefix="stack-") as name, TelegramApiStandIn() as telegram, \
-            GraphApiStandIn(access_token=WHATSAPP_ACCESS_TOKEN) as graph, database as database_url:
+    with (
+        tempfile.TemporaryDirectory(prefix="stack-") as name,
+        TelegramApiStandIn() as telegram,
+        GraphApiStandIn(access_token=WHATSAPP_ACCESS_TOKEN) as graph,
+        database as database_url,
+    ):
         folder = Path(name)
         env = stack_environment(folder, database_url, telegram, graph)
         env["RASA_PORT"] = str(consecutive_free_ports(replicas))
@@ -154,8 +163,14 @@ def running_stack(replicas: int = 1, extra_env: Optional[Dict[str, str]] = None,
         env.update(extra_env or {})
         log_path = folder / "serve.log"
         with log_path.open("w") as log:
-            process = subprocess.Popen([sys.executable, "-m", "bot.serve"], cwd=get_settings().project_root,
-                                       env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot.serve"],
+                cwd=get_settings().project_root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             rasa_urls = [f"http://127.0.0.1:{int(env['RASA_PORT']) + index}" for index in range(replicas)]
             try:
                 for rasa_url in rasa_urls:
@@ -163,8 +178,7 @@ def running_stack(replicas: int = 1, extra_env: Optional[Dict[str, str]] = None,
                 if env.get("ACTIONS_IN_PROCESS", "true").lower() in FALSE_WORDS:
                     # A separate action server must be up too before the first turn.
                     wait_until_up(f"http://127.0.0.1:{env['ACTION_PORT']}/health", process, timeout=120)
-                yield Stack(rasa_urls[0], telegram, graph, env["DATABASE_URL"], env, log_path, rasa_urls,
-                            process.pid)
+                yield Stack(rasa_urls[0], telegram, graph, env["DATABASE_URL"], env, log_path, rasa_urls, process.pid)
             finally:
                 if process.poll() is None:
                     process.send_signal(2)  # Ctrl-C, as a person stops `make run`

@@ -5,6 +5,7 @@ forwarders the tests cut and restore (tests/standins/tcp_proxy.py: the servers t
 running for the rest of the machine). Conversations alternate between the replicas. A second test
 stops `make run` completely and starts it again on the same database.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from bot.storage.db import transaction
 from bot.storage.models import InboxMessage, Report
 from tests.channels import test_telegram_channel as telegram_test
-from tests.channels.conftest import REDIS_URL, RASA_API_TOKEN, Stack, running_stack
+from tests.channels.conftest import RASA_API_TOKEN, REDIS_URL, Stack, running_stack
 from tests.conversation.test_recruitment_conversations import ANSWERS
 from tests.databases import postgres_or_missing
 from tests.eval.bench import post_json, process_names
@@ -43,8 +44,12 @@ def faulty() -> Iterator[Tuple[Stack, TcpProxy, TcpProxy, str]]:
         host, port = address(direct_url)
         with TcpProxy(host, port) as database_proxy, TcpProxy(redis_host, redis_port) as redis_proxy:
             proxied = direct_url.replace(f"{host}:{port}", f"127.0.0.1:{database_proxy.port}")
-            env = {**FAULT_ENV, "DATABASE_URL": proxied, "TRACKER_STORE_URL": proxied,
-                   "REDIS_URL": f"redis://127.0.0.1:{redis_proxy.port}/7"}
+            env = {
+                **FAULT_ENV,
+                "DATABASE_URL": proxied,
+                "TRACKER_STORE_URL": proxied,
+                "REDIS_URL": f"redis://127.0.0.1:{redis_proxy.port}/7",
+            }
             with running_stack(replicas=2, extra_env=env, database_url=direct_url) as stack:
                 yield stack, database_proxy, redis_proxy, direct_url
 
@@ -53,8 +58,9 @@ def faulty() -> Iterator[Tuple[Stack, TcpProxy, TcpProxy, str]]:
 
 
 def say(stack: Stack, replica: int, sender: str, text: str) -> Tuple[int, List[Dict[str, Any]]]:
-    status, replies = post_json(f"{stack.rasa_urls[replica % len(stack.rasa_urls)]}/webhooks/rest/webhook",
-                                {"sender": sender, "message": text})
+    status, replies = post_json(
+        f"{stack.rasa_urls[replica % len(stack.rasa_urls)]}/webhooks/rest/webhook", {"sender": sender, "message": text}
+    )
     return status, replies if isinstance(replies, list) else []
 
 
@@ -93,13 +99,17 @@ def wait_up(url: str, timeout: float = 240) -> None:
             return status == 200
         except Exception:  # noqa: BLE001 - not up yet
             return False
+
     assert wait_until(up, timeout=timeout, step=0.5), f"{url} did not come back"
 
 
 def reports_of(direct_url: str, conversation_id: str) -> int:
     with transaction(direct_url) as session:
-        return int(session.execute(select(func.count()).select_from(Report)
-                                   .where(Report.conversation_id == conversation_id)).scalar_one())
+        return int(
+            session.execute(
+                select(func.count()).select_from(Report).where(Report.conversation_id == conversation_id)
+            ).scalar_one()
+        )
 
 
 def inbox_row(direct_url: str, chat: Any) -> Tuple[str, Any]:
@@ -126,9 +136,10 @@ def test_action_server_killed_mid_form_asks_to_resend_and_the_form_goes_on(fault
     status, replies = say(stack, turn, sender, ANSWERS["report_recruiter_kind"])
     assert status == 200 and NO_REPLY in text_of(replies), replies
     # make run starts it again (the rest kept serving) ...
-    assert wait_until(lambda: any(name == "actions" and pid != old
-                                  for pid, name in process_names(stack.serve_pid).items()),
-                      timeout=30)
+    assert wait_until(
+        lambda: any(name == "actions" and pid != old for pid, name in process_names(stack.serve_pid).items()),
+        timeout=30,
+    )
     assert "actions exited" in stack.log() and "starting it again" in stack.log()
     time.sleep(3)  # its port opens a moment after the process starts
     # ... and the user's answers so far are still there: the form asks the same question again.
@@ -228,7 +239,11 @@ def test_the_same_delivery_on_two_replicas_at_once_gives_one_reply_and_one_repor
         if asked == "report_confirm":
             break
         answer = ANSWERS[asked]
-        update = telegram_test.button_update(chat, answer) if answer.startswith("/") else telegram_test.text_update(chat, answer)
+        update = (
+            telegram_test.button_update(chat, answer)
+            if answer.startswith("/")
+            else telegram_test.text_update(chat, answer)
+        )
         telegram_test.send(stack.on_replica(turn), update)
     confirm = telegram_test.button_update(chat, "/affirm")
     barrier = threading.Barrier(2)

@@ -1,5 +1,6 @@
 """Attacks from outside the process against the running stack (`python -m bot.serve`, as `make run`
 starts it), one per hole of issue 10; each failed on the code before the fix."""
+
 from __future__ import annotations
 
 import json
@@ -13,16 +14,25 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.channels.conftest import ACTION_SERVER_TOKEN, RASA_API_TOKEN, Stack, post
-from tests.channels.test_telegram_channel import _next_question, _wait_for_text, file_report, new_chat, send, text_update
+from tests.channels.test_telegram_channel import (
+    _next_question,
+    _wait_for_text,
+    file_report,
+    new_chat,
+    send,
+    text_update,
+)
 from tests.servers import action_server, listening_addresses
 
 pytestmark = pytest.mark.conversation
 
 
 def rest(stack: Stack, sender: str, message: str, headers: Dict[str, str] = None) -> List[Dict[str, Any]]:
-    status, body = post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                        json.dumps({"sender": sender, "message": message}).encode("utf-8"),
-                        {"Content-Type": "application/json", **(headers or {})})
+    status, body = post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        json.dumps({"sender": sender, "message": message}).encode("utf-8"),
+        {"Content-Type": "application/json", **(headers or {})},
+    )
     assert status == 200, body
     return json.loads(body)
 
@@ -60,9 +70,21 @@ def test_internal_servers_listen_on_loopback_only(stack: Stack) -> None:
 
 
 def test_no_action_server_to_forge_calls_to_and_a_separate_one_refuses_them(stack: Stack, tmp_path: Path) -> None:
-    forged = {"next_action": "action_submit_report", "sender_id": "rest:x", "version": "3.6.2", "domain": {},
-              "tracker": {"sender_id": "rest:x", "slots": {"report_what_happened": "palsu"}, "events": [],
-                          "latest_message": {}, "active_loop": {}, "paused": False, "followup_action": None}}
+    forged = {
+        "next_action": "action_submit_report",
+        "sender_id": "rest:x",
+        "version": "3.6.2",
+        "domain": {},
+        "tracker": {
+            "sender_id": "rest:x",
+            "slots": {"report_what_happened": "palsu"},
+            "events": [],
+            "latest_message": {},
+            "active_loop": {},
+            "paused": False,
+            "followup_action": None,
+        },
+    }
     body = json.dumps(forged).encode()
     with pytest.raises(urllib.error.URLError, match="refused"):
         post(f"http://127.0.0.1:{stack.env['ACTION_PORT']}/webhook", body, {"Content-Type": "application/json"})
@@ -73,8 +95,13 @@ def test_no_action_server_to_forge_calls_to_and_a_separate_one_refuses_them(stac
 
 
 def test_no_secret_on_any_command_line_or_in_the_log(stack: Stack) -> None:
-    secrets = [RASA_API_TOKEN, ACTION_SERVER_TOKEN, stack.env["TELEGRAM_WEBHOOK_SECRET"],
-               stack.env["WHATSAPP_APP_SECRET"], stack.env["WHATSAPP_ACCESS_TOKEN"]]
+    secrets = [
+        RASA_API_TOKEN,
+        ACTION_SERVER_TOKEN,
+        stack.env["TELEGRAM_WEBHOOK_SECRET"],
+        stack.env["WHATSAPP_APP_SECRET"],
+        stack.env["WHATSAPP_ACCESS_TOKEN"],
+    ]
     commands = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -101,10 +128,12 @@ def test_bodies_over_the_limit_are_refused_before_they_are_read(stack: Stack) ->
 def test_rest_floods_are_limited_per_sender(stack: Stack) -> None:
     limit = 30
     statuses = []
-    for number in range(limit + 3):
-        status, _ = post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                         json.dumps({"sender": "flooder", "message": "/greet"}).encode(),
-                         {"Content-Type": "application/json"})
+    for _ in range(limit + 3):
+        status, _ = post(
+            f"{stack.rasa_url}/webhooks/rest/webhook",
+            json.dumps({"sender": "flooder", "message": "/greet"}).encode(),
+            {"Content-Type": "application/json"},
+        )
         statuses.append(status)
     assert statuses[:limit] == [200] * limit and 429 in statuses[limit:]
 
@@ -123,8 +152,9 @@ def test_code_and_pin_are_not_stored_nor_shown_in_the_transcript(stack: Stack) -
     time.sleep(1)
     engine = create_engine(stack.env["TRACKER_STORE_URL"])
     with engine.connect() as connection:
-        stored = "\n".join(row[0] for row in connection.execute(
-            text("SELECT data FROM events WHERE sender_id = :s"), {"s": sender}))
+        stored = "\n".join(
+            row[0] for row in connection.execute(text("SELECT data FROM events WHERE sender_id = :s"), {"s": sender})
+        )
     assert stored and code not in stored and pin not in stored
     lines = load_transcript(stack.env["TRACKER_STORE_URL"], sender)
     shown = "\n".join(line.text for line in lines)

@@ -1,5 +1,6 @@
 """Telegram end to end: updates built with python-telegram-bot's own classes are POSTed to the
 running product (`python -m bot.serve`), which answers through the Bot API stand-in."""
+
 from __future__ import annotations
 
 import itertools
@@ -101,8 +102,10 @@ def test_malformed_and_oversized_bodies_get_4xx(stack: Stack) -> None:
     assert post(stack.telegram_webhook, b"{not json", headers)[0] == 400
     assert post(stack.telegram_webhook, b'["a list"]', headers)[0] == 400
     assert post(stack.telegram_webhook, b'{"update_id": 1, "message": "text"}', headers)[0] == 400
-    assert post(stack.telegram_webhook, b'{"update_id": 1, "message": {"text": "x"' + b" " * 300_000 + b"}}",
-                headers)[0] == 413
+    assert (
+        post(stack.telegram_webhook, b'{"update_id": 1, "message": {"text": "x"' + b" " * 300_000 + b"}}", headers)[0]
+        == 413
+    )
 
 
 def test_a_redelivered_update_is_answered_once(stack: Stack) -> None:
@@ -121,8 +124,15 @@ def test_stickers_and_photos_get_the_text_only_notice(stack: Stack) -> None:
     chat = new_chat()
     update = text_update(chat, "x")
     del update["message"]["text"]
-    update["message"]["sticker"] = {"file_id": "f", "file_unique_id": "u", "width": 512, "height": 512,
-                                    "is_animated": False, "is_video": False, "type": "regular"}
+    update["message"]["sticker"] = {
+        "file_id": "f",
+        "file_unique_id": "u",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
     send(stack, update)
     notice = replies(stack, chat)[0]["text"]
     assert "teks" in notice and "text" in notice
@@ -194,10 +204,10 @@ def test_polling_mode_hands_updates_to_the_webhook_and_confirms_them(stack: Stac
         stop = asyncio.Event()
         polling = asyncio.ensure_future(poll(get_settings(), stop))
         await asyncio.get_running_loop().run_in_executor(
-            None, lambda: stack.telegram.wait_for("sendMessage", 1, chat_id=chat.id, timeout=90))
+            None, lambda: stack.telegram.wait_for("sendMessage", 1, chat_id=chat.id, timeout=90)
+        )
         # The next getUpdates confirms the update (offset past it), so Telegram drops it.
-        await asyncio.get_running_loop().run_in_executor(
-            None, lambda: _wait_for_offset(stack, update["update_id"] + 1))
+        await asyncio.get_running_loop().run_in_executor(None, lambda: _wait_for_offset(stack, update["update_id"] + 1))
         stop.set()
         await asyncio.wait_for(polling, timeout=30)
 

@@ -8,6 +8,7 @@ Whatever arrives, no webhook may answer with a 5xx, and every answer is JSON: an
 acknowledged with a 200 (Meta redelivers anything else for days), unsigned ones refused.
 The cases tried are counted with the parser fuzzing's (tests/fuzz/cases.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,15 +36,32 @@ from tests.fuzz.strategies import json_bodies, near_valid, raw_bytes
 pytestmark = pytest.mark.conversation
 
 # 3 strategies x 60 = 180 bodies per webhook (and per signing mode), every run the same ones.
-HTTP_FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                            HealthCheck.data_too_large])
-STRATEGIES = {"bytes": raw_bytes, "json": json_bodies(), "rest_near_valid": near_valid(samples.rest_samples()),
-              "telegram_near_valid": near_valid(samples.telegram_samples()),
-              "whatsapp_near_valid": near_valid([sample.body(phone_number_id=WHATSAPP_PHONE_NUMBER_ID)
-                                                 for sample in samples.WHATSAPP_SAMPLES])}
-CONTENT_TYPES = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain",
-                                 "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""])
+HTTP_FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+STRATEGIES = {
+    "bytes": raw_bytes,
+    "json": json_bodies(),
+    "rest_near_valid": near_valid(samples.rest_samples()),
+    "telegram_near_valid": near_valid(samples.telegram_samples()),
+    "whatsapp_near_valid": near_valid(
+        [sample.body(phone_number_id=WHATSAPP_PHONE_NUMBER_ID) for sample in samples.WHATSAPP_SAMPLES]
+    ),
+}
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "",
+    ]
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -107,8 +125,10 @@ def test_telegram_webhook_answers_any_update_without_a_server_error(stack: Stack
 
 
 @settings(HTTP_FUZZ, max_examples=30)
-@given(raw=raw_bytes | near_valid(samples.telegram_samples()),
-       secret=st.none() | st.sampled_from(["", "wrong", TELEGRAM_SECRET + "x", TELEGRAM_SECRET[:-1]]))
+@given(
+    raw=raw_bytes | near_valid(samples.telegram_samples()),
+    secret=st.none() | st.sampled_from(["", "wrong", TELEGRAM_SECRET + "x", TELEGRAM_SECRET[:-1]]),
+)
 def test_telegram_webhook_refuses_updates_without_the_secret(stack: Stack, raw: bytes, secret: Optional[str]) -> None:
     CASES.hit("http_telegram_webhook", "without_secret")
     status, text = send(stack.telegram_webhook, raw, {} if secret is None else {SECRET_HEADER: secret})
@@ -129,8 +149,9 @@ def test_whatsapp_webhook_acknowledges_any_signed_notification(stack: Stack, str
     @given(raw=STRATEGIES[strategy])
     def run(raw: bytes) -> None:
         CASES.hit("http_whatsapp_webhook", f"signed {strategy}")
-        status, text = send(stack.whatsapp_webhook, raw,
-                            {"Content-Type": "application/json", "X-Hub-Signature-256": signature(raw)})
+        status, text = send(
+            stack.whatsapp_webhook, raw, {"Content-Type": "application/json", "X-Hub-Signature-256": signature(raw)}
+        )
         check_answer("whatsapp", status, text)
         if len(raw) <= 256 * 1024:
             assert status == 200, (status, text)  # anything else and Meta redelivers for days
@@ -139,10 +160,15 @@ def test_whatsapp_webhook_acknowledges_any_signed_notification(stack: Stack, str
 
 
 @settings(HTTP_FUZZ, max_examples=60)
-@given(raw=raw_bytes | STRATEGIES["whatsapp_near_valid"],
-       header=st.none() | st.sampled_from(["", "sha256=", "sha1=abc", "sha256=" + "0" * 64, "sha256=zz"])
-       | st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=80))
-def test_whatsapp_webhook_refuses_unsigned_or_forged_notifications(stack: Stack, raw: bytes, header: Optional[str]) -> None:
+@given(
+    raw=raw_bytes | STRATEGIES["whatsapp_near_valid"],
+    header=st.none()
+    | st.sampled_from(["", "sha256=", "sha1=abc", "sha256=" + "0" * 64, "sha256=zz"])
+    | st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=80),
+)
+def test_whatsapp_webhook_refuses_unsigned_or_forged_notifications(
+    stack: Stack, raw: bytes, header: Optional[str]
+) -> None:
     CASES.hit("http_whatsapp_webhook", "unsigned or forged")
     headers = {"Content-Type": "application/json"}
     if header is not None:
@@ -157,9 +183,16 @@ def test_a_body_past_the_servers_own_limit_gets_a_json_413(stack: Stack, webhook
     """Past 1 MB Sanic refuses the body itself (bot/serve.py), before any channel code runs: still a
     4xx with a JSON body."""
     raw = b'{"message": "' + b"a" * (2 * 1024 * 1024) + b'"}'
-    url = {"rest": f"{stack.rasa_url}/webhooks/rest/webhook", "telegram": stack.telegram_webhook,
-           "whatsapp": stack.whatsapp_webhook}[webhook]
-    headers = {"Content-Type": "application/json", SECRET_HEADER: TELEGRAM_SECRET, "X-Hub-Signature-256": signature(raw)}
+    url = {
+        "rest": f"{stack.rasa_url}/webhooks/rest/webhook",
+        "telegram": stack.telegram_webhook,
+        "whatsapp": stack.whatsapp_webhook,
+    }[webhook]
+    headers = {
+        "Content-Type": "application/json",
+        SECRET_HEADER: TELEGRAM_SECRET,
+        "X-Hub-Signature-256": signature(raw),
+    }
     CASES.hit(f"http_{webhook}_webhook", "oversized")
     status, text = send(url, raw, headers)
     assert status == 413, (status, text[:300])

@@ -5,6 +5,7 @@ Conversations persist for the whole session, so each test writes from its own ph
 Nothing here sleeps: "nothing was sent" is proven by a later image from the same user, which is
 queued behind anything still running for that user and answered with the text-only notice.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,15 +54,16 @@ def new_message_id() -> str:
 
 
 def message(user: str, kind: str, content: Any, message_id: Optional[str] = None) -> Dict[str, Any]:
-    return {"from": user, "id": message_id or new_message_id(), "timestamp": "1767225600", "type": kind,
-            kind: content}
+    return {"from": user, "id": message_id or new_message_id(), "timestamp": "1767225600", "type": kind, kind: content}
 
 
 def text_message(user: str, text: str, message_id: Optional[str] = None) -> Dict[str, Any]:
     return message(user, "text", {"body": text}, message_id)
 
 
-def notification(user: str, *messages: Dict[str, Any], statuses: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+def notification(
+    user: str, *messages: Dict[str, Any], statuses: Optional[List[Dict[str, Any]]] = None
+) -> Dict[str, Any]:
     value: Dict[str, Any] = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550001111", "phone_number_id": WHATSAPP_PHONE_NUMBER_ID},
@@ -71,8 +73,10 @@ def notification(user: str, *messages: Dict[str, Any], statuses: Optional[List[D
         value["messages"] = list(messages)
     if statuses is not None:
         value["statuses"] = statuses
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
 
 
 def signature(raw: bytes, secret: str = WHATSAPP_APP_SECRET) -> str:
@@ -115,8 +119,9 @@ def settle(stack: Stack, user: str) -> List[GraphRequest]:
     """Everything delivered to ``user`` once all their earlier messages are answered: an image
     from them is handled after those (one at a time per user) and answered with the notice."""
     before = notices(stack.graph.messages_to(user, delivered_only=True))
-    status, _ = send(stack, notification(user, message(user, "image", {"id": "1479537139650973",
-                                                                       "mime_type": "image/jpeg"})))
+    status, _ = send(
+        stack, notification(user, message(user, "image", {"id": "1479537139650973", "mime_type": "image/jpeg"}))
+    )
     assert status == 200
     calls = stack.graph.wait_until(lambda found: notices(found) > before, to=user, timeout=120)
     return calls[:-1] if TEXT_ONLY_NOTICE in calls[-1].text else calls
@@ -172,8 +177,9 @@ def test_a_pressed_button_is_answered(stack: Stack) -> None:
 
 def test_a_redelivered_message_is_answered_once(stack: Stack) -> None:
     user = new_user()
-    body = notification(user, message(user, "interactive", {"type": "button_reply",
-                                                            "button_reply": {"id": "/greet", "title": "Halo"}}))
+    body = notification(
+        user, message(user, "interactive", {"type": "button_reply", "button_reply": {"id": "/greet", "title": "Halo"}})
+    )
     assert send(stack, body)[0] == 200
     replies = answer_to(stack, user, body)  # Meta redelivers when our acknowledgement was lost
     assert sum(GREETING in text for text in replies) == 1, replies
@@ -192,8 +198,9 @@ def test_two_quick_messages_from_one_user_are_answered_in_order(stack: Stack) ->
 
 def test_an_image_gets_the_text_only_notice(stack: Stack) -> None:
     user = new_user()
-    status, _ = send(stack, notification(user, message(user, "image", {"id": "2754859441498128",
-                                                                       "mime_type": "image/jpeg"})))
+    status, _ = send(
+        stack, notification(user, message(user, "image", {"id": "2754859441498128", "mime_type": "image/jpeg"}))
+    )
     assert status == 200
     [notice] = stack.graph.wait_for(1, to=user, timeout=60)
     assert TEXT_ONLY_NOTICE in notice.text and "pesan teks" in notice.text  # both languages
@@ -228,10 +235,19 @@ def test_a_missing_signature_is_refused_and_nothing_is_sent(stack: Stack) -> Non
     assert settle(stack, user) == []
 
 
-@pytest.mark.parametrize("raw", [
-    b"{not json", b'"just a string"', b'{"object": "whatsapp_business_account", "entry": "x"}', b"\xff\xfe",
-    b"[" * 100_000, b'{"object": ' + b"9" * 5000 + b"}", b'{"object": "page", "entry": []}',
-], ids=["not-json", "string", "entry-not-array", "not-utf8", "nested-100000", "5000-digits", "other-object"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b'"just a string"',
+        b'{"object": "whatsapp_business_account", "entry": "x"}',
+        b"\xff\xfe",
+        b"[" * 100_000,
+        b'{"object": ' + b"9" * 5000 + b"}",
+        b'{"object": "page", "entry": []}',
+    ],
+    ids=["not-json", "string", "entry-not-array", "not-utf8", "nested-100000", "5000-digits", "other-object"],
+)
 def test_signed_bodies_we_cannot_read_are_acknowledged_not_refused(stack: Stack, raw: bytes) -> None:
     """Meta redelivers anything but a 200 for days: once the signature is right, it is a 200."""
     status, reply = post_raw(stack, raw, signature(raw))

@@ -1,11 +1,11 @@
 """Fixtures: a console app on a fresh database (SQLite; PostgreSQL too where a test module asks with
 ``pytestmark = BOTH_DATABASES``), with an admin and a reviewer."""
+
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Iterator
-
-import datetime as dt
 
 import pytest
 from argon2 import PasswordHasher

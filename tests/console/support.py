@@ -1,5 +1,6 @@
 """Helpers shared by the console tests and the screenshot script: a migrated temporary database,
 seeded reports and accounts, a fake Rasa tracker store, and signing in through the real form."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -69,16 +70,31 @@ def next_code(username: str, database_url: Optional[str] = None) -> str:
     raise AssertionError(f"{username} signed in more than three times within 30 s: no unused TOTP step left")
 
 
-def add_report(database_url: str, *, level: str = "high", flags: Sequence[str] = ("upfront_fee",),
-               created_at: Optional[dt.datetime] = None, channel: str = "telegram",
-               conversation_id: Optional[str] = None, **draft_values: object) -> int:
+def add_report(
+    database_url: str,
+    *,
+    level: str = "high",
+    flags: Sequence[str] = ("upfront_fee",),
+    created_at: Optional[dt.datetime] = None,
+    channel: str = "telegram",
+    conversation_id: Optional[str] = None,
+    **draft_values: object,
+) -> int:
     values: Dict[str, object] = dict(
-        what_happened="Diminta DP 15 juta ke rekening pribadi sebelum ada kontrak.", recruiter_name="Pak Darto",
-        recruiter_kind="individual", recruiter_phone="+6281234567890", location="Kab. Garut",
-        consent_to_contact=False, anonymous=True, reporter_contact=None)
+        what_happened="Diminta DP 15 juta ke rekening pribadi sebelum ada kontrak.",
+        recruiter_name="Pak Darto",
+        recruiter_kind="individual",
+        recruiter_phone="+6281234567890",
+        location="Kab. Garut",
+        consent_to_contact=False,
+        anonymous=True,
+        reporter_contact=None,
+    )
     values.update(draft_values)
     with transaction(database_url) as session:
-        report, _pin = save_report(session, ReportDraft(**values), level, list(flags), channel, conversation_id, "id", PIN_KEY)
+        report, _pin = save_report(
+            session, ReportDraft(**values), level, list(flags), channel, conversation_id, "id", PIN_KEY
+        )
         if created_at is not None:
             report.created_at = created_at
         session.flush()
@@ -94,18 +110,24 @@ def write_tracker(path: Path, sender_id: str, turns: List[tuple]) -> None:
     """A tracker store with Rasa's SQL layout (table ``events``) holding (type_name, text) turns."""
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path)
-    connection.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
-                       "type_name VARCHAR(255), timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), "
-                       "data TEXT)")
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
+        "type_name VARCHAR(255), timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), "
+        "data TEXT)"
+    )
     start = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc).timestamp()
     for index, (type_name, text) in enumerate(turns):
         # ("action", name) rows are actions run (e.g. action_start_report), the rest messages.
         event = {"event": type_name, "name": text} if type_name == "action" else {"event": type_name, "text": text}
         data = json.dumps({**event, "timestamp": start + index})
-        connection.execute("INSERT INTO events (sender_id, type_name, timestamp, action_name, data) VALUES (?, ?, ?, ?, ?)",
-                           (sender_id, type_name, start + index, text if type_name == "action" else None, data))
-    connection.execute("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, ?, ?)",
-                       (sender_id, "action", start + 99, json.dumps({"event": "action", "name": "action_listen"})))
+        connection.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, action_name, data) VALUES (?, ?, ?, ?, ?)",
+            (sender_id, type_name, start + index, text if type_name == "action" else None, data),
+        )
+    connection.execute(
+        "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, ?, ?)",
+        (sender_id, "action", start + 99, json.dumps({"event": "action", "name": "action_listen"})),
+    )
     connection.commit()
     connection.close()
 
@@ -153,22 +175,34 @@ def seed_demo(database_url: str, tracker_path: Path, today: dt.datetime) -> int:
     for index, (level, flags, area, name, phone, weeks_ago) in enumerate(rows):
         conversation = DEMO_CONVERSATION if index == 1 else None
         report_id = add_report(
-            database_url, level=level, flags=flags, location=area, recruiter_name=name, recruiter_phone=phone,
-            channel=("whatsapp", "telegram")[index % 2], conversation_id=conversation,
+            database_url,
+            level=level,
+            flags=flags,
+            location=area,
+            recruiter_name=name,
+            recruiter_phone=phone,
+            channel=("whatsapp", "telegram")[index % 2],
+            conversation_id=conversation,
             created_at=today - weeks_ago * week - dt.timedelta(hours=index),
             what_happened=f"Diminta bayar di muka oleh {name}; dijanjikan berangkat ke Jepang bulan depan.",
-            consent_to_contact=index % 3 == 0, anonymous=index % 3 == 2,
-            reporter_contact=None if index % 3 == 2 else f"+62857000000{index:02d}")
+            consent_to_contact=index % 3 == 0,
+            anonymous=index % 3 == 2,
+            reporter_contact=None if index % 3 == 2 else f"+62857000000{index:02d}",
+        )
         if index == 1:
             target = report_id
-    write_tracker(tracker_path, DEMO_CONVERSATION, [
-        ("user", "saya mau lapor calo"),
-        ("action", "action_start_report"),
-        ("bot", "Terima kasih. Apa yang terjadi? Ceritakan dengan kata-katamu sendiri."),
-        ("user", "Pak Darto minta DP 15 juta ke rekening pribadi, katanya LPK resmi tapi tidak ada izinnya"),
-        ("bot", "Siapa nama perekrutnya, dan apakah dia perorangan, LPK, atau perusahaan?"),
-        ("user", "Pak Darto, perorangan. No WA 0812-3456-7890"),
-    ])
+    write_tracker(
+        tracker_path,
+        DEMO_CONVERSATION,
+        [
+            ("user", "saya mau lapor calo"),
+            ("action", "action_start_report"),
+            ("bot", "Terima kasih. Apa yang terjadi? Ceritakan dengan kata-katamu sendiri."),
+            ("user", "Pak Darto minta DP 15 juta ke rekening pribadi, katanya LPK resmi tapi tidak ada izinnya"),
+            ("bot", "Siapa nama perekrutnya, dan apakah dia perorangan, LPK, atau perusahaan?"),
+            ("user", "Pak Darto, perorangan. No WA 0812-3456-7890"),
+        ],
+    )
     return target
 
 

@@ -1,4 +1,5 @@
 """Accounts, passwords, lock-out and API tokens as plain functions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -69,7 +70,9 @@ def test_old_failures_expire_and_success_clears_them(database_url: str) -> None:
     assert _login(database_url, username, "wrong", NOW + dt.timedelta(minutes=40)).outcome == "invalid"
     assert _login(database_url, username, password, NOW + dt.timedelta(minutes=41)).outcome == "ok"
     for minute in range(4):
-        assert _login(database_url, username, "wrong", NOW + dt.timedelta(minutes=41, seconds=minute)).outcome == "invalid"
+        assert (
+            _login(database_url, username, "wrong", NOW + dt.timedelta(minutes=41, seconds=minute)).outcome == "invalid"
+        )
 
 
 @support.BOTH_DATABASES
@@ -92,10 +95,15 @@ def test_disabled_account_cannot_sign_in(database_url: str) -> None:
     assert _login(database_url, *support.REVIEWER, NOW).outcome == "invalid"
 
 
-@pytest.mark.parametrize("username,password,role", [
-    ("ok.name", "short", "reviewer"), ("Bad Name", "long-enough-password", "reviewer"),
-    ("ok.name", "long-enough-password", "root"), (support.ADMIN[0], "long-enough-password", "admin"),
-])
+@pytest.mark.parametrize(
+    "username,password,role",
+    [
+        ("ok.name", "short", "reviewer"),
+        ("Bad Name", "long-enough-password", "reviewer"),
+        ("ok.name", "long-enough-password", "root"),
+        (support.ADMIN[0], "long-enough-password", "admin"),
+    ],
+)
 @support.BOTH_DATABASES
 def test_invalid_new_accounts_are_refused(database_url: str, username: str, password: str, role: str) -> None:
     with pytest.raises(auth.AccountError):
@@ -118,8 +126,9 @@ def test_first_admin_only_when_there_are_no_users(database_url: str, tmp_path) -
 @support.BOTH_DATABASES
 def test_tokens_are_stored_hashed_and_stop_working_when_revoked_or_disabled(database_url: str) -> None:
     with transaction(database_url) as session:
-        token = auth.create_token(session, support.REVIEWER[0], "reporting script", created_by=support.ADMIN[0],
-                                  now=NOW, days=90)
+        token = auth.create_token(
+            session, support.REVIEWER[0], "reporting script", created_by=support.ADMIN[0], now=NOW, days=90
+        )
     with transaction(database_url) as session:
         stored = session.execute(select(ApiToken)).scalar_one()
         assert stored.token_hash == auth.hash_token(token) and token not in stored.token_hash
@@ -133,8 +142,12 @@ def test_tokens_are_stored_hashed_and_stop_working_when_revoked_or_disabled(data
     with transaction(database_url) as session:
         assert auth.user_for_token(session, token, NOW) is None
         actions = [(e.actor, e.action) for e in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
-    assert actions == [(support.ADMIN[0], "token_created"), (support.ADMIN[0], "account_disabled"),
-                       (support.ADMIN[0], "account_enabled"), (support.ADMIN[0], "token_revoked")]
+    assert actions == [
+        (support.ADMIN[0], "token_created"),
+        (support.ADMIN[0], "account_disabled"),
+        (support.ADMIN[0], "account_enabled"),
+        (support.ADMIN[0], "token_revoked"),
+    ]
 
 
 @support.BOTH_DATABASES

@@ -4,6 +4,7 @@ a temporary SQLite database, driven by Debian's Chromium through Selenium.
 Set CONSOLE_SCREENSHOTS_DIR to also save screenshots of the queue, a report and the dashboard
 (scripts/console-screenshots does that for docs/screenshots/).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,23 +49,33 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp_path = tmp_path_factory.mktemp("console")
     env = child_environment()
     env.update(support.environment(tmp_path))
-    env.update({"STAFF_ADMIN_USER": ADMIN_USER, "STAFF_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                "CONSOLE_SECRET_KEY": secrets.token_hex(32)})
+    env.update(
+        {
+            "STAFF_ADMIN_USER": ADMIN_USER,
+            "STAFF_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "CONSOLE_SECRET_KEY": secrets.token_hex(32),
+        }
+    )
     database_url = env["DATABASE_URL"]
     migrate(database_url)
     report_id = support.seed_demo(database_url, tmp_path / "var" / "tracker.db", dt.datetime.utcnow())
     port = free_port()
     log_path = tmp_path / "console.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "console", "serve", "--host", "127.0.0.1", "--port",
-                                    str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "console", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/login", process, timeout=60)
         # After start-up: the first admin is made only while there are no accounts at all.
         with transaction(database_url) as session:
-            support.enable_totp(auth.create_user(session, REVIEWER_USER, REVIEWER_PASSWORD, "reviewer"),
-                                REVIEWER_SECRET)
+            support.enable_totp(
+                auth.create_user(session, REVIEWER_USER, REVIEWER_PASSWORD, "reviewer"), REVIEWER_SECRET
+            )
         yield {"base": base, "report_id": report_id, "database_url": database_url}
     finally:
         stop_process(process)
@@ -79,8 +90,13 @@ def browser(console_server: dict):
         patch.setenv("SE_OFFLINE", "true")  # Selenium Manager must not download anything
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
-        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1400,1000"):
+        for flag in (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1400,1000",
+        ):
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
@@ -124,8 +140,9 @@ def _screenshot(driver, name: str, height: int = 1000) -> None:
     driver.set_window_size(1400, 1000)
 
 
-def test_reviewer_with_two_factor_signs_in_filters_opens_and_escalates_a_report(console_server: dict,
-                                                                              signed_out) -> None:
+def test_reviewer_with_two_factor_signs_in_filters_opens_and_escalates_a_report(
+    console_server: dict, signed_out
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as until
     from selenium.webdriver.support.ui import Select, WebDriverWait

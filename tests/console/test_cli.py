@@ -1,4 +1,5 @@
 """`python -m console users …` through its main function (same code path as the shell)."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,10 @@ def _run(*argv: str, stdin: str = "") -> tuple:
 
 
 def test_create_list_disable_and_token(database_url: str, capsys) -> None:
-    assert _run("users", "create", "siti", "--role", "admin", "--password-stdin",
-                stdin="siti-password-123\n") == (0, "created siti (admin)\n")
+    assert _run("users", "create", "siti", "--role", "admin", "--password-stdin", stdin="siti-password-123\n") == (
+        0,
+        "created siti (admin)\n",
+    )
     assert _run("users", "create", "siti", "--password-stdin", stdin="siti-password-123\n")[0] == 1
     assert "taken" in capsys.readouterr().err
     code, token = _run("users", "token", "siti", "--name", "dashboard export")
@@ -50,8 +53,9 @@ def fake_waitress(monkeypatch: pytest.MonkeyPatch) -> List[dict]:
     return calls
 
 
-def test_serve_refuses_to_start_with_security_problems(database_url: str, monkeypatch, capsys,
-                                                       fake_waitress: List[dict]) -> None:
+def test_serve_refuses_to_start_with_security_problems(
+    database_url: str, monkeypatch, capsys, fake_waitress: List[dict]
+) -> None:
     monkeypatch.setenv("CONSOLE_SECRET_KEY", "too-short")
     monkeypatch.setenv("APP_ENV", "staging")
     assert main(["serve"]) == 2
@@ -61,8 +65,7 @@ def test_serve_refuses_to_start_with_security_problems(database_url: str, monkey
     assert fake_waitress == []  # never listened
 
 
-def test_serve_binds_bind_host_unless_told_otherwise(database_url: str, monkeypatch,
-                                                     fake_waitress: List[dict]) -> None:
+def test_serve_binds_bind_host_unless_told_otherwise(database_url: str, monkeypatch, fake_waitress: List[dict]) -> None:
     monkeypatch.setenv("CONSOLE_SECRET_KEY", secrets.token_hex(32))
     assert main(["serve", "--port", "9123"]) == 0
     monkeypatch.setenv("BIND_HOST", "10.1.2.3")
@@ -70,5 +73,8 @@ def test_serve_binds_bind_host_unless_told_otherwise(database_url: str, monkeypa
     assert main(["serve"]) == 0
     assert main(["serve", "--host", "127.0.0.2"]) == 0
     assert [(call["host"], call["port"]) for call in fake_waitress] == [
-        ("127.0.0.1", 9123), ("10.1.2.3", 8080), ("127.0.0.2", 8080)]
+        ("127.0.0.1", 9123),
+        ("10.1.2.3", 8080),
+        ("127.0.0.2", 8080),
+    ]
     assert {call["max_request_body_size"] for call in fake_waitress} == {1024 * 1024}

@@ -1,5 +1,6 @@
 """The sign-in lock-out through bot.storage.counters: counted per (username, address) and per
 address, atomically, and unusable against the owner from elsewhere."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,8 +66,9 @@ def _client_from(app: Flask, address: str, **environ: str):
 
 def _try(client, username: str, password: str, headers=None):
     token = csrf_token(client.get("/login", headers=headers).get_data(as_text=True))
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                       headers=headers)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}, headers=headers
+    )
 
 
 def test_the_owner_signs_in_from_elsewhere_while_a_guesser_is_locked_out(app: Flask, frozen_now) -> None:
@@ -99,8 +101,9 @@ def test_forwarded_for_is_ignored_unless_proxies_are_trusted(database_url: str, 
     assert "Too many failed sign-ins" in _try(client, *support.REVIEWER, headers=fresh).get_data(as_text=True)
 
 
-def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(database_url: str, frozen_now,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(
+    database_url: str, frozen_now, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
     proxy = _client_from(create_app(get_settings()), "127.0.0.1")  # every request comes from the proxy
     guesser, owner = {"X-Forwarded-For": "203.0.113.5"}, {"X-Forwarded-For": "203.0.113.6"}
@@ -115,14 +118,17 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(database_url: s
         assert counters.current(session, pair, window, frozen_now) == get_settings().console_max_login_failures + 1
 
 
-def test_parallel_guesses_beyond_the_limit_are_not_even_checked(database_url: str,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_guesses_beyond_the_limit_are_not_even_checked(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each try is counted before its password is checked: of eight guesses at once against a
     limit of five, only five reach the password hash (counting after checking let all eight)."""
     policy = auth.LockPolicy(max_failures=5, lock_minutes=15)
     checked = []
     real_matches = auth._password_matches
-    monkeypatch.setattr(auth, "_password_matches", lambda user, password: checked.append(1) or real_matches(user, password))
+    monkeypatch.setattr(
+        auth, "_password_matches", lambda user, password: checked.append(1) or real_matches(user, password)
+    )
 
     def guess(number: int) -> str:
         with transaction(database_url) as session:

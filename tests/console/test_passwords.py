@@ -1,5 +1,6 @@
 """Changing one's own password, an admin's reset to a temporary password (shown once, then the
 account must choose its own), and the same resets from the CLI."""
+
 from __future__ import annotations
 
 import io
@@ -22,22 +23,28 @@ NEW = "correct horse battery"
 
 def _change(client, current: str, new: str, repeat: str):
     token = csrf_token(client.get("/account/password").get_data(as_text=True))
-    return client.post("/account/password", data={"csrf_token": token, "current": current, "new": new,
-                                                   "repeat": repeat})
+    return client.post(
+        "/account/password", data={"csrf_token": token, "current": current, "new": new, "repeat": repeat}
+    )
 
 
 def _actions(url: str) -> List[tuple]:
     with transaction(url) as session:
-        return [(e.actor, e.action, e.detail) for e in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+        return [
+            (e.actor, e.action, e.detail) for e in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
+        ]
 
 
-@pytest.mark.parametrize("current,new,repeat,problem", [
-    ("wrong password!", NEW, NEW, "current password is not right"),
-    (support.REVIEWER[1], NEW, NEW + "x", "differ"),
-    (support.REVIEWER[1], "too short", "too short", "at least 12 characters"),
-    (support.REVIEWER[1], " Rudi.Review ", " Rudi.Review ", "cannot be the username"),  # 13 characters
-    (support.REVIEWER[1], support.REVIEWER[1], support.REVIEWER[1], "different from the current"),
-])
+@pytest.mark.parametrize(
+    "current,new,repeat,problem",
+    [
+        ("wrong password!", NEW, NEW, "current password is not right"),
+        (support.REVIEWER[1], NEW, NEW + "x", "differ"),
+        (support.REVIEWER[1], "too short", "too short", "at least 12 characters"),
+        (support.REVIEWER[1], " Rudi.Review ", " Rudi.Review ", "cannot be the username"),  # 13 characters
+        (support.REVIEWER[1], support.REVIEWER[1], support.REVIEWER[1], "different from the current"),
+    ],
+)
 def test_bad_password_changes_are_explained(reviewer, current: str, new: str, repeat: str, problem: str) -> None:
     response = _change(reviewer, current, new, repeat)
     assert response.status_code == 400 and problem in response.get_data(as_text=True)
@@ -64,8 +71,7 @@ def test_wrong_current_passwords_count_as_failed_sign_ins(reviewer, frozen_now) 
     assert "Too many wrong passwords" in _change(reviewer, support.REVIEWER[1], NEW, NEW).get_data(as_text=True)
 
 
-def test_admin_reset_shows_a_temporary_password_once_and_forces_a_change(app: Flask, admin,
-                                                                         database_url: str) -> None:
+def test_admin_reset_shows_a_temporary_password_once_and_forces_a_change(app: Flask, admin, database_url: str) -> None:
     page = admin.get("/admin/users").get_data(as_text=True)
     response = admin.post(f"/admin/users/{support.REVIEWER[0]}/reset-password", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 200
@@ -121,7 +127,9 @@ def test_cli_reset_password_and_reset_2fa(app: Flask, database_url: str, capsys)
     assert sign_in(admin, *support.ADMIN).headers["Location"] == "/"  # no code step any more ...
     assert admin.get("/").headers["Location"] == "/account/2fa"  # ... but enrolment first
     assert [(actor, action) for actor, action, _ in _actions(database_url)] == [
-        ("cli", "password_reset"), ("cli", "totp_reset")]
+        ("cli", "password_reset"),
+        ("cli", "totp_reset"),
+    ]
     assert _run("users", "reset-password", "nobody")[0] == 1
     assert "No user" in capsys.readouterr().err
 

@@ -1,4 +1,5 @@
 """Who sees contact details, the masked CSV export, and escaping in the SVG charts."""
+
 from __future__ import annotations
 
 import csv
@@ -13,10 +14,21 @@ from tests.console.support import XSS
 
 
 def _report(**values: object) -> Report:
-    base = dict(id=1, case_code="K7QX-4M2P", status="new", risk_level="high", flags=["upfront_fee"],
-                channel="whatsapp", created_at=dt.datetime(2026, 11, 20, 9), what_happened="DP 15 juta",
-                recruiter_name="Pak Darto", recruiter_phone="+6281234567890", consent_to_contact=True,
-                anonymous=False, reporter_contact="+6289876543210")
+    base = dict(
+        id=1,
+        case_code="K7QX-4M2P",
+        status="new",
+        risk_level="high",
+        flags=["upfront_fee"],
+        channel="whatsapp",
+        created_at=dt.datetime(2026, 11, 20, 9),
+        what_happened="DP 15 juta",
+        recruiter_name="Pak Darto",
+        recruiter_phone="+6281234567890",
+        consent_to_contact=True,
+        anonymous=False,
+        reporter_contact="+6289876543210",
+    )
     base.update(values)
     return Report(**base)
 
@@ -47,8 +59,8 @@ def _rows(text: str):
 
 def test_csv_masks_personal_data_for_reviewers_only() -> None:
     reports = [_report()]
-    reviewer_row, = _rows(reports_csv(reports, "reviewer"))
-    admin_row, = _rows(reports_csv(reports, "admin"))
+    (reviewer_row,) = _rows(reports_csv(reports, "reviewer"))
+    (admin_row,) = _rows(reports_csv(reports, "admin"))
     assert reviewer_row["recruiter_phone"] == "'" + mask("+6281234567890")
     assert reviewer_row["reporter_contact"] == "'" + mask("+6289876543210")
     assert admin_row["recruiter_phone"] == "'+6281234567890"
@@ -56,9 +68,9 @@ def test_csv_masks_personal_data_for_reviewers_only() -> None:
 
 
 def test_csv_cells_cannot_start_a_formula() -> None:
-    assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell("Garut") == "Garut"
-    row, = _rows(reports_csv([_report(what_happened="=cmd|' /C calc'!A0")], "admin"))
+    (row,) = _rows(reports_csv([_report(what_happened="=cmd|' /C calc'!A0")], "admin"))
     assert row["what_happened"].startswith("'=")
 
 

@@ -1,4 +1,5 @@
 """The queue: order, filters, search and pages; and the dashboard figures."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,12 +31,30 @@ def test_queue_is_most_severe_first_then_oldest_first(database_url: str) -> None
 
 @support.BOTH_DATABASES
 def test_filters_combine(database_url: str) -> None:
-    garut = support.add_report(database_url, level="high", flags=["upfront_fee", "wrong_visa"], channel="whatsapp",
-                               location="Kab. Garut", created_at=DAY)
-    support.add_report(database_url, level="high", flags=["upfront_fee"], channel="telegram",
-                       location="Kota Bandung", created_at=DAY + dt.timedelta(days=10))
-    support.add_report(database_url, level="medium", flags=["excessive_fee"], channel="whatsapp",
-                       location="Garut", created_at=DAY + dt.timedelta(days=1))
+    garut = support.add_report(
+        database_url,
+        level="high",
+        flags=["upfront_fee", "wrong_visa"],
+        channel="whatsapp",
+        location="Kab. Garut",
+        created_at=DAY,
+    )
+    support.add_report(
+        database_url,
+        level="high",
+        flags=["upfront_fee"],
+        channel="telegram",
+        location="Kota Bandung",
+        created_at=DAY + dt.timedelta(days=10),
+    )
+    support.add_report(
+        database_url,
+        level="medium",
+        flags=["excessive_fee"],
+        channel="whatsapp",
+        location="Garut",
+        created_at=DAY + dt.timedelta(days=1),
+    )
     code = support.case_code(database_url, garut)
     assert _codes(database_url, flag="wrong_visa") == [code]
     assert _codes(database_url, channel="whatsapp", level="high") == [code]
@@ -82,8 +101,17 @@ def test_pages(database_url: str) -> None:
 
 
 def test_filter_from_query_parameters_ignores_nonsense() -> None:
-    parsed = QueueFilter.from_args({"status": "everything", "level": "urgent", "flag": "<x>", "from": "yesterday",
-                                    "to": "2026-11-30", "page": "-4", "q": " Darto "})
+    parsed = QueueFilter.from_args(
+        {
+            "status": "everything",
+            "level": "urgent",
+            "flag": "<x>",
+            "from": "yesterday",
+            "to": "2026-11-30",
+            "page": "-4",
+            "q": " Darto ",
+        }
+    )
     assert parsed == QueueFilter(status="open", level="urgent", date_to=dt.date(2026, 11, 30), search="Darto", page=1)
 
 
@@ -102,13 +130,29 @@ def test_linked_reports_are_the_other_reports_about_the_same_recruiter(database_
 @support.BOTH_DATABASES
 def test_trends_count_per_week_area_and_repeat_recruiter(database_url: str) -> None:
     today = dt.date(2026, 11, 25)  # a Wednesday; its week starts on 23 Nov
-    support.add_report(database_url, level="urgent", flags=["document_retention"], location="Garut",
-                       created_at=dt.datetime(2026, 11, 23, 9))
-    support.add_report(database_url, level="high", flags=["upfront_fee"], location="kab.  garut",
-                       created_at=dt.datetime(2026, 11, 16, 9))
-    support.add_report(database_url, level="high", flags=["upfront_fee"], location="Kab. Garut",
-                       recruiter_name="Bu Sari", recruiter_phone="+6281311112222",
-                       created_at=dt.datetime(2026, 11, 17, 9))
+    support.add_report(
+        database_url,
+        level="urgent",
+        flags=["document_retention"],
+        location="Garut",
+        created_at=dt.datetime(2026, 11, 23, 9),
+    )
+    support.add_report(
+        database_url,
+        level="high",
+        flags=["upfront_fee"],
+        location="kab.  garut",
+        created_at=dt.datetime(2026, 11, 16, 9),
+    )
+    support.add_report(
+        database_url,
+        level="high",
+        flags=["upfront_fee"],
+        location="Kab. Garut",
+        recruiter_name="Bu Sari",
+        recruiter_phone="+6281311112222",
+        created_at=dt.datetime(2026, 11, 17, 9),
+    )
     with transaction(database_url) as session:
         trends = queries.trends(session, today, weeks=4)
     assert trends.weeks[-1] == dt.date(2026, 11, 23) and len(trends.weeks) == 4

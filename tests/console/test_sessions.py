@@ -1,4 +1,5 @@
 """Server-side sessions: the cookie names a StaffSession row; ending the row ends the cookie."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,8 +40,9 @@ def _logout(client) -> None:
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
 
 
-def test_the_cookie_carries_a_random_session_token_and_only_its_hash_is_stored(app: Flask, reviewer,
-                                                                                database_url: str) -> None:
+def test_the_cookie_carries_a_random_session_token_and_only_its_hash_is_stored(
+    app: Flask, reviewer, database_url: str
+) -> None:
     data = app.session_interface.get_signing_serializer(app).loads(_cookie(reviewer))
     token = data["_user_id"]
     assert len(token) >= 43 and not token.isdigit()  # secrets.token_urlsafe(32), not the user id
@@ -66,26 +68,41 @@ def test_changing_the_password_ends_every_other_session(app: Flask, database_url
     for client in (here, there):
         assert support.sign_in(client, *support.REVIEWER).status_code == 302
     token = csrf_token(here.get("/account/password").get_data(as_text=True))
-    response = here.post("/account/password", data={"csrf_token": token, "current": support.REVIEWER[1],
-                                                    "new": "a brand new passphrase", "repeat": "a brand new passphrase"})
+    response = here.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current": support.REVIEWER[1],
+            "new": "a brand new passphrase",
+            "repeat": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 302
     assert here.get("/").status_code == 200
     assert there.get("/").status_code == 302
     assert [row.revoked_reason for row in _sessions(database_url)] == [None, "password_changed"]
 
 
-@pytest.mark.parametrize("action,reason", [("disable", "account_disabled"), ("reset-password", "password_reset"),
-                                           ("reset-2fa", "totp_reset")])
-def test_admin_actions_on_an_account_end_all_its_sessions(app: Flask, admin, reviewer, database_url: str,
-                                                          action: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    "action,reason",
+    [("disable", "account_disabled"), ("reset-password", "password_reset"), ("reset-2fa", "totp_reset")],
+)
+def test_admin_actions_on_an_account_end_all_its_sessions(
+    app: Flask, admin, reviewer, database_url: str, action: str, reason: str
+) -> None:
     assert reviewer.get("/").status_code == 200
     token = csrf_token(admin.get("/admin/users").get_data(as_text=True))
-    assert admin.post(f"/admin/users/{support.REVIEWER[0]}/{action}", data={"csrf_token": token}).status_code in (200, 302)
+    assert admin.post(f"/admin/users/{support.REVIEWER[0]}/{action}", data={"csrf_token": token}).status_code in (
+        200,
+        302,
+    )
     assert reviewer.get("/").status_code == 302
     with transaction(database_url) as session:
         user = auth.find_user(session, support.REVIEWER[0])
-        reasons = [row.revoked_reason for row in session.execute(
-            select(StaffSession).where(StaffSession.user_id == user.id)).scalars()]
+        reasons = [
+            row.revoked_reason
+            for row in session.execute(select(StaffSession).where(StaffSession.user_id == user.id)).scalars()
+        ]
     assert reasons == [reason]
 
 

@@ -1,5 +1,6 @@
 """TOTP two-factor sign-in: enrolment with a QR code, the code step, replay, recovery codes,
 admins required to enrol, reviewers free to turn it on and off, and the audit log."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,10 @@ NOW = dt.datetime(2026, 11, 28, 10, 0, 10)
 
 def _actions(url: str) -> List[tuple]:
     with transaction(url) as session:
-        return [(entry.actor, entry.action) for entry in
-                session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+        return [
+            (entry.actor, entry.action)
+            for entry in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
+        ]
 
 
 def _enrol(client) -> tuple:
@@ -105,8 +108,9 @@ def test_an_admin_without_a_second_factor_can_only_enrol(app: Flask, database_ur
 def test_sign_in_is_two_steps_and_the_first_does_not_sign_in(app: Flask, database_url: str) -> None:
     client = app.test_client()
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post("/login?next=/dashboard", data={"username": support.ADMIN[0], "password": support.ADMIN[1],
-                                                            "csrf_token": token})
+    response = client.post(
+        "/login?next=/dashboard", data={"username": support.ADMIN[0], "password": support.ADMIN[1], "csrf_token": token}
+    )
     assert response.headers["Location"] == "/login/code"
     assert client.get("/").status_code == 302  # the password alone is not a sign-in
     assert client.get("/api/reports").status_code == 401
@@ -134,8 +138,9 @@ def test_the_code_step_expires_after_five_minutes(app: Flask, monkeypatch: pytes
     page = client.get("/login/code").get_data(as_text=True)
     later = utcnow() + dt.timedelta(minutes=5, seconds=5)
     monkeypatch.setattr(console.views, "utcnow", lambda: later)
-    response = client.post("/login/code", data={"code": support.next_code(support.ADMIN[0]),
-                                                "csrf_token": csrf_token(page)})
+    response = client.post(
+        "/login/code", data={"code": support.next_code(support.ADMIN[0]), "csrf_token": csrf_token(page)}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "took too long" in client.get("/login").get_data(as_text=True)
     assert client.get("/").status_code == 302
@@ -204,8 +209,9 @@ def test_a_reviewer_turns_it_off_with_a_current_code_only(app: Flask, reviewer, 
 def test_an_admin_cannot_turn_it_off(admin, database_url: str) -> None:
     page = admin.get("/account").get_data(as_text=True)
     assert "Required for admins" in page and "disable" not in page
-    admin.post("/account/2fa/disable", data={"csrf_token": csrf_token(page),
-                                             "code": support.next_code(support.ADMIN[0])})
+    admin.post(
+        "/account/2fa/disable", data={"csrf_token": csrf_token(page), "code": support.next_code(support.ADMIN[0])}
+    )
     assert "Admins must keep two-factor" in admin.get("/account").get_data(as_text=True)
     with transaction(database_url) as session:
         assert auth.find_user(session, support.ADMIN[0]).totp_enabled_at is not None

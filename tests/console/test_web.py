@@ -1,4 +1,5 @@
 """The console through Flask's test client: sign-in, CSRF, escaping, roles, API and workflow."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -115,9 +116,11 @@ def test_transcript_is_shown_escaped_or_reported_unavailable(admin, database_url
     with_chat = support.add_report(database_url, conversation_id="tg-555")
     without = support.add_report(database_url, conversation_id="tg-none")
     assert "Transcript unavailable" in _page(admin, f"/reports/{with_chat}")  # no tracker store yet
-    support.write_tracker(get_settings().var_dir / "tracker.db", "tg-555",
-                          [("user", "lapor calo"), ("action", "action_start_report"), ("bot", "Apa yang terjadi?"),
-                           ("user", XSS)])
+    support.write_tracker(
+        get_settings().var_dir / "tracker.db",
+        "tg-555",
+        [("user", "lapor calo"), ("action", "action_start_report"), ("bot", "Apa yang terjadi?"), ("user", XSS)],
+    )
     html = _page(admin, f"/reports/{with_chat}")
     assert "lapor calo" in html and "Apa yang terjadi?" in html
     assert "<script>alert" not in html and "&lt;script&gt;" in html
@@ -156,8 +159,10 @@ def test_reviewer_cannot_manage_users_or_tokens(reviewer) -> None:
     token = csrf_token(_page(reviewer, "/"))
     assert reviewer.get("/admin/users").status_code == 403
     assert reviewer.get("/admin/tokens").status_code == 403
-    response = reviewer.post("/admin/users", data={"csrf_token": token, "username": "mallory",
-                                                   "password": "mallory-password-1", "role": "admin"})
+    response = reviewer.post(
+        "/admin/users",
+        data={"csrf_token": token, "username": "mallory", "password": "mallory-password-1", "role": "admin"},
+    )
     assert response.status_code == 403
     assert reviewer.post(f"/admin/users/{support.ADMIN[0]}/disable", data={"csrf_token": token}).status_code == 403
     assert "Users" not in _page(reviewer, "/").split("<main>")[0]
@@ -165,8 +170,10 @@ def test_reviewer_cannot_manage_users_or_tokens(reviewer) -> None:
 
 def test_admin_creates_and_disables_accounts(admin, database_url: str) -> None:
     page = _page(admin, "/admin/users")
-    response = admin.post("/admin/users", data={"csrf_token": csrf_token(page), "username": "dewi",
-                                                "password": "dewi-password-123", "role": "reviewer"})
+    response = admin.post(
+        "/admin/users",
+        data={"csrf_token": csrf_token(page), "username": "dewi", "password": "dewi-password-123", "role": "reviewer"},
+    )
     assert response.status_code == 302
     assert "dewi" in _page(admin, "/admin/users")
     assert admin.post("/admin/users/dewi/disable", data={"csrf_token": csrf_token(page)}).status_code == 302
@@ -180,14 +187,15 @@ def test_admin_creates_and_disables_accounts(admin, database_url: str) -> None:
 def test_api_with_bearer_token(client, admin, database_url: str) -> None:
     report_id = support.add_report(database_url, level="urgent", flags=["document_retention"])
     page = _page(admin, "/admin/tokens")
-    html = admin.post("/admin/tokens", data={"csrf_token": csrf_token(page), "username": support.REVIEWER[0],
-                                             "name": "weekly stats"}).get_data(as_text=True)
+    html = admin.post(
+        "/admin/tokens", data={"csrf_token": csrf_token(page), "username": support.REVIEWER[0], "name": "weekly stats"}
+    ).get_data(as_text=True)
     token = html.split('id="new-token">')[1].split("<")[0]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/reports", headers={"Authorization": "Bearer sct_wrong"}).status_code == 401
     response = client.get("/api/reports?level=urgent", headers=headers)
     assert response.status_code == 200
-    item, = response.get_json()["items"]
+    (item,) = response.get_json()["items"]
     assert {"id", "case_code", "status", "risk_level", "flags", "channel", "created_at"} <= set(item)
     assert (item["id"], item["flags"]) == (report_id, ["document_retention"])
     assert client.get(f"/api/reports/{report_id}", headers=headers).status_code == 200
@@ -207,16 +215,27 @@ def test_status_change_with_note_is_in_the_audit_trail(reviewer, database_url: s
     token = csrf_token(_page(reviewer, f"/reports/{report_id}"))
     path = f"/reports/{report_id}/status"
     assert reviewer.post(path, data={"status": "in_review"}).status_code == 400  # no CSRF token
-    reviewer.post(path, data={"csrf_token": token, "status": "escalated", "institution": "KBRI Tokyo",
-                              "reason": "Passport held in Osaka"})
+    reviewer.post(
+        path,
+        data={
+            "csrf_token": token,
+            "status": "escalated",
+            "institution": "KBRI Tokyo",
+            "reason": "Passport held in Osaka",
+        },
+    )
     html = _page(reviewer, f"/reports/{report_id}")
     assert "Escalated" in html and "KBRI Tokyo" in html and "Passport held in Osaka" in html
     # A forbidden change is explained and changes nothing.
     reviewer.post(path, data={"csrf_token": token, "status": "in_review"})
     assert "cannot go from escalated to in_review" in _page(reviewer, f"/reports/{report_id}")
     with transaction(database_url) as session:
-        kinds = [(e.kind, e.actor) for e in session.execute(
-            select(ReportEvent).where(ReportEvent.report_id == report_id).order_by(ReportEvent.id)).scalars()]
+        kinds = [
+            (e.kind, e.actor)
+            for e in session.execute(
+                select(ReportEvent).where(ReportEvent.report_id == report_id).order_by(ReportEvent.id)
+            ).scalars()
+        ]
     assert kinds == [("created", "reporter"), ("status_changed", support.REVIEWER[0])]
 
 
@@ -239,11 +258,15 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def _https_sign_in(client, base_url: str = "https://localhost", **headers: str):
     page = client.get("/login", base_url=base_url, headers=headers)
-    data = {"username": support.REVIEWER[0], "password": support.REVIEWER[1],
-            "csrf_token": csrf_token(page.get_data(as_text=True))}
+    data = {
+        "username": support.REVIEWER[0],
+        "password": support.REVIEWER[1],
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+    }
     # Over HTTPS Flask-WTF also checks the Referer is this site (no CSRF from an http:// page).
-    response = client.post("/login", base_url=base_url, data=data,
-                           headers={"Referer": "https://localhost/login", **headers})
+    response = client.post(
+        "/login", base_url=base_url, data=data, headers={"Referer": "https://localhost/login", **headers}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return page, response
 
@@ -294,8 +317,10 @@ def test_tokens_expire_and_the_tokens_page_shows_their_dates(database_url: str, 
     sign_in(admin, *support.ADMIN)
     page = _page(admin, "/admin/tokens")
     assert "expires 30 days after" in page
-    html = admin.post("/admin/tokens", data={"csrf_token": csrf_token(page), "username": support.REVIEWER[0],
-                                             "name": "monthly figures"}).get_data(as_text=True)
+    html = admin.post(
+        "/admin/tokens",
+        data={"csrf_token": csrf_token(page), "username": support.REVIEWER[0], "name": "monthly figures"},
+    ).get_data(as_text=True)
     token = html.split('id="new-token">')[1].split("<")[0]
     headers = {"Authorization": f"Bearer {token}"}
     assert api.get("/api/reports", headers=headers).status_code == 200

@@ -1,4 +1,5 @@
 """Status rules (pure) and the changes reviewers make, each leaving an audit event."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,17 +16,31 @@ from tests.console import support
 from tests.databases import PIN_KEY
 
 
-@pytest.mark.parametrize("current,target", [
-    ("new", "in_review"), ("in_review", "resolved"), ("in_review", "dismissed"), ("escalated", "resolved"),
-    ("dismissed", "in_review"), ("new", "escalated"),
-])
+@pytest.mark.parametrize(
+    "current,target",
+    [
+        ("new", "in_review"),
+        ("in_review", "resolved"),
+        ("in_review", "dismissed"),
+        ("escalated", "resolved"),
+        ("dismissed", "in_review"),
+        ("new", "escalated"),
+    ],
+)
 def test_allowed_transitions(current: str, target: str) -> None:
     assert transition_problem(current, target, institution="KP2MI", reason="checked with the agency") is None
 
 
-@pytest.mark.parametrize("current,target", [
-    ("new", "resolved"), ("resolved", "escalated"), ("escalated", "new"), ("in_review", "new"), ("new", "archived"),
-])
+@pytest.mark.parametrize(
+    "current,target",
+    [
+        ("new", "resolved"),
+        ("resolved", "escalated"),
+        ("escalated", "new"),
+        ("in_review", "new"),
+        ("new", "archived"),
+    ],
+)
 def test_forbidden_transitions(current: str, target: str) -> None:
     assert transition_problem(current, target, institution="KP2MI", reason="why") is not None
 
@@ -44,8 +59,11 @@ def test_closing_needs_a_reason(target: str) -> None:
 
 def _events(url: str, report_id: int):
     with transaction(url) as session:
-        return session.execute(select(ReportEvent).where(ReportEvent.report_id == report_id)
-                               .order_by(ReportEvent.id)).scalars().all()
+        return (
+            session.execute(select(ReportEvent).where(ReportEvent.report_id == report_id).order_by(ReportEvent.id))
+            .scalars()
+            .all()
+        )
 
 
 @support.BOTH_DATABASES
@@ -68,8 +86,11 @@ def test_each_change_is_applied_and_audited_with_the_actor(database_url: str) ->
         ("status_changed", support.REVIEWER[0], {"from": "new", "to": "in_review"}),
         ("status_changed", support.REVIEWER[0], {"from": "in_review", "to": "escalated", "institution": "Polri"}),
         ("note", support.REVIEWER[0], {"note": "Called the Garut police desk."}),
-        ("status_changed", support.REVIEWER[0], {"from": "escalated", "to": "resolved",
-                                                 "reason": "Police opened a case."}),
+        (
+            "status_changed",
+            support.REVIEWER[0],
+            {"from": "escalated", "to": "resolved", "reason": "Police opened a case."},
+        ),
     ]
 
 
@@ -93,12 +114,22 @@ def test_message_to_the_reporter_is_shown_at_their_status_check(database_url: st
     from bot.storage.reports import save_report
 
     with transaction(database_url) as session:
-        report, pin = save_report(session, ReportDraft(what_happened="paspor ditahan"), "urgent",
-                                  ["document_retention"], "rest", "u-1", "id", PIN_KEY)
+        report, pin = save_report(
+            session,
+            ReportDraft(what_happened="paspor ditahan"),
+            "urgent",
+            ["document_retention"],
+            "rest",
+            "u-1",
+            "id",
+            PIN_KEY,
+        )
         workflow.message_reporter(session, report, support.REVIEWER[0], "Kami sudah menghubungi KBRI Tokyo.")
         code = report.case_code
     with transaction(database_url) as session:
-        result = check_status(session, code, pin, Requester("u-1"), dt.datetime(2026, 12, 1), StatusLimits(5, 15, 100, 100), PIN_KEY)
+        result = check_status(
+            session, code, pin, Requester("u-1"), dt.datetime(2026, 12, 1), StatusLimits(5, 15, 100, 100), PIN_KEY
+        )
     assert result.outcome == "ok"
     assert result.view.messages == ("Kami sudah menghubungi KBRI Tokyo.",)
 

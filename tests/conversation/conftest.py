@@ -2,6 +2,7 @@
 
 The Rasa agent runs in-process; the custom actions run in the real action server over HTTP.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -65,8 +66,11 @@ def _agent_with_actions(folder: Path, model: Path, loop: asyncio.AbstractEventLo
         # tracker store (a fresh SQLite file), so tests see what is really stored.
         endpoints = AvailableEndpoints(
             action=EndpointConfig(url=actions.url, headers=actions.headers),
-            tracker_store=EndpointConfig(type="bot.storage.tracker_store.RedactingSQLTrackerStore",
-                                         dialect="sqlite", db=str(folder / "tracker.db")),
+            tracker_store=EndpointConfig(
+                type="bot.storage.tracker_store.RedactingSQLTrackerStore",
+                dialect="sqlite",
+                db=str(folder / "tracker.db"),
+            ),
         )
         agent = loop.run_until_complete(load_agent(model_path=str(model), endpoints=endpoints, loop=loop))
         yield agent, loop

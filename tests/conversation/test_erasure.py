@@ -1,5 +1,6 @@
-""""Hapus data saya" through the trained assistant: the question, "Ya, hapus", "Batal", inside and
+""" "Hapus data saya" through the trained assistant: the question, "Ya, hapus", "Batal", inside and
 outside a report, and a report sent before the erasure still answering to its code and PIN."""
+
 from __future__ import annotations
 
 import json

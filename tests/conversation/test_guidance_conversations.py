@@ -1,4 +1,5 @@
 """Whole turns through the trained assistant and the real action server."""
+
 from __future__ import annotations
 
 import pytest

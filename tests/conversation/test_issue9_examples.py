@@ -1,5 +1,6 @@
 """The four messages that went wrong when the assistant was tried as a new user (issue 9), each
 in a fresh conversation through the trained assistant and the real action server."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List

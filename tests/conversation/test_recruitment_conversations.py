@@ -1,4 +1,5 @@
 """Offer checks, reports, status checks and emergencies through the trained assistant."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -12,7 +13,9 @@ from bot.storage.models import Report
 
 pytestmark = pytest.mark.conversation
 
-ISSUE_EXAMPLE = "ditawarin kerja pabrik di jepang sama temen ibu, visa turis dulu, bayar 45 juta ke rekening dia, aman ga?"
+ISSUE_EXAMPLE = (
+    "ditawarin kerja pabrik di jepang sama temen ibu, visa turis dulu, bayar 45 juta ke rekening dia, aman ga?"
+)
 ANSWERS = {
     "report_what_happened": "ditawari kerja pabrik di jepang, disuruh bayar 40jt ke calo, sekarang orangnya hilang",
     "report_recruiter_name": "Pak Darto",
@@ -71,7 +74,10 @@ def test_short_request_asks_for_the_description_first(chat) -> None:
 
 
 def test_legitimate_offer_is_low_and_still_reminds_how_to_verify(chat) -> None:
-    messages = chat.say("cek tawaran ini: daftar magang lewat IM Japan di disnaker, biaya sekitar 12 juta setelah lulus seleksi, ada kontrak tertulis")
+    messages = chat.say(
+        "cek tawaran ini: daftar magang lewat IM Japan di disnaker, biaya sekitar 12 juta setelah lulus seleksi,"
+        " ada kontrak tertulis"
+    )
     assert payloads(messages)[0]["level"] == "low"
     assert "kemnaker.go.id" in "\n".join(m.get("text") or "" for m in messages)
 

@@ -1,4 +1,5 @@
 """The README's curl example, over real HTTP against the real Rasa server (its actions inside, as under `make run`)."""
+
 from __future__ import annotations
 
 import json

@@ -23,6 +23,7 @@ reports/eval/bench.json.
 
     python -m tests.eval.bench [--concurrency 20] [--duration 30] [--replicas 1,2] [--channels rest,telegram,whatsapp]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,10 @@ QUESTIONS = [
     ["cara cek lpk resmi gmn", "umur 30 masih bisa magang ga", "sip"],
 ]
 OFFERS = [
-    ["ada yg nawarin kerja pabrik di jepang, bayar 45jt ke calo, pake visa turis dulu katanya. aman ga?",
-     "trus aku harus gmn"],
+    [
+        "ada yg nawarin kerja pabrik di jepang, bayar 45jt ke calo, pake visa turis dulu katanya. aman ga?",
+        "trus aku harus gmn",
+    ],
     ["lpk sakura nawarin ssw caregiver, biaya 25jt, paspor dipegang mereka. legal ga kak?", "makasih"],
 ]
 STATUS_OPENING = "cek status laporan"
@@ -115,12 +118,16 @@ def figures(tally: Tally, elapsed: float) -> Dict[str, float]:
 def progress(label: str, tally: Tally, started: float, stop: threading.Event) -> None:
     while not stop.wait(5):
         elapsed = time.monotonic() - started
-        print(f"  [{label}] {elapsed:4.0f} s: {len(tally.latencies)} messages, "
-              f"{len(tally.latencies) / elapsed:5.1f}/s, {sum(tally.errors.values())} errors", flush=True)
+        print(
+            f"  [{label}] {elapsed:4.0f} s: {len(tally.latencies)} messages, "
+            f"{len(tally.latencies) / elapsed:5.1f}/s, {sum(tally.errors.values())} errors",
+            flush=True,
+        )
 
 
-def drive(label: str, concurrency: int, duration: float, user: Callable[[int, Tally, float], None],
-          root_pid: int = 0) -> Dict[str, object]:
+def drive(
+    label: str, concurrency: int, duration: float, user: Callable[[int, Tally, float], None], root_pid: int = 0
+) -> Dict[str, object]:
     """Run ``concurrency`` users until ``duration`` seconds have passed; their figures (with the
     CPU each process spent per message when ``root_pid`` names `make run`)."""
     cpu_before = process_cpu(root_pid) if root_pid else {}
@@ -128,7 +135,9 @@ def drive(label: str, concurrency: int, duration: float, user: Callable[[int, Ta
     stop = threading.Event()
     started = time.monotonic()
     deadline = started + duration
-    threads = [threading.Thread(target=user, args=(index, tally, deadline), daemon=True) for index in range(concurrency)]
+    threads = [
+        threading.Thread(target=user, args=(index, tally, deadline), daemon=True) for index in range(concurrency)
+    ]
     reporter = threading.Thread(target=progress, args=(label, tally, started, stop), daemon=True)
     reporter.start()
     for thread in threads:
@@ -149,8 +158,9 @@ def drive(label: str, concurrency: int, duration: float, user: Callable[[int, Ta
 
 
 def post_json(url: str, payload: object, timeout: float = TURN_TIMEOUT) -> Tuple[int, object]:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode("utf-8"), headers={"Content-Type": "application/json"}, method="POST"
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read().decode("utf-8") or "null")
@@ -180,8 +190,12 @@ class KeptAliveConnections(threading.local):
         if connection is None:
             connection = http.client.HTTPConnection(parts.netloc, timeout=timeout)
         try:
-            connection.request("POST", parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
-                               headers={"Content-Type": "application/json"})
+            connection.request(
+                "POST",
+                parts.path + (f"?{parts.query}" if parts.query else ""),
+                body=body,
+                headers={"Content-Type": "application/json"},
+            )
             response = connection.getresponse()
             data = response.read()
         except Exception:
@@ -234,8 +248,9 @@ class RestConversation(Conversation):
     def say(self, text: str) -> List[str]:
         started = time.monotonic()
         try:
-            status, replies = KEPT_ALIVE.post_json(f"{self.replica().rasa_url}/webhooks/rest/webhook",
-                                                   {"sender": self.sender, "message": text})
+            status, replies = KEPT_ALIVE.post_json(
+                f"{self.replica().rasa_url}/webhooks/rest/webhook", {"sender": self.sender, "message": text}
+            )
         except Exception as error:  # noqa: BLE001 - counted, the user goes on
             self.tally.error(type(error).__name__)
             return []
@@ -305,12 +320,18 @@ class TelegramConversation(WebhookConversation):
         self.chat = telegram_test.new_chat()
 
     def post(self, text: str) -> int:
-        update = (telegram_test.button_update(self.chat, text) if is_button(text) and text != "/lapor"
-                  else telegram_test.text_update(self.chat, text))
+        update = (
+            telegram_test.button_update(self.chat, text)
+            if is_button(text) and text != "/lapor"
+            else telegram_test.text_update(self.chat, text)
+        )
         return telegram_test.send(self.replica(), update)[0]
 
     def received(self) -> List[str]:
-        return [str(call.params.get("text") or "") for call in self.stack.telegram.calls_to("sendMessage", chat_id=self.chat.id)]
+        return [
+            str(call.params.get("text") or "")
+            for call in self.stack.telegram.calls_to("sendMessage", chat_id=self.chat.id)
+        ]
 
     def wait_received(self, count: int, timeout: float) -> bool:
         try:
@@ -327,8 +348,11 @@ class WhatsAppConversation(WebhookConversation):
 
     def post(self, text: str) -> int:
         if is_button(text):
-            content = whatsapp_test.message(self.user, "interactive", {
-                "type": "button_reply", "button_reply": {"id": text, "title": text.strip("/")[:20]}})
+            content = whatsapp_test.message(
+                self.user,
+                "interactive",
+                {"type": "button_reply", "button_reply": {"id": text, "title": text.strip("/")[:20]}},
+            )
         else:
             content = whatsapp_test.text_message(self.user, text)
         return whatsapp_test.send(self.replica(), whatsapp_test.notification(self.user, content))[0]
@@ -345,7 +369,9 @@ class WhatsAppConversation(WebhookConversation):
 
 
 CHANNELS: Dict[str, Callable[[Stack, Tally], Conversation]] = {
-    "rest": RestConversation, "telegram": TelegramConversation, "whatsapp": WhatsAppConversation,
+    "rest": RestConversation,
+    "telegram": TelegramConversation,
+    "whatsapp": WhatsAppConversation,
 }
 
 
@@ -404,6 +430,7 @@ def simulated_user(stack: Stack, channel: str, answers: List[str]) -> Callable[[
                     continue
                 for text in (STATUS_OPENING, code.group(1), pin.group(1)):
                     conversation.say(text)
+
     return user
 
 
@@ -414,12 +441,14 @@ def parse_user(stack: Stack, texts: List[str]) -> Callable[[int, Tally, float], 
                 return
             replica = stack.on_replica(position)
             started = time.monotonic()
-            status, _ = KEPT_ALIVE.post_json(f"{replica.rasa_url}/model/parse?token={RASA_API_TOKEN}",
-                                             {"text": texts[position % len(texts)]})
+            status, _ = KEPT_ALIVE.post_json(
+                f"{replica.rasa_url}/model/parse?token={RASA_API_TOKEN}", {"text": texts[position % len(texts)]}
+            )
             if status == 200:
                 tally.add(time.monotonic() - started)
             else:
                 tally.error(f"http {status}")
+
     return user
 
 
@@ -441,10 +470,16 @@ def process_cpu(root_pid: int) -> Dict[str, float]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
         except OSError:
             continue
-        name = names.get(pid) or ("postgresql" if command.startswith("postgres") else
-                                  "redis" if command.startswith("redis-server") else
-                                  # The simulated users share the machine's cores with what they measure.
-                                  "load generator (this bench)" if pid == os.getpid() else "")
+        name = names.get(pid) or (
+            "postgresql"
+            if command.startswith("postgres")
+            else "redis"
+            if command.startswith("redis-server")
+            # The simulated users share the machine's cores with what they measure.
+            else "load generator (this bench)"
+            if pid == os.getpid()
+            else ""
+        )
         if name:
             used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     return used
@@ -453,8 +488,11 @@ def process_cpu(root_pid: int) -> Dict[str, float]:
 def cpu_per_message(before: Dict[str, float], after: Dict[str, float], messages: int) -> Dict[str, float]:
     """Milliseconds of CPU per message, per process: the cost of a turn, steadier than latency on
     a machine shared with other work."""
-    return {name: round(1000 * (after.get(name, 0.0) - before.get(name, 0.0)) / max(1, messages), 1)
-            for name in sorted(after) if after.get(name, 0.0) - before.get(name, 0.0) > 0.05}
+    return {
+        name: round(1000 * (after.get(name, 0.0) - before.get(name, 0.0)) / max(1, messages), 1)
+        for name in sorted(after)
+        if after.get(name, 0.0) - before.get(name, 0.0) > 0.05
+    }
 
 
 def process_names(root_pid: int) -> Dict[int, str]:
@@ -478,10 +516,21 @@ def process_names(root_pid: int) -> Dict[int, str]:
         except OSError:
             continue
         port = next((item.split(b"=", 1)[1].decode() for item in environment if item.startswith(b"RASA_PORT=")), "")
-        names[pid] = ("rasa :" + port if "bot.rasa_server" in command else "actions" if "bot.action_server" in command
-                      else "console" if "console" in command else "notifier" if "bot.alerts.notifier" in command
-                      else "retention" if "maintenance" in command else "make run (supervisor)" if "bot.serve" in command
-                      else command.split(" ")[0].rsplit("/", 1)[-1])
+        names[pid] = (
+            "rasa :" + port
+            if "bot.rasa_server" in command
+            else "actions"
+            if "bot.action_server" in command
+            else "console"
+            if "console" in command
+            else "notifier"
+            if "bot.alerts.notifier" in command
+            else "retention"
+            if "maintenance" in command
+            else "make run (supervisor)"
+            if "bot.serve" in command
+            else command.split(" ")[0].rsplit("/", 1)[-1]
+        )
     return names
 
 
@@ -490,8 +539,11 @@ def process_memory(root_pid: int) -> Dict[str, float]:
     memory: Dict[str, float] = {}
     for pid, name in process_names(root_pid).items():
         try:
-            rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                       if line.startswith("VmRSS:"))
+            rss = next(
+                int(line.split()[1])
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmRSS:")
+            )
         except (OSError, StopIteration):
             continue
         memory[name] = round(memory.get(name, 0.0) + rss / 1024, 1)
@@ -502,7 +554,9 @@ def process_memory(root_pid: int) -> Dict[str, float]:
 
 
 def bench_replicas(replicas: int, options: argparse.Namespace) -> Dict[str, object]:
-    print(f"\n== {replicas} Rasa replica(s): starting `make run` (python -m bot.serve, PostgreSQL, Redis) ...", flush=True)
+    print(
+        f"\n== {replicas} Rasa replica(s): starting `make run` (python -m bot.serve, PostgreSQL, Redis) ...", flush=True
+    )
     extra_env = {"LOG_LEVEL": "WARNING", "ACTIONS_IN_PROCESS": "false" if options.actions == "server" else "true"}
     with running_stack(replicas=replicas, extra_env=extra_env) as stack:
         answers = report_answers(stack)
@@ -510,15 +564,20 @@ def bench_replicas(replicas: int, options: argparse.Namespace) -> Dict[str, obje
         # Warm-up: every replica builds its lazily loaded parts on its first turns.
         for index in range(2 * replicas):
             RestConversation(stack, Tally()).say(texts[index % len(texts)])
-        result: Dict[str, object] = {"replicas": replicas, "concurrency": options.concurrency,
-                                     "duration_s": options.duration}
+        result: Dict[str, object] = {
+            "replicas": replicas,
+            "concurrency": options.concurrency,
+            "duration_s": options.duration,
+        }
         print(f"  bare NLU parse, {options.concurrency} at once, {options.parse_duration:.0f} s", flush=True)
-        result["parse"] = drive("parse", options.concurrency, options.parse_duration, parse_user(stack, texts),
-                                stack.serve_pid)
+        result["parse"] = drive(
+            "parse", options.concurrency, options.parse_duration, parse_user(stack, texts), stack.serve_pid
+        )
         for channel in options.channels:
             print(f"  {channel}: {options.concurrency} simulated users, {options.duration:.0f} s", flush=True)
-            result[channel] = drive(channel, options.concurrency, options.duration,
-                                    simulated_user(stack, channel, answers), stack.serve_pid)
+            result[channel] = drive(
+                channel, options.concurrency, options.duration, simulated_user(stack, channel, answers), stack.serve_pid
+            )
         result["memory_mb"] = process_memory(stack.serve_pid)
         parse_p50 = result["parse"]["p50_ms"]  # type: ignore[index]
         rest = result.get("rest")
@@ -528,12 +587,17 @@ def bench_replicas(replicas: int, options: argparse.Namespace) -> Dict[str, obje
 
 
 def print_table(results: List[Dict[str, object]], channels: Sequence[str]) -> None:
-    print(f"\n{'replicas':>8} {'path':10} {'msgs':>6} {'msg/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}")
+    print(
+        f"\n{'replicas':>8} {'path':10} {'msgs':>6} {'msg/s':>6}"
+        f" {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
+    )
     for result in results:
         for path in ["parse", *channels]:
             row = result[path]  # type: ignore[index]
-            print(f"{result['replicas']:>8} {path:10} {row['messages']:>6} {row['messages_per_s']:>6} {row['p50_ms']:>7} "
-                  f"{row['p95_ms']:>7} {row['p99_ms']:>7} {row['errors']:>6}")
+            print(
+                f"{result['replicas']:>8} {path:10} {row['messages']:>6} {row['messages_per_s']:>6} {row['p50_ms']:>7} "
+                f"{row['p95_ms']:>7} {row['p99_ms']:>7} {row['errors']:>6}"
+            )
             cpu = row.get("cpu_ms_per_message") or {}  # type: ignore[union-attr]
             print(f"{'':>8} {'':10} CPU ms per message: " + ", ".join(f"{name} {ms}" for name, ms in cpu.items()))
         memory = result["memory_mb"]
@@ -545,8 +609,14 @@ def check_targets(result: Dict[str, object]) -> List[str]:
     if not isinstance(rest, dict):
         return []
     lines = [
-        (rest["ratio_to_parse"] <= TARGET_RATIO, f"REST turn p50 / bare parse p50 = {rest['ratio_to_parse']} (target <= {TARGET_RATIO})"),
-        (rest["messages_per_s"] >= TARGET_RATE, f"REST messages/s = {rest['messages_per_s']} (target >= {TARGET_RATE})"),
+        (
+            rest["ratio_to_parse"] <= TARGET_RATIO,
+            f"REST turn p50 / bare parse p50 = {rest['ratio_to_parse']} (target <= {TARGET_RATIO})",
+        ),
+        (
+            rest["messages_per_s"] >= TARGET_RATE,
+            f"REST messages/s = {rest['messages_per_s']} (target >= {TARGET_RATE})",
+        ),
         (rest["p95_ms"] <= TARGET_P95_MS, f"REST p95 = {rest['p95_ms']} ms (target <= {TARGET_P95_MS:.0f} ms)"),
         (rest["errors"] == 0, f"REST errors = {rest['errors']} (target 0)"),
     ]
@@ -560,8 +630,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--parse-duration", type=float, default=15.0)
     parser.add_argument("--replicas", default="1,2")
     parser.add_argument("--channels", default="rest,telegram,whatsapp")
-    parser.add_argument("--actions", choices=("in-process", "server"), default="in-process",
-                        help="where custom actions run: inside each Rasa server (the default) or in the action server")
+    parser.add_argument(
+        "--actions",
+        choices=("in-process", "server"),
+        default="in-process",
+        help="where custom actions run: inside each Rasa server (the default) or in the action server",
+    )
     options = parser.parse_args(argv)
     options.channels = [name for name in options.channels.split(",") if name]
     if "rest" not in options.channels:
@@ -570,8 +644,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if unknown:
         parser.error(f"unknown channel(s): {', '.join(unknown)}")
     counts = [int(count) for count in options.replicas.split(",")]
-    print(f"make bench on {os.cpu_count()} cores: {options.concurrency} concurrent conversations, "
-          f"{options.duration:.0f} s per channel, replicas {counts}, actions {options.actions}", flush=True)
+    print(
+        f"make bench on {os.cpu_count()} cores: {options.concurrency} concurrent conversations, "
+        f"{options.duration:.0f} s per channel, replicas {counts}, actions {options.actions}",
+        flush=True,
+    )
     results = [bench_replicas(count, options) for count in counts]
     out = get_settings().project_root / "reports" / "eval"
     out.mkdir(parents=True, exist_ok=True)

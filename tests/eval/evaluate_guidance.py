@@ -14,6 +14,7 @@ Sets: tests/eval/heldout/questions.yml (the targets apply) and tests/eval/guidan
 (older, secondary). Run with the offer benchmark by `make eval` (python -m tests.eval.run);
 alone: python -m tests.eval.evaluate_guidance.
 """
+
 from __future__ import annotations
 
 import sys
@@ -81,8 +82,14 @@ def ask(server: RasaServer, sender: str, text: str) -> Dict[str, Any]:
     except urllib.error.HTTPError as failure:  # the user saw the channel's error reply
         messages, error = [], f"HTTP {failure.code}"
     turn_ms = ms_since(started)
-    return {"parsed": parsed, "messages": messages, "tracker": server.tracker(sender), "parse_ms": parse_ms,
-            "turn_ms": turn_ms, "error": error}
+    return {
+        "parsed": parsed,
+        "messages": messages,
+        "tracker": server.tracker(sender),
+        "parse_ms": parse_ms,
+        "turn_ms": turn_ms,
+        "error": error,
+    }
 
 
 def evaluate_questions(server: RasaServer, questions: Sequence[Mapping[str, Any]], set_name: str) -> Dict[str, Any]:
@@ -97,7 +104,7 @@ def evaluate_questions(server: RasaServer, questions: Sequence[Mapping[str, Any]
         turn = ask(server, f"eval-{set_name}-{run_id}-{index}", item["text"])
         outcome: TurnOutcome = turn_outcome(turn["tracker"])
         result = judge_question(item, turn["messages"], outcome, actions_by_intent)
-        parsed_intent = (turn["parsed"].get("intent") or {})
+        parsed_intent = turn["parsed"].get("intent") or {}
         result["parse_intent"] = parsed_intent.get("name") or "none"
         result["parse_confidence"] = round(float(parsed_intent.get("confidence") or 0.0), 3)
         result["error"] = turn["error"]
@@ -108,21 +115,34 @@ def evaluate_questions(server: RasaServer, questions: Sequence[Mapping[str, Any]
         turn_ms.append(turn["turn_ms"])
     scores = intent_scores(truths, predictions)
     figures = question_figures(judged)
-    figures.update({
-        "intent_macro_f1": scores["macro_f1"],
-        "intent_accuracy": scores["accuracy"],
-        "parse_ms_p50": percentile(parse_ms, 0.5), "parse_ms_p95": percentile(parse_ms, 0.95),
-        "turn_ms_p50": percentile(turn_ms, 0.5), "turn_ms_p95": percentile(turn_ms, 0.95),
-        "turn_errors": sum(1 for j in judged if j["error"]),
-        "by_lang": {
-            lang: {"items": sum(j["lang"] == lang for j in judged),
-                   "fact_share": share(sum(bool(j["fact_found"]) for j in judged if j["lang"] == lang and j["expect"]),
-                                       sum(1 for j in judged if j["lang"] == lang and j["expect"]))}
-            for lang in sorted({str(j["lang"]) for j in judged})
-        },
-    })
-    return {"figures": figures, "per_intent": scores["per_label"], "confusions": scores["confusions"],
-            "outcomes": dict(Counter(j["outcome"] for j in judged)), "items": judged}
+    figures.update(
+        {
+            "intent_macro_f1": scores["macro_f1"],
+            "intent_accuracy": scores["accuracy"],
+            "parse_ms_p50": percentile(parse_ms, 0.5),
+            "parse_ms_p95": percentile(parse_ms, 0.95),
+            "turn_ms_p50": percentile(turn_ms, 0.5),
+            "turn_ms_p95": percentile(turn_ms, 0.95),
+            "turn_errors": sum(1 for j in judged if j["error"]),
+            "by_lang": {
+                lang: {
+                    "items": sum(j["lang"] == lang for j in judged),
+                    "fact_share": share(
+                        sum(bool(j["fact_found"]) for j in judged if j["lang"] == lang and j["expect"]),
+                        sum(1 for j in judged if j["lang"] == lang and j["expect"]),
+                    ),
+                }
+                for lang in sorted({str(j["lang"]) for j in judged})
+            },
+        }
+    )
+    return {
+        "figures": figures,
+        "per_intent": scores["per_label"],
+        "confusions": scores["confusions"],
+        "outcomes": dict(Counter(j["outcome"] for j in judged)),
+        "items": judged,
+    }
 
 
 def _f(value: Any, digits: int = 3) -> str:
@@ -134,7 +154,9 @@ def _ms(value: Any) -> str:
 
 
 QUESTION_LABELS = {
-    "wrong_answer": "wrong answer", "did_you_mean": "did-you-mean", "fallback": "fallback",
+    "wrong_answer": "wrong answer",
+    "did_you_mean": "did-you-mean",
+    "fallback": "fallback",
     "right_answer_fact_missing": "right answer but fact missing",
 }
 
@@ -150,9 +172,13 @@ def print_questions(name: str, path: Path, primary: bool, result: Mapping[str, A
     print(f"  fallback rate              {_f(f['fallback_rate'])}")
     errors = ", ".join(f"{QUESTION_LABELS[k]} {v}" for k, v in sorted(f["errors"].items(), key=lambda kv: -kv[1]))
     print(f"  misses by category         {errors or 'none'}")
-    print("  by language                " + ", ".join(
-        f"{lang}: fact {_f(row['fact_share'])} ({row['items']})" for lang, row in f["by_lang"].items()))
-    print(f"  classifier (bare parse)    intent macro-F1 {_f(f['intent_macro_f1'])}, accuracy {_f(f['intent_accuracy'])}")
+    print(
+        "  by language                "
+        + ", ".join(f"{lang}: fact {_f(row['fact_share'])} ({row['items']})" for lang, row in f["by_lang"].items())
+    )
+    print(
+        f"  classifier (bare parse)    intent macro-F1 {_f(f['intent_macro_f1'])}, accuracy {_f(f['intent_accuracy'])}"
+    )
     print(f"  NLU parse latency          p50 {_ms(f['parse_ms_p50'])}, p95 {_ms(f['parse_ms_p95'])}")
     print(f"  full turn (REST)           p50 {_ms(f['turn_ms_p50'])}, p95 {_ms(f['turn_ms_p95'])}")
     if f["turn_errors"]:

@@ -19,12 +19,13 @@ required nor counted as false for them (how often it was raised is reported).
 Run with the question benchmark by `make eval` (python -m tests.eval.run); alone:
 python -m tests.eval.evaluate_offers.
 """
+
 from __future__ import annotations
 
 import sys
 import urllib.error
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence
 
@@ -90,10 +91,13 @@ def evaluate_offers(server: RasaServer, offers: Sequence[Mapping[str, Any]], set
     figures = offer_figures(judged)
     figures["turn_errors"] = sum(1 for j in judged if j["error"])
     figures["unscored_unlicensed_agency_raised"] = sum(1 for j in judged if j["ignored_flags_raised"])
-    figures["unscored_unlicensed_agency_items"] = sum(1 for j in judged if j["agency_name"]
-                                                      and UNDETERMINED_BY_LABEL not in j["flags"])
-    per_kind = {kind: {k: v for k, v in offer_figures(rows).items() if k != "per_flag"}
-                for kind, rows in sorted(by_kind.items(), key=lambda kv: KINDS.index(kv[0]))}
+    figures["unscored_unlicensed_agency_items"] = sum(
+        1 for j in judged if j["agency_name"] and UNDETERMINED_BY_LABEL not in j["flags"]
+    )
+    per_kind = {
+        kind: {k: v for k, v in offer_figures(rows).items() if k != "per_flag"}
+        for kind, rows in sorted(by_kind.items(), key=lambda kv: KINDS.index(kv[0]))
+    }
     return {"figures": figures, "per_kind": per_kind, "items": judged}
 
 
@@ -101,8 +105,13 @@ def _f(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-OFFER_LABELS = {"no_payload": "no payload", "false_payload": "payload on a non-offer", "missed_flag": "missed flag",
-                "false_flag": "false flag", "level_off": "level off"}
+OFFER_LABELS = {
+    "no_payload": "no payload",
+    "false_payload": "payload on a non-offer",
+    "missed_flag": "missed flag",
+    "false_flag": "false flag",
+    "level_off": "level off",
+}
 
 
 def print_offers(name: str, path: Path, primary: bool, result: Mapping[str, Any]) -> None:
@@ -118,8 +127,10 @@ def print_offers(name: str, path: Path, primary: bool, result: Mapping[str, Any]
     errors = ", ".join(f"{OFFER_LABELS[k]} {v}" for k, v in sorted(f["errors"].items(), key=lambda kv: -kv[1]))
     print(f"  items by error             {errors or 'none'}")
     if f["unscored_unlicensed_agency_items"]:
-        print(f"  agency_name cases          {f['unscored_unlicensed_agency_items']} (unlicensed_agency not scored; "
-              f"raised on {f['unscored_unlicensed_agency_raised']})")
+        print(
+            f"  agency_name cases          {f['unscored_unlicensed_agency_items']} (unlicensed_agency not scored; "
+            f"raised on {f['unscored_unlicensed_agency_raised']})"
+        )
     if f["turn_errors"]:
         print(f"  turns that failed (HTTP)   {f['turn_errors']}")
     print(f"  {'flag':26} precision  recall   tp  fp  fn")
@@ -129,8 +140,10 @@ def print_offers(name: str, path: Path, primary: bool, result: Mapping[str, Any]
     for kind, row in result["per_kind"].items():
         payload = row["payload_share"] if kind != "not_offer" else row["false_payload_rate"]
         label = "" if kind != "not_offer" else " (false)"
-        print(f"  {kind:14} {row['items']:<4} {_f(payload):>7}{label} {_f(row['micro_precision']):>10} "
-              f"{_f(row['micro_recall']):>7} {_f(row['level_accuracy']):>6}")
+        print(
+            f"  {kind:14} {row['items']:<4} {_f(payload):>7}{label} {_f(row['micro_precision']):>10} "
+            f"{_f(row['micro_recall']):>7} {_f(row['level_accuracy']):>6}"
+        )
 
 
 if __name__ == "__main__":

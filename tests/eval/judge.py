@@ -10,6 +10,7 @@
 Expected values come only from the labelled items (and, for which action a dialogue intent
 should run, from stories/rules.yml); nothing here calls the product's own rules.
 """
+
 from __future__ import annotations
 
 import html
@@ -17,12 +18,15 @@ import math
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 # ---------------------------------------------------------------------------------- matching
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
-_QUOTES = {**dict.fromkeys(map(ord, "\u2018\u2019\u201b\u2032"), "'"), **dict.fromkeys(map(ord, "\u201c\u201d\u201f\u2033"), '"')}
+_QUOTES = {
+    **dict.fromkeys(map(ord, "\u2018\u2019\u201b\u2032"), "'"),
+    **dict.fromkeys(map(ord, "\u201c\u201d\u201f\u2033"), '"'),
+}
 _TAG = re.compile(r"<[^>]*>")
 _MARKUP = re.compile(r"[*_`~]")
 # "Rp805.700" / "IDR10 juta": the currency code is a word of its own, so the number stands alone.
@@ -73,6 +77,7 @@ def fact_matches(reply: str, alternatives: Sequence[str]) -> bool:
 
 # ---------------------------------------------------------------------- the REST reply itself
 
+
 def reply_text(messages: Sequence[Mapping[str, Any]]) -> str:
     """What the user reads in the messages' TEXT; button titles and custom payloads do not count."""
     return "\n".join(str(message["text"]) for message in messages if message.get("text"))
@@ -119,12 +124,12 @@ def turn_outcome(tracker: Mapping[str, Any]) -> TurnOutcome:
     events = list(tracker.get("events") or [])
     start = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     user = events[start] if start >= 0 else {}
-    intent = ((user.get("parse_data") or {}).get("intent") or {})
+    intent = (user.get("parse_data") or {}).get("intent") or {}
     actions: List[str] = []
     clarify_buttons = False
     last_answer: Optional[str] = None
     current = None
-    for event in events[start + 1:]:
+    for event in events[start + 1 :]:
         kind = event.get("event")
         if kind == "action" and event.get("name") not in _NOT_A_STEP:
             current = event.get("name")
@@ -149,8 +154,9 @@ def turn_outcome(tracker: Mapping[str, Any]) -> TurnOutcome:
         outcome = "fallback"
     else:
         outcome = "other"
-    return TurnOutcome(outcome, name, None if confidence is None else round(float(confidence), 3), actions, last_answer,
-                       best_guess)
+    return TurnOutcome(
+        outcome, name, None if confidence is None else round(float(confidence), 3), actions, last_answer, best_guess
+    )
 
 
 def rule_actions(rules: Mapping[str, Any]) -> Dict[str, str]:
@@ -162,7 +168,9 @@ def rule_actions(rules: Mapping[str, Any]) -> Dict[str, str]:
         if len(steps) < 2 or "action" not in steps[1]:
             continue
         first = steps[0]
-        intents = [first["intent"]] if "intent" in first else [s["intent"] for s in first.get("or") or [] if "intent" in s]
+        intents = (
+            [first["intent"]] if "intent" in first else [s["intent"] for s in first.get("or") or [] if "intent" in s]
+        )
         for intent in intents:
             mapping.setdefault(intent, steps[1]["action"])
     return mapping
@@ -189,8 +197,12 @@ def excerpt(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def judge_question(item: Mapping[str, Any], messages: Sequence[Mapping[str, Any]], outcome: TurnOutcome,
-                   actions_by_intent: Mapping[str, str]) -> Dict[str, Any]:
+def judge_question(
+    item: Mapping[str, Any],
+    messages: Sequence[Mapping[str, Any]],
+    outcome: TurnOutcome,
+    actions_by_intent: Mapping[str, str],
+) -> Dict[str, Any]:
     """A question is a hit when the reply text states one expected fact (or, for items without
     facts, when the expected answer/action was given). A miss gets one error category."""
     expected = item.get("answer") or item.get("intent")
@@ -209,14 +221,28 @@ def judge_question(item: Mapping[str, Any], messages: Sequence[Mapping[str, Any]
             category = "right_answer_fact_missing"
         else:
             category = "wrong_answer"
-    return {"text": item["text"], "lang": item.get("lang"), "answer": expected, "expect": expect,
-            "hit": bool(hit), "fact_found": fact, "right_answer": right, "category": category,
-            "outcome": outcome.kind, "intent": outcome.intent, "confidence": outcome.confidence,
-            "best_guess": list(outcome.best_guess) if outcome.best_guess else None, "last_answer": outcome.last_answer, "actions": outcome.actions, "reply": excerpt(text)}
+    return {
+        "text": item["text"],
+        "lang": item.get("lang"),
+        "answer": expected,
+        "expect": expect,
+        "hit": bool(hit),
+        "fact_found": fact,
+        "right_answer": right,
+        "category": category,
+        "outcome": outcome.kind,
+        "intent": outcome.intent,
+        "confidence": outcome.confidence,
+        "best_guess": list(outcome.best_guess) if outcome.best_guess else None,
+        "last_answer": outcome.last_answer,
+        "actions": outcome.actions,
+        "reply": excerpt(text),
+    }
 
 
-def judge_offer(item: Mapping[str, Any], messages: Sequence[Mapping[str, Any]],
-                dont_care: Iterable[str] = ()) -> Dict[str, Any]:
+def judge_offer(
+    item: Mapping[str, Any], messages: Sequence[Mapping[str, Any]], dont_care: Iterable[str] = ()
+) -> Dict[str, Any]:
     """Flags and level from the risk_assessment payload the chat sent (none: no flags, no level),
     against the item's hand-written ``flags`` and ``level``. ``dont_care`` flags are not scored."""
     kind = item.get("kind") or "offer"
@@ -238,15 +264,27 @@ def judge_offer(item: Mapping[str, Any], messages: Sequence[Mapping[str, Any]],
         categories.append("false_flag")
     if wants_payload and payload is not None and level != item.get("level"):
         categories.append("level_off")
-    return {"text": item["text"], "lang": item.get("lang"), "kind": kind, "wants_payload": wants_payload,
-            "payload": payload is not None, "flags": sorted(want), "got": sorted(got),
-            "ignored_flags_raised": sorted(got_all & ignored), "missing": sorted(want - got),
-            "extra": sorted(got - want), "level": item.get("level"), "got_level": level,
-            "level_ok": (level == item.get("level")) if wants_payload else None,
-            "categories": categories, "reply": excerpt(reply_text(messages))}
+    return {
+        "text": item["text"],
+        "lang": item.get("lang"),
+        "kind": kind,
+        "wants_payload": wants_payload,
+        "payload": payload is not None,
+        "flags": sorted(want),
+        "got": sorted(got),
+        "ignored_flags_raised": sorted(got_all & ignored),
+        "missing": sorted(want - got),
+        "extra": sorted(got - want),
+        "level": item.get("level"),
+        "got_level": level,
+        "level_ok": (level == item.get("level")) if wants_payload else None,
+        "categories": categories,
+        "reply": excerpt(reply_text(messages)),
+    }
 
 
 # ------------------------------------------------------------------------------- figures
+
 
 def share(hits: int, total: int) -> Optional[float]:
     return hits / total if total else None
@@ -264,7 +302,7 @@ def percentile(values: Sequence[float], q: float) -> Optional[float]:
 def intent_scores(truths: Sequence[str], predictions: Sequence[str]) -> Dict[str, Any]:
     """Accuracy and macro-F1 over the labels that occur in ``truths`` (a prediction outside them,
     e.g. nlu_fallback, is simply wrong), with per-label precision/recall/F1/support."""
-    pairs = list(zip(truths, predictions))
+    pairs = list(zip(truths, predictions, strict=True))
     per_label: Dict[str, Dict[str, float]] = {}
     f1s: List[float] = []
     for label in sorted(set(truths)):
@@ -273,12 +311,18 @@ def intent_scores(truths: Sequence[str], predictions: Sequence[str]) -> Dict[str
         fn = sum(t == label and p != label for t, p in pairs)
         f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
         f1s.append(f1)
-        per_label[label] = {"precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
-                            "recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
-                            "f1": round(f1, 3), "support": tp + fn}
-    return {"accuracy": share(sum(t == p for t, p in pairs), len(pairs)),
-            "macro_f1": sum(f1s) / len(f1s) if f1s else None, "per_label": per_label,
-            "confusions": Counter(f"{t} -> {p}" for t, p in pairs if t != p).most_common()}
+        per_label[label] = {
+            "precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
+            "recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
+            "f1": round(f1, 3),
+            "support": tp + fn,
+        }
+    return {
+        "accuracy": share(sum(t == p for t, p in pairs), len(pairs)),
+        "macro_f1": sum(f1s) / len(f1s) if f1s else None,
+        "per_label": per_label,
+        "confusions": Counter(f"{t} -> {p}" for t, p in pairs if t != p).most_common(),
+    }
 
 
 def flag_scores(judged: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
@@ -294,12 +338,21 @@ def flag_scores(judged: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
     total_tp, total_fp, total_fn = sum(tp.values()), sum(fp.values()), sum(fn.values())
     per_flag = {}
     for flag in sorted(set(tp) | set(fp) | set(fn)):
-        per_flag[flag] = {"precision": share(tp[flag], tp[flag] + fp[flag]),
-                          "recall": share(tp[flag], tp[flag] + fn[flag]),
-                          "tp": tp[flag], "fp": fp[flag], "fn": fn[flag]}
-    return {"micro_precision": share(total_tp, total_tp + total_fp),
-            "micro_recall": share(total_tp, total_tp + total_fn),
-            "tp": total_tp, "fp": total_fp, "fn": total_fn, "per_flag": per_flag}
+        per_flag[flag] = {
+            "precision": share(tp[flag], tp[flag] + fp[flag]),
+            "recall": share(tp[flag], tp[flag] + fn[flag]),
+            "tp": tp[flag],
+            "fp": fp[flag],
+            "fn": fn[flag],
+        }
+    return {
+        "micro_precision": share(total_tp, total_tp + total_fp),
+        "micro_recall": share(total_tp, total_tp + total_fn),
+        "tp": total_tp,
+        "fp": total_fp,
+        "fn": total_fn,
+        "per_flag": per_flag,
+    }
 
 
 def offer_figures(judged: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:

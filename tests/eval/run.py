@@ -7,6 +7,7 @@ separately. Every figure is printed and written (reports/eval/eval.json, one JSO
 reports/eval/errors.md) even when a part fails; the exit code is 1 when a target is missed, a
 held-out set is missing, or a part could not run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Sequence
 
 from bot.settings import get_settings
 from tests.eval import evaluate_guidance as guidance
@@ -30,8 +31,13 @@ EXAMPLES_PER_CATEGORY = 40
 
 def _run_set(kind: str, spec: Mapping[str, Any], server: RasaServer) -> Dict[str, Any]:
     path: Path = spec["path"]
-    entry: Dict[str, Any] = {"set": spec["name"], "kind": kind, "file": str(path.relative_to(ROOT)),
-                             "primary": spec["primary"], "sealed": spec.get("sealed", False)}
+    entry: Dict[str, Any] = {
+        "set": spec["name"],
+        "kind": kind,
+        "file": str(path.relative_to(ROOT)),
+        "primary": spec["primary"],
+        "sealed": spec.get("sealed", False),
+    }
     if not path.exists():
         entry["problem"] = f"{entry['file']} does not exist"
         return entry
@@ -55,15 +61,18 @@ def write_reports(results: Sequence[Mapping[str, Any]], missed: Sequence[str], p
     for result in results:
         if "items" in result and not result.get("sealed"):
             (REPORT_DIR / f"{result['set']}.json").write_text(
-                json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+                json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
     summary = {
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
         "model": str(get_settings().model_path),
         "targets": [{"name": t.name, "figure": t.figure, "minimum": t.minimum} for t in HELDOUT_TARGETS],
         "missed_targets": list(missed),
         "problems": list(problems),
-        "sets": {r["set"]: {k: v for k, v in r.items() if k not in ("items", "traceback", "misses", "confusions")}
-                 for r in results},
+        "sets": {
+            r["set"]: {k: v for k, v in r.items() if k not in ("items", "traceback", "misses", "confusions")}
+            for r in results
+        },
     }
     (REPORT_DIR / "eval.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     path = REPORT_DIR / "errors.md"
@@ -76,8 +85,10 @@ def _question_line(item: Mapping[str, Any]) -> str:
     nlu = f"{item['intent']} ({item['confidence']})"
     if item["intent"] == "nlu_fallback" and item.get("best_guess"):
         nlu += f", best guess {item['best_guess'][0]} ({item['best_guess'][1]})"
-    return (f"- `{item['text']}` — expected **{item['answer']}** {item['expect']}; NLU {nlu}; "
-            f"given: {got}; reply: \"{item['reply']}\"")
+    return (
+        f"- `{item['text']}` — expected **{item['answer']}** {item['expect']}; NLU {nlu}; "
+        f'given: {got}; reply: "{item["reply"]}"'
+    )
 
 
 def _offer_line(item: Mapping[str, Any]) -> str:
@@ -88,7 +99,7 @@ def _offer_line(item: Mapping[str, Any]) -> str:
         parts.append(f"false {item['extra']}")
     if item["wants_payload"]:
         parts.append(f"level {item['got_level']} (want {item['level']})")
-    return f"- `{item['text']}` — " + "; ".join(parts) + (f"; reply: \"{item['reply']}\"" if not item["payload"] else "")
+    return f"- `{item['text']}` — " + "; ".join(parts) + (f'; reply: "{item["reply"]}"' if not item["payload"] else "")
 
 
 def error_report(results: Sequence[Mapping[str, Any]], missed: Sequence[str], problems: Sequence[str]) -> str:
@@ -102,8 +113,11 @@ def error_report(results: Sequence[Mapping[str, Any]], missed: Sequence[str], pr
             lines.append(f"Not run: {result.get('problem')}")
             continue
         figures = result["figures"]
-        lines += [f"- {k}: {round(v, 3) if isinstance(v, float) else v}" for k, v in figures.items()
-                  if not isinstance(v, dict)]
+        lines += [
+            f"- {k}: {round(v, 3) if isinstance(v, float) else v}"
+            for k, v in figures.items()
+            if not isinstance(v, dict)
+        ]
         if result.get("sealed"):
             lines += ["", "Sealed set: figures only; its items are not shown, so it cannot be used for tuning."]
             continue
@@ -155,8 +169,10 @@ def main(argv: Sequence[str] = ()) -> int:
             problems.append(f"{result['set']}: {result['problem']}")
             if result.get("traceback"):
                 print(result["traceback"], file=sys.stderr)
-    figures = {kind: next((r["figures"] for r in results if r["kind"] == kind and r["primary"] and "figures" in r), {})
-               for kind in ("questions", "offers")}
+    figures = {
+        kind: next((r["figures"] for r in results if r["kind"] == kind and r["primary"] and "figures" in r), {})
+        for kind in ("questions", "offers")
+    }
     targets = [t for t in HELDOUT_TARGETS if args.part == "all" or t.figure.startswith(args.part)]
     missed = missed_targets(figures, targets)
     report = write_reports(results, missed, problems)

@@ -6,6 +6,7 @@ once per generated case. ``tests/fuzz/conftest.py`` prints the counts in the ter
 and writes them to reports/fuzz/cases.json, so the figure asked for ("how many attack cases did
 we try?") comes from the run itself, not from the ``max_examples`` settings.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,10 @@ class CaseCounter:
 
     def as_json(self) -> Dict[str, object]:
         with self._lock:
-            targets = {target: {**dict(sorted(strategies.items())), "total": sum(strategies.values())}
-                       for target, strategies in sorted(self._counts.items())}
+            targets = {
+                target: {**dict(sorted(strategies.items())), "total": sum(strategies.values())}
+                for target, strategies in sorted(self._counts.items())
+            }
         return {"targets": targets, "total": sum(entry["total"] for entry in targets.values())}
 
     def summary_lines(self, shown: int = 6) -> List[str]:

@@ -3,6 +3,7 @@
 The "ci" profile (deadline off, derandomized so every CI run tries the same cases, bounded
 examples) is loaded unless ``--hypothesis-profile`` names another one.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -15,9 +16,12 @@ from tests.fuzz.cases import CASES
 # local hunt: pytest --hypothesis-profile=deep tests/fuzz (random, 5,000 cases per test).
 CI_PROFILE = "ci"
 DEEP_PROFILE = "deep"
-_COMMON = dict(deadline=None, database=None, print_blob=True,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                      HealthCheck.function_scoped_fixture])
+_COMMON = dict(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 settings.register_profile(CI_PROFILE, derandomize=True, max_examples=150, **_COMMON)
 settings.register_profile(DEEP_PROFILE, derandomize=False, max_examples=5000, **_COMMON)
 

@@ -4,6 +4,7 @@ seeded with a few reports and the test accounts of tests/console/support.py, plu
 Built once per test module (the fuzz tests only read, or write things no later case depends
 on), with the environment set only while the module runs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -63,15 +64,36 @@ def running_console(folder: Path, database_url: Optional[str] = None) -> Iterato
         support.create_accounts(url)
         now = dt.datetime.utcnow()
         report_ids = [
-            support.add_report(url, level="urgent", flags=("document_retention", "trafficking_signs"), channel="whatsapp",
-                               consent_to_contact=True, anonymous=False, reporter_contact="+6285700000001",
-                               created_at=now - dt.timedelta(days=3)),
+            support.add_report(
+                url,
+                level="urgent",
+                flags=("document_retention", "trafficking_signs"),
+                channel="whatsapp",
+                consent_to_contact=True,
+                anonymous=False,
+                reporter_contact="+6285700000001",
+                created_at=now - dt.timedelta(days=3),
+            ),
             support.add_report(url, level="high", flags=("upfront_fee",), channel="telegram"),
-            support.add_report(url, level="low", flags=("informal_contact_only",), channel="rest",
-                               recruiter_name=support.XSS, location="Kab. Garut", what_happened="x" * 2000),
+            support.add_report(
+                url,
+                level="low",
+                flags=("informal_contact_only",),
+                channel="rest",
+                recruiter_name=support.XSS,
+                location="Kab. Garut",
+                what_happened="x" * 2000,
+            ),
             # Not anonymous but no consent to contact: admins see the contact, reviewers do not.
-            support.add_report(url, level="medium", flags=("excessive_fee",), channel="telegram",
-                               consent_to_contact=False, anonymous=False, reporter_contact="+6285700000002"),
+            support.add_report(
+                url,
+                level="medium",
+                flags=("excessive_fee",),
+                channel="telegram",
+                consent_to_contact=False,
+                anonymous=False,
+                reporter_contact="+6285700000002",
+            ),
         ]
         with transaction(url) as session:
             admin_token = auth.create_token(session, support.ADMIN[0], "fuzz tests", support.ADMIN[0])

@@ -7,6 +7,7 @@ Three families of input, from blind to structure-aware:
 * ``near_valid``: a body as the platform sends it (tests/fuzz/samples.py) with a few fields
   mutated: deleted, retyped, wrapped, emptied, made huge or deep, or the bytes cut or spliced.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,12 +20,35 @@ Json = Any
 
 # Short but adversarial text: controls, NUL, lone surrogates are excluded by st.text by default,
 # so they are added explicitly (they can only arrive as JSON escapes).
-_ODD_CHARACTERS = st.sampled_from(["\x00", "\ud800", "\udfff", "\u2028", "\ufeff", "\x1b", "\n", "\u202e", "İ", "ß",
-                                   "\U0001F44D", "０", "￥", "\\", "\""])
+_ODD_CHARACTERS = st.sampled_from(
+    [
+        "\x00",
+        "\ud800",
+        "\udfff",
+        "\u2028",
+        "\ufeff",
+        "\x1b",
+        "\n",
+        "\u202e",
+        "İ",
+        "ß",
+        "\U0001f44d",
+        "０",
+        "￥",
+        "\\",
+        '"',
+    ]
+)
 short_text = st.text(max_size=20) | st.lists(_ODD_CHARACTERS | st.text(max_size=3), max_size=6).map("".join)
 
-json_scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=-(2 ** 70), max_value=2 ** 70)
-                | st.floats(allow_nan=False, allow_infinity=False) | short_text)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | short_text
+)
 
 
 def _containers(children: st.SearchStrategy[Json]) -> st.SearchStrategy[Json]:
@@ -58,16 +82,51 @@ def number_soup(draw: st.DrawFn) -> bytes:
     digits = draw(st.sampled_from([19, 20, 21, 400, 4300, 4301, 20_000]))
     sign = draw(st.sampled_from([b"", b"-"]))
     tail = draw(st.sampled_from([b"", b".5", b"e5", b"e99999", b"E-99999"]))
-    wrap = draw(st.sampled_from([b"%s", b'{"update_id": %s}', b'{"sender": %s, "message": "x"}',
-                                 b'{"object": "whatsapp_business_account", "entry": [%s]}']))
+    wrap = draw(
+        st.sampled_from(
+            [
+                b"%s",
+                b'{"update_id": %s}',
+                b'{"sender": %s, "message": "x"}',
+                b'{"object": "whatsapp_business_account", "entry": [%s]}',
+            ]
+        )
+    )
     return wrap % (sign + b"9" * digits + tail)
 
 
-raw_bytes = (st.binary(max_size=300)
-             | st.lists(st.sampled_from([b"{", b"}", b"[", b"]", b'"', b":", b",", b"\\", b"\\u0000", b"\\ud800",
-                                         b"null", b"true", b"1e999", b"NaN", b"-", b"\xff", b"\xc3", b"\xef\xbb\xbf",
-                                         b" ", b"a"]), max_size=60).map(b"".join)
-             | nested() | number_soup())
+raw_bytes = (
+    st.binary(max_size=300)
+    | st.lists(
+        st.sampled_from(
+            [
+                b"{",
+                b"}",
+                b"[",
+                b"]",
+                b'"',
+                b":",
+                b",",
+                b"\\",
+                b"\\u0000",
+                b"\\ud800",
+                b"null",
+                b"true",
+                b"1e999",
+                b"NaN",
+                b"-",
+                b"\xff",
+                b"\xc3",
+                b"\xef\xbb\xbf",
+                b" ",
+                b"a",
+            ]
+        ),
+        max_size=60,
+    ).map(b"".join)
+    | nested()
+    | number_soup()
+)
 
 
 # --- near-valid: documented bodies with a few fields mutated -----------------------------------------
@@ -152,7 +211,7 @@ def spliced(draw: st.DrawFn, seeds: Sequence[Json]) -> bytes:
         elif kind == "insert":
             raw[position:position] = junk
         else:
-            raw[position:position + len(junk)] = junk
+            raw[position : position + len(junk)] = junk
     return bytes(raw)
 
 
@@ -163,14 +222,91 @@ def near_valid(seeds: Sequence[Json]) -> st.SearchStrategy[bytes]:
 # --- text for the money, phone and offer parsers -----------------------------------------------------
 
 _OFFER_TOKENS = [
-    "15jt", "Rp", "Rp.", "Rp 15 000 000", "15.000.000,-", "45,000,000", "1,5", "2.5", "juta", "jt", "rb", "ribu", "M",
-    "miliar", "lima", "belas", "puluh", "ratus", "seratus", "setengah", "seribu", "sejuta", "¥", "円", "万", "man",
-    "yen", "$", "USD", "usd", "dollar", "%", "persen", "s/d", "sampai", "-", "–", "~", "0812-3456-7890",
-    "+62 812 3456 7890", "0062", "080-3506-8612", "090", "(021)", "wa", "HP:", "25.12.2024", "2024-01-15",
-    "gaji", "biaya", "per bulan", "/bln", "dp", "setor", "bayar", "paspor ditahan", "tanpa kontrak", "LPK", "PT",
-    "Pak", "Bu", "calo", "ssw", "magang", "visa turis", "kabur", "denda", "jaminan",
-    "０８１２", "１５", "，", "．", "0", "9", "00000000000000000000", " ", "  ", "\n", "\t", "\u00a0", "İ", "\U0001F44D",
+    "15jt",
+    "Rp",
+    "Rp.",
+    "Rp 15 000 000",
+    "15.000.000,-",
+    "45,000,000",
+    "1,5",
+    "2.5",
+    "juta",
+    "jt",
+    "rb",
+    "ribu",
+    "M",
+    "miliar",
+    "lima",
+    "belas",
+    "puluh",
+    "ratus",
+    "seratus",
+    "setengah",
+    "seribu",
+    "sejuta",
+    "¥",
+    "円",
+    "万",
+    "man",
+    "yen",
+    "$",
+    "USD",
+    "usd",
+    "dollar",
+    "%",
+    "persen",
+    "s/d",
+    "sampai",
+    "-",
+    "–",
+    "~",
+    "0812-3456-7890",
+    "+62 812 3456 7890",
+    "0062",
+    "080-3506-8612",
+    "090",
+    "(021)",
+    "wa",
+    "HP:",
+    "25.12.2024",
+    "2024-01-15",
+    "gaji",
+    "biaya",
+    "per bulan",
+    "/bln",
+    "dp",
+    "setor",
+    "bayar",
+    "paspor ditahan",
+    "tanpa kontrak",
+    "LPK",
+    "PT",
+    "Pak",
+    "Bu",
+    "calo",
+    "ssw",
+    "magang",
+    "visa turis",
+    "kabur",
+    "denda",
+    "jaminan",
+    "０８１２",
+    "１５",
+    "，",
+    "．",
+    "0",
+    "9",
+    "00000000000000000000",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "\u00a0",
+    "İ",
+    "\U0001f44d",
 ]
-offer_text = (st.text(max_size=200)
-              | st.lists(st.sampled_from(_OFFER_TOKENS) | st.text(max_size=4), max_size=60).map(" ".join)
-              | st.lists(st.sampled_from(_OFFER_TOKENS), max_size=80).map("".join))
+offer_text = (
+    st.text(max_size=200)
+    | st.lists(st.sampled_from(_OFFER_TOKENS) | st.text(max_size=4), max_size=60).map(" ".join)
+    | st.lists(st.sampled_from(_OFFER_TOKENS), max_size=80).map("".join)
+)

@@ -3,6 +3,7 @@ GET /api/openapi.json) with schemathesis, in process through WSGI: with an admin
 reviewer's real bearer token, and with none. Every answer must be no server error and exactly
 what the description promises (status code documented, body of the documented shape).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -12,10 +13,10 @@ from typing import Iterator
 
 import pytest
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from console.api_docs import openapi_document
@@ -27,9 +28,13 @@ from tests.fuzz.console_app import Console, running_console
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 # Two operations, three callers: together about 10 s (schemathesis adds its own coverage cases,
 # boundary values and other methods, to the generated ones).
-FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +73,11 @@ def test_the_api_keeps_its_description_for_an_admin(case, console: Console) -> N
 def test_the_api_keeps_its_description_for_a_reviewer(case, console: Console) -> None:
     CASES.hit("console_api", f"reviewer {case.operation.label}")
     response = case.call_and_validate(headers=console.bearer(console.reviewer_token), checks=CHECKS)
-    if response.status_code == 200 and case.path == "/api/reports/{id}" and response.json()["id"] == console.report_ids[-1]:
+    if (
+        response.status_code == 200
+        and case.path == "/api/reports/{id}"
+        and response.json()["id"] == console.report_ids[-1]
+    ):
         assert response.json()["reporter_contact"] is None  # no consent to be contacted: hidden from reviewers
 
 
@@ -99,8 +108,11 @@ def test_every_api_route_of_the_app_is_described(console: Console) -> None:
         return re.sub(r"\{[^}]*\}|<[^>]*>", "{}", path)
 
     described = {shape(path) for path in openapi_document()["paths"]}
-    routes = {shape(rule.rule) for rule in console.app.url_map.iter_rules()
-              if rule.rule.startswith("/api/") and rule.endpoint != "api_docs.openapi_json"}
+    routes = {
+        shape(rule.rule)
+        for rule in console.app.url_map.iter_rules()
+        if rule.rule.startswith("/api/") and rule.endpoint != "api_docs.openapi_json"
+    }
     assert routes <= described, routes - described
 
 
@@ -110,10 +122,32 @@ def test_every_api_route_of_the_app_is_described(console: Console) -> None:
 # PostgreSQL is where production runs, and it refuses things SQLite takes (NUL in a string).
 
 FILTER_NAMES = ["status", "level", "flag", "channel", "area", "from", "to", "q", "page"]
-FILTER_VALUES = (st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
-                 | st.sampled_from(["0001-01-01", "9999-12-31", "9999-12-30", "2026-02-30", "+10000-01-01", "2026-11-27",
-                                    "\x00", "a\x00b", "%", "_", "\\", "JP-7Q2K", "0812-3456-7890", "9" * 5000, "-1", "0",
-                                    "open", "all", "urgent", "upfront_fee", "whatsapp", "x" * 500]))
+FILTER_VALUES = st.text(st.characters(exclude_categories=["Cs"]), max_size=12) | st.sampled_from(
+    [
+        "0001-01-01",
+        "9999-12-31",
+        "9999-12-30",
+        "2026-02-30",
+        "+10000-01-01",
+        "2026-11-27",
+        "\x00",
+        "a\x00b",
+        "%",
+        "_",
+        "\\",
+        "JP-7Q2K",
+        "0812-3456-7890",
+        "9" * 5000,
+        "-1",
+        "0",
+        "open",
+        "all",
+        "urgent",
+        "upfront_fee",
+        "whatsapp",
+        "x" * 500,
+    ]
+)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -6,6 +6,7 @@ The forms are found in the app's URL map (every rule taking POST), so a form add
 fuzzed without touching this file; ``/logout`` is left out of the walk (it would end the
 session the rest depends on) and checked on its own.
 """
+
 from __future__ import annotations
 
 import urllib.parse
@@ -27,8 +28,12 @@ from tests.console import support
 from tests.fuzz.cases import CASES
 from tests.fuzz.console_app import Console, running_console
 
-FORM_FUZZ = settings(deadline=None, derandomize=True, database=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FORM_FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 # The accounts the admin forms act on (<username>): a victim account that exists, and names that
 # do not. Not the acting admin (a reset of its own password or second factor would send every
 # later case to the "finish signing in first" page) nor the reviewer (whose walk comes next).
@@ -50,10 +55,31 @@ FIELD_NAMES = form_field_names()
 # What a browser can send: any text but unpaired surrogates (those arrive as invalid UTF-8 bytes,
 # see RAW_JUNK), NUL and control characters included.
 form_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
-FIELD_VALUES = (form_text | st.text(st.characters(exclude_categories=["Cs"]), min_size=900, max_size=1100)
-                | st.just("x" * 20_000)
-                | st.sampled_from(["", " ", "admin", "reviewer", "new", "in_review", "escalated", "resolved", "dismissed",
-                                   "bnp2mi", "123456", "000000", support.ADMIN[1], support.REVIEWER[0], "\x00", "<script>"]))
+FIELD_VALUES = (
+    form_text
+    | st.text(st.characters(exclude_categories=["Cs"]), min_size=900, max_size=1100)
+    | st.just("x" * 20_000)
+    | st.sampled_from(
+        [
+            "",
+            " ",
+            "admin",
+            "reviewer",
+            "new",
+            "in_review",
+            "escalated",
+            "resolved",
+            "dismissed",
+            "bnp2mi",
+            "123456",
+            "000000",
+            support.ADMIN[1],
+            support.REVIEWER[0],
+            "\x00",
+            "<script>",
+        ]
+    )
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +100,22 @@ def clients(console_app: Console) -> Dict[str, Tuple[FlaskClient, str]]:
     admin, reviewer, stranger = (console_app.app.test_client() for _ in range(3))
     assert support.sign_in(admin, *support.ADMIN).status_code == 302
     assert support.sign_in(reviewer, *support.REVIEWER).status_code == 302
-    return {"admin": (admin, csrf_of(admin, "/")), "reviewer": (reviewer, csrf_of(reviewer, "/")),
-            "stranger": (stranger, csrf_of(stranger, "/login"))}
+    return {
+        "admin": (admin, csrf_of(admin, "/")),
+        "reviewer": (reviewer, csrf_of(reviewer, "/")),
+        "stranger": (stranger, csrf_of(stranger, "/login")),
+    }
 
 
 def post_rules(console_app: Console) -> List[Rule]:
-    return sorted((rule for rule in console_app.app.url_map.iter_rules()
-                   if "POST" in (rule.methods or ()) and rule.endpoint != "console.logout"), key=lambda rule: rule.rule)
+    return sorted(
+        (
+            rule
+            for rule in console_app.app.url_map.iter_rules()
+            if "POST" in (rule.methods or ()) and rule.endpoint != "console.logout"
+        ),
+        key=lambda rule: rule.rule,
+    )
 
 
 @st.composite
@@ -90,10 +125,11 @@ def form_posts(draw: st.DrawFn, rules: List[Rule], report_ids: List[int]) -> Tup
     for argument in sorted(rule.arguments):
         converter = rule._converters[argument]
         if type(converter).__name__ == "IntegerConverter":
-            values[argument] = draw(st.sampled_from(report_ids + [1, 2, 0, 99999]) | st.integers(1, 2 ** 70))
+            values[argument] = draw(st.sampled_from(report_ids + [1, 2, 0, 99999]) | st.integers(1, 2**70))
         elif type(converter).__name__ == "AnyConverter":
-            values[argument] = draw(st.sampled_from(sorted(converter.items) if hasattr(converter, "items")
-                                                    else ["enable", "disable"]))
+            values[argument] = draw(
+                st.sampled_from(sorted(converter.items) if hasattr(converter, "items") else ["enable", "disable"])
+            )
         else:
             values[argument] = urllib.parse.quote(draw(st.sampled_from(USERNAMES) | form_text.filter(bool)), safe="")
     path = rule.rule
@@ -146,7 +182,7 @@ def test_forms_on_an_id_past_the_databases_integers_are_no_server_error(console_
     for rule in post_rules(console_app):
         if "<int:" not in rule.rule:
             continue
-        for huge in (2 ** 31, 2 ** 63, 10 ** 30):
+        for huge in (2**31, 2**63, 10**30):
             path = rule.rule.replace(f"<{_placeholder(rule, next(iter(rule.arguments)))}>", str(huge))
             CASES.hit("console_forms", f"admin {rule.endpoint} huge id")
             status = client.post(path, data={**valid, "csrf_token": token}).status_code
@@ -157,8 +193,15 @@ def test_forms_on_an_id_past_the_databases_integers_are_no_server_error(console_
 
 def test_the_walk_covers_the_consoles_forms(console_app: Console) -> None:
     endpoints = {rule.endpoint for rule in post_rules(console_app)}
-    assert {"console.login", "console.change_status", "console.add_note", "console.message_reporter",
-            "console.assign", "console.users", "console.tokens"} <= endpoints
+    assert {
+        "console.login",
+        "console.change_status",
+        "console.add_note",
+        "console.message_reporter",
+        "console.assign",
+        "console.users",
+        "console.tokens",
+    } <= endpoints
 
 
 @pytest.mark.parametrize("who, examples", [("admin", 150), ("reviewer", 60), ("stranger", 60)])

@@ -7,6 +7,7 @@ counts); and give only text that can be stored (no NUL, no unpaired surrogate).
 
 Run with the repeatable "ci" profile by default; ``--hypothesis-profile=deep`` for a long hunt.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,6 @@ import time
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -46,7 +46,13 @@ from bot.channels.whatsapp_events import (
     read_notification,
     verify_signature,
 )
-from bot.recruitment.extract import MAX_OFFER_CHARS, OfferFacts, extract_offer_facts, fee_is_excessive, salary_is_unrealistic
+from bot.recruitment.extract import (
+    MAX_OFFER_CHARS,
+    OfferFacts,
+    extract_offer_facts,
+    fee_is_excessive,
+    salary_is_unrealistic,
+)
 from bot.recruitment.money import CURRENCIES, Money, approximate_idr, parse_money
 from bot.recruitment.phone import find_phones, normalise_phone
 from tests.fuzz import samples
@@ -59,9 +65,20 @@ PROBLEM = re.compile(r"[a-z][a-z0-9_]*(?::[0-9]{1,7})?")
 WHATSAPP_SEEDS = [sample.body() for sample in samples.WHATSAPP_SAMPLES]
 TELEGRAM_SEEDS = samples.telegram_samples()
 REST_SEEDS = samples.rest_samples()
-OFFER_CHECKS = {"individual_recruiter", "explicitly_unlicensed", "claims_licensed", "wrong_visa", "documents_held",
-                "test_waived", "no_written_contract", "deposit_or_penalty", "informal_contact_only", "fast_departure",
-                "trafficking", "upfront_payment"}
+OFFER_CHECKS = {
+    "individual_recruiter",
+    "explicitly_unlicensed",
+    "claims_licensed",
+    "wrong_visa",
+    "documents_held",
+    "test_waived",
+    "no_written_contract",
+    "deposit_or_penalty",
+    "informal_contact_only",
+    "fast_departure",
+    "trafficking",
+    "upfront_payment",
+}
 
 
 def storable(text: str) -> bool:
@@ -134,8 +151,9 @@ def check_telegram(raw: bytes) -> None:
     incoming = result.incoming
     assert incoming.sender_id == f"telegram:{result.chat_id}" and len(incoming.sender_id) <= MAX_SENDER_CHARS
     assert is_safe_id(incoming.external_id) and len(incoming.external_id) <= 3 + MAX_CALLBACK_ID_CHARS + 24
-    assert incoming.text is None or (isinstance(incoming.text, str) and len(incoming.text) <= MAX_TEXT_CHARS
-                                     and storable(incoming.text))
+    assert incoming.text is None or (
+        isinstance(incoming.text, str) and len(incoming.text) <= MAX_TEXT_CHARS and storable(incoming.text)
+    )
     if result.callback_query_id is not None:
         assert len(result.callback_query_id) <= MAX_CALLBACK_ID_CHARS and is_safe_id(result.callback_query_id)
 
@@ -204,14 +222,17 @@ def test_whatsapp_notification_near_valid(raw: bytes) -> None:
 @given(json_values, st.sampled_from([None, "", samples.PHONE_NUMBER_ID, "other"]))
 def test_whatsapp_parser_on_any_python_value(value: Any, phone_number_id: Any) -> None:
     CASES.hit("whatsapp_notification", "python_value")
-    check_notification(parse_webhook(value, phone_number_id), 10 ** 9)
+    check_notification(parse_webhook(value, phone_number_id), 10**9)
 
 
 @given(st.binary(max_size=200), st.none() | short_text, st.sampled_from(["", "app-secret"]))
-def test_signature_check_never_raises_and_accepts_only_the_right_signature(raw: bytes, header: Any, secret: str) -> None:
+def test_signature_check_never_raises_and_accepts_only_the_right_signature(
+    raw: bytes, header: Any, secret: str
+) -> None:
     CASES.hit("whatsapp_signature", "header")
-    assert verify_signature(raw, header, secret) is (bool(secret) and header is not None
-                                                      and header.strip().lower() == expected_signature(raw, secret))
+    assert verify_signature(raw, header, secret) is (
+        bool(secret) and header is not None and header.strip().lower() == expected_signature(raw, secret)
+    )
     if secret:
         assert verify_signature(raw, expected_signature(raw, secret), secret)
 
@@ -302,9 +323,23 @@ def test_offer_facts_on_long_pastes(text: str, repeat: int) -> None:
 # --- pathological inputs: linear time, not quadratic ------------------------------------------------------
 
 PATHOLOGICAL_TEXTS = [
-    "1," * 2000, "1." * 2000, "1 " * 2000, "9" * 4000, "0812 " * 800, "Rp " * 1300, "juta " * 800,
-    "lima " * 800, "lima belas " * 400, "1-" * 2000, "(" * 4000 + "1", "+" * 4000, "1 juta 500 ribu " * 250,
-    "15jt-20jt " * 400, "se" * 2000, "\u00a0" * 4000, "0" * 3999 + "1",
+    "1," * 2000,
+    "1." * 2000,
+    "1 " * 2000,
+    "9" * 4000,
+    "0812 " * 800,
+    "Rp " * 1300,
+    "juta " * 800,
+    "lima " * 800,
+    "lima belas " * 400,
+    "1-" * 2000,
+    "(" * 4000 + "1",
+    "+" * 4000,
+    "1 juta 500 ribu " * 250,
+    "15jt-20jt " * 400,
+    "se" * 2000,
+    "\u00a0" * 4000,
+    "0" * 3999 + "1",
 ]
 
 
@@ -358,11 +393,18 @@ def test_offer_facts_are_linear_on_pathological_text() -> None:
 
 
 def test_body_parsers_stay_fast_on_the_largest_bodies_they_accept() -> None:
-    bodies = [b"[" + b"0," * 32_000 + b"0]", b'{"a":' * 30 + b"[" + b'"x",' * 20_000 + b'"x"]' + b"}" * 30,
-              b"[" * 100_000, b'"' + b"\\u0000" * 10_000 + b'"']
+    bodies = [
+        b"[" + b"0," * 32_000 + b"0]",
+        b'{"a":' * 30 + b"[" + b'"x",' * 20_000 + b'"x"]' + b"}" * 30,
+        b"[" * 100_000,
+        b'"' + b"\\u0000" * 10_000 + b'"',
+    ]
     for raw in bodies:
-        for name, parse in (("parse_rest_body", parse_rest_body), ("telegram_update", parse_update_body),
-                            ("whatsapp_notification", read_notification)):
+        for name, parse in (
+            ("parse_rest_body", parse_rest_body),
+            ("telegram_update", parse_update_body),
+            ("whatsapp_notification", read_notification),
+        ):
             CASES.hit(name, "pathological")
             # Best of three, with room for a busy machine: a guard against blow-ups, not a target.
             assert _best_time(parse, raw) < 2.0, (name, raw[:20])
@@ -373,7 +415,7 @@ def test_body_parsers_stay_fast_on_the_largest_bodies_they_accept() -> None:
 def test_sentences_found_once_match_the_sentence_search(text: str, data) -> None:
     """The linear sentence index used for penalty words (extract._Sentences) finds the same
     sentence as the plain search it replaced, for every position."""
-    from bot.recruitment.extract import _Sentences, _sentence
+    from bot.recruitment.extract import _sentence, _Sentences
 
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))

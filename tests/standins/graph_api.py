@@ -7,6 +7,7 @@ body and ``Authorization: Bearer <token>``; success is ``{"messaging_product": "
 It also refuses bodies the real API would refuse for their shape (too many buttons, titles too
 long...), so a rendering mistake fails a test instead of a user's chat. Every call is recorded.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -88,8 +89,14 @@ class GraphApiStandIn(LoopbackServer):
         """What WHATSAPP_API_BASE_URL should be."""
         return f"http://127.0.0.1:{self.port}"
 
-    def fail_next(self, status: int, times: int = 1, retry_after: Optional[int] = None,
-                  error_code: Optional[int] = None, to: Optional[str] = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: Optional[int] = None,
+        error_code: Optional[int] = None,
+        to: Optional[str] = None,
+    ) -> None:
         """The next ``times`` /messages calls (with a good token; to ``to`` when given, so a test
         sharing the stand-in with others' background sends gets its own failures) answer ``status``."""
         with self._lock:
@@ -102,8 +109,9 @@ class GraphApiStandIn(LoopbackServer):
         with self._lock:
             return self._matching(to, delivered_only)
 
-    def wait_for(self, count: int = 1, to: Optional[str] = None, timeout: float = 60.0,
-                 delivered_only: bool = False) -> List[GraphRequest]:
+    def wait_for(
+        self, count: int = 1, to: Optional[str] = None, timeout: float = 60.0, delivered_only: bool = False
+    ) -> List[GraphRequest]:
         """Block until at least ``count`` /messages calls (to ``to`` when given) were recorded."""
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -116,8 +124,13 @@ class GraphApiStandIn(LoopbackServer):
                     raise TimeoutError(f"expected {count} /messages call(s), got {len(found)}")
                 self._lock.wait(remaining)
 
-    def wait_until(self, condition: Callable[[List[GraphRequest]], bool], to: Optional[str] = None,
-                   timeout: float = 60.0, delivered_only: bool = True) -> List[GraphRequest]:
+    def wait_until(
+        self,
+        condition: Callable[[List[GraphRequest]], bool],
+        to: Optional[str] = None,
+        timeout: float = 60.0,
+        delivered_only: bool = True,
+    ) -> List[GraphRequest]:
         """Block until ``condition`` holds for the /messages calls (to ``to`` when given)."""
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -132,8 +145,11 @@ class GraphApiStandIn(LoopbackServer):
 
     def _matching(self, to: Optional[str], delivered_only: bool) -> List[GraphRequest]:
         candidates = self._by_recipient.get(to, []) if to is not None else self.requests
-        return [r for r in candidates if r.is_messages_call and (to is None or r.to == to)
-                and (not delivered_only or 200 <= r.status < 300)]
+        return [
+            r
+            for r in candidates
+            if r.is_messages_call and (to is None or r.to == to) and (not delivered_only or 200 <= r.status < 300)
+        ]
 
     # --- the API ----------------------------------------------------------------------------------
     def handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
@@ -171,8 +187,15 @@ class GraphApiStandIn(LoopbackServer):
         if problem is not None:
             return _error(400, INVALID_PARAMETER_CODE, f"(#100) {problem}")
         to = call.json["to"]
-        return 200, {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
-                     "messages": [{"id": f"wamid.{next(self._message_ids)}"}]}, {}
+        return (
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": f"wamid.{next(self._message_ids)}"}],
+            },
+            {},
+        )
 
     def _take_failure(self, to: Optional[str]) -> Optional[QueuedFailure]:
         for failure in self.failures:
@@ -182,7 +205,9 @@ class GraphApiStandIn(LoopbackServer):
         return None
 
 
-def _error(status: int, code: int, message: str, kind: str = "OAuthException") -> Tuple[int, Dict[str, Any], Dict[str, str]]:
+def _error(
+    status: int, code: int, message: str, kind: str = "OAuthException"
+) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
     return status, {"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "stand-in"}}, {}
 
 
@@ -226,9 +251,18 @@ def _interactive_problem(interactive: Dict[str, Any]) -> Optional[str]:
         ids = [row.get("id", "") for row in rows]
         if not action.get("button") or len(action["button"]) > 20:
             return "action.button must be 1-20 characters"
-        if not 1 <= len(rows) <= 10 or len(set(ids)) != len(ids) or any(
-                not row.get("title") or len(row["title"]) > 24 or len(row.get("description", "")) > 72
-                or not row.get("id") or len(row["id"]) > 200 for row in rows):
+        if (
+            not 1 <= len(rows) <= 10
+            or len(set(ids)) != len(ids)
+            or any(
+                not row.get("title")
+                or len(row["title"]) > 24
+                or len(row.get("description", "")) > 72
+                or not row.get("id")
+                or len(row["id"]) > 200
+                for row in rows
+            )
+        ):
             return "1-10 list rows with unique ids, titles of at most 24 and descriptions of at most 72 characters"
         return None
     return "unsupported interactive type"

@@ -1,4 +1,5 @@
 """What every stand-in server shares: an HTTP server on a free loopback port, in a thread."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,9 @@ class LoopbackServer:
         self.stop()
 
     @staticmethod
-    def reply_json(request: BaseHTTPRequestHandler, status: int, body: Dict[str, Any],
-                   headers: Optional[Dict[str, str]] = None) -> None:
+    def reply_json(
+        request: BaseHTTPRequestHandler, status: int, body: Dict[str, Any], headers: Optional[Dict[str, str]] = None
+    ) -> None:
         data = json.dumps(body).encode("utf-8")
         request.send_response(status)
         request.send_header("Content-Type", "application/json")

@@ -1,6 +1,7 @@
 """A TCP forwarder in front of a real server (PostgreSQL, Redis) that a test can cut and restore:
 the server itself keeps running for everything else on the machine, while the product under test
 sees it go away (connections dropped, new ones refused) and come back on the same address."""
+
 from __future__ import annotations
 
 import socket

@@ -4,6 +4,7 @@ It speaks the real wire format: python-telegram-bot posts form fields whose valu
 ``{base}/bot<token>/<method>``, and reads ``{"ok": true, "result": ...}`` or an error with
 ``parameters.retry_after``. Every call is recorded; failures can be queued per method.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -54,8 +55,14 @@ class TelegramApiStandIn(LoopbackServer):
         """What TELEGRAM_API_BASE_URL should be (python-telegram-bot appends the token)."""
         return f"http://127.0.0.1:{self.port}/bot"
 
-    def fail_next(self, method: str, status: int, times: int = 1, retry_after: Optional[int] = None,
-                  description: str = "stand-in failure") -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        times: int = 1,
+        retry_after: Optional[int] = None,
+        description: str = "stand-in failure",
+    ) -> None:
         with self._lock:
             queue = self.failures.setdefault(method, deque())
             for _ in range(times):
@@ -70,8 +77,9 @@ class TelegramApiStandIn(LoopbackServer):
             return list(self._by_chat.get((method, str(chat_id)), ()))
         return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, chat_id: Optional[Any] = None,
-                 timeout: float = 60.0) -> List[BotApiCall]:
+    def wait_for(
+        self, method: str, count: int = 1, chat_id: Optional[Any] = None, timeout: float = 60.0
+    ) -> List[BotApiCall]:
         """Block until at least ``count`` successful-or-not calls to ``method`` were made."""
         deadline = time.monotonic() + timeout
         with self._lock:

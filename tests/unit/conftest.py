@@ -1,4 +1,5 @@
 """Shared fixtures: a migrated database, on SQLite and on the real PostgreSQL of this machine."""
+
 from __future__ import annotations
 
 from typing import Iterator

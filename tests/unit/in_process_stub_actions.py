@@ -2,6 +2,7 @@
 it was given, the one that blocks from tests/unit/slow_actions.py (as a slow database call would),
 a validator that rejects, one that fails with the user's words in its error, and others that
 misbehave."""
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -17,8 +18,9 @@ class ActionEchoWhatItGot(Action):
         return "action_echo_what_it_got"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=f"you said: {tracker.latest_message.get('text')}",
-                                 buttons=[{"title": "ok", "payload": "/affirm"}])
+        dispatcher.utter_message(
+            text=f"you said: {tracker.latest_message.get('text')}", buttons=[{"title": "ok", "payload": "/affirm"}]
+        )
         dispatcher.utter_message(response="utter_stub_greet")
         return [SlotSet("language", "en"), SlotSet("seen_forms", sorted(domain.get("forms", {})))]
 
@@ -66,7 +68,9 @@ class ActionLeaveATaskBehind(Action):
     def name(self) -> Text:
         return "action_leave_a_task_behind"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         import asyncio
 
         async def forever() -> None:

@@ -1,5 +1,6 @@
 """Two actions for tests/unit/test_action_server.py: one that blocks (as a slow database call
 would), one that answers at once."""
+
 import time
 from typing import Any, Dict, List, Text
 

@@ -1,5 +1,6 @@
 """The action server (issue 10, items 2 and 7): loopback only, nothing runs without the token, bad
 bodies get 400 without echoing anything, and one slow action does not hold up the others."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -30,9 +31,22 @@ create_app(settings, "tests.unit.slow_actions").run(host=settings.bind_host, por
 
 
 def call(name: str, sender: str = "rest:someone") -> Dict:
-    return {"next_action": name, "sender_id": sender, "version": "3.6.2", "domain": {},
-            "tracker": {"sender_id": sender, "slots": {}, "latest_message": {}, "events": [], "paused": False,
-                        "followup_action": None, "active_loop": {}, "latest_action_name": None}}
+    return {
+        "next_action": name,
+        "sender_id": sender,
+        "version": "3.6.2",
+        "domain": {},
+        "tracker": {
+            "sender_id": sender,
+            "slots": {},
+            "latest_message": {},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": None,
+        },
+    }
 
 
 def post(port: int, body: bytes, token: Optional[str]) -> Tuple[int, Dict]:
@@ -82,7 +96,9 @@ def test_the_action_list_needs_the_token_too(actions_port: int) -> None:
     assert refused.value.code == 401
 
 
-@pytest.mark.parametrize("body", [b"", b"not json", b"[" * 50000, b'{"next_action": 1}', "{\"a\": \"\xff\"}".encode("latin-1")])
+@pytest.mark.parametrize(
+    "body", [b"", b"not json", b"[" * 50000, b'{"next_action": 1}', '{"a": "\xff"}'.encode("latin-1")]
+)
 def test_bad_bodies_get_400_without_echo(actions_port: int, body: bytes) -> None:
     status, answer = post(actions_port, body, TOKEN)
     assert status == 400 and set(answer) == {"error"}
@@ -137,5 +153,3 @@ def test_action_calls_are_read_with_the_limits_of_every_json_body() -> None:
     nested = b'{"next_action": "x", "tracker": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}"
     assert decode_action_call(nested, None) is None
     assert decode_action_call(b'{"next_action": "x", "tracker": {"n": NaN}}', None) is None
-
-

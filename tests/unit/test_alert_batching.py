@@ -3,6 +3,7 @@ or too many in a minute, become one batched message instead of one message each,
 still ends sent, retried or failed. The planning is pure; the notifier runs against
 python-telegram-bot and the local Bot API stand-in, like tests/unit/test_staff_alerts.py, with a
 clock the test moves on (the windows of bot.storage.counters follow it)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,8 @@ from bot.storage.counters import window_start
 from bot.storage.db import transaction
 from bot.storage.models import Report, SecurityCounter, StaffAlert, utcnow
 from bot.storage.reports import save_report
-from tests.standins.telegram_api import TelegramApiStandIn
 from tests.databases import PIN_KEY
+from tests.standins.telegram_api import TelegramApiStandIn
 
 STAFF_CHAT_ID = "-1009876543210"
 CONSOLE = "https://console.example.org"
@@ -64,9 +65,6 @@ def texts() -> ReportTexts:
     return load_report_texts(str(get_settings().content_dir))
 
 
-
-
-
 class Clock:
     """Starts 10 s into an hour that has not begun yet, so every alert is already due and the
     minute, batch and hour windows of the counters are where the test expects them."""
@@ -82,15 +80,29 @@ class Clock:
 
 
 def draft(**changes: Any) -> ReportDraft:
-    values = dict(what_happened=STORY, recruiter_name="Pak Quuxwell", recruiter_kind="individual",
-                  recruiter_phone=RECRUITER_PHONE, location="Kab. Garut", reporter_safe=False,
-                  reporter_location="japan", consent_to_contact=True, anonymous=False, reporter_contact=CONTACT)
+    values = dict(
+        what_happened=STORY,
+        recruiter_name="Pak Quuxwell",
+        recruiter_kind="individual",
+        recruiter_phone=RECRUITER_PHONE,
+        location="Kab. Garut",
+        reporter_safe=False,
+        reporter_location="japan",
+        consent_to_contact=True,
+        anonymous=False,
+        reporter_contact=CONTACT,
+    )
     values.update(changes)
     return ReportDraft(**values)
 
 
-def new_reports(url: str, count: int = 1, level: str = "urgent", conversation: Optional[str] = None,
-                flags: Sequence[str] = ("upfront_fee", "trafficking_signs")) -> List[int]:
+def new_reports(
+    url: str,
+    count: int = 1,
+    level: str = "urgent",
+    conversation: Optional[str] = None,
+    flags: Sequence[str] = ("upfront_fee", "trafficking_signs"),
+) -> List[int]:
     """``count`` reports in one go; each from its own conversation unless ``conversation`` is given."""
     ids = []
     with transaction(url) as session:
@@ -117,8 +129,16 @@ def alert_of(url: str, report_id: int) -> StaffAlert:
 
 
 def config_for(url: str, texts: ReportTexts, **changes: Any) -> NotifierConfig:
-    values = dict(chat_id=STAFF_CHAT_ID, console_base_url=CONSOLE, texts=texts, max_attempts=2, base_seconds=0.01,
-                  database_url=url, batch_threshold=3, messages_per_minute=20)
+    values = dict(
+        chat_id=STAFF_CHAT_ID,
+        console_base_url=CONSOLE,
+        texts=texts,
+        max_attempts=2,
+        base_seconds=0.01,
+        database_url=url,
+        batch_threshold=3,
+        messages_per_minute=20,
+    )
     values.update(changes)
     return NotifierConfig(**values)
 
@@ -149,8 +169,12 @@ def pending(alert_id: int, level: str = "urgent", source: Sequence[str] = (), ag
 
 
 def test_more_due_than_the_threshold_are_all_batched_urgent_first_then_newest() -> None:
-    due = [pending(1, "high", age_seconds=50), pending(2, "urgent", age_seconds=40), pending(3, "high", age_seconds=5),
-           pending(4, "urgent", age_seconds=10)]
+    due = [
+        pending(1, "high", age_seconds=50),
+        pending(2, "urgent", age_seconds=40),
+        pending(3, "high", age_seconds=5),
+        pending(4, "urgent", age_seconds=10),
+    ]
     plan = plan_pass(due, {}, PassLimits(batch_threshold=3, individual_budget=20))
     assert plan.individual == ()
     assert [a.alert_id for a in plan.batched] == [4, 2, 3, 1]
@@ -194,8 +218,12 @@ def test_source_keys_are_hashes_and_a_report_without_conversation_has_none() -> 
 
 
 def test_batch_text_counts_levels_lists_a_few_with_links_and_stays_short(texts: ReportTexts) -> None:
-    items = [AlertFacts(report_id=i, case_code=f"K7QX-{i:04d}", risk_level="urgent" if i <= 30 else "high",
-                        flags=tuple(FLAG_CODES)) for i in range(1, 41)]
+    items = [
+        AlertFacts(
+            report_id=i, case_code=f"K7QX-{i:04d}", risk_level="urgent" if i <= 30 else "high", flags=tuple(FLAG_CODES)
+        )
+        for i in range(1, 41)
+    ]
     message = batch_text(items, texts, CONSOLE + "/")
     assert message.startswith("🚨") and "40 laporan baru" in message
     assert "Darurat (urgent): 30 · Tinggi (high): 10" in message
@@ -211,10 +239,21 @@ def test_batch_text_counts_levels_lists_a_few_with_links_and_stays_short(texts: 
 
 
 def test_batch_text_carries_nothing_personal(texts: ReportTexts) -> None:
-    report = Report(id=7, case_code="ABCD-2345", risk_level="urgent", flags=["document_retention"],
-                    what_happened=STORY, recruiter_phone=RECRUITER_PHONE, location="Kota Bandung",
-                    reporter_contact=CONTACT, conversation_id=CONVERSATION, consent_to_contact=True, anonymous=False,
-                    money_text="DP 45jt ke rekening pribadi", documents_held="paspor")
+    report = Report(
+        id=7,
+        case_code="ABCD-2345",
+        risk_level="urgent",
+        flags=["document_retention"],
+        what_happened=STORY,
+        recruiter_phone=RECRUITER_PHONE,
+        location="Kota Bandung",
+        reporter_contact=CONTACT,
+        conversation_id=CONVERSATION,
+        consent_to_contact=True,
+        anonymous=False,
+        money_text="DP 45jt ke rekening pribadi",
+        documents_held="paspor",
+    )
     message = batch_text([AlertFacts.from_report(report)] * 3, texts, CONSOLE)
     for secret in (*SECRETS, "45jt", "paspor"):
         assert secret not in message
@@ -418,5 +457,6 @@ def test_parallel_deliveries_from_one_source_are_all_counted(database_url: str, 
         list(pool.map(deliver, alerts))
     with transaction(database_url) as session:
         assert counters.current(session, keys[0], 3600, now) == len(ids)
-        assert session.execute(select(func.count()).select_from(StaffAlert)
-                               .where(StaffAlert.status == "sent")).scalar_one() == len(ids)
+        assert session.execute(
+            select(func.count()).select_from(StaffAlert).where(StaffAlert.status == "sent")
+        ).scalar_one() == len(ids)

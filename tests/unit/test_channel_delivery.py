@@ -1,4 +1,5 @@
 """Retries, back-off and per-user ordering, without any platform."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """The channel inbox on SQLite and PostgreSQL: each platform message is taken once, kept until handled."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,7 +33,10 @@ def test_pending_until_finished_and_text_forgotten_when_done(database_url: str) 
         media = accept_message(session, "telegram", "m:1:3", "telegram:1", None)
     with transaction(database_url) as session:
         assert [(p.inbox_id, p.text) for p in pending_messages(session, "telegram")] == [
-            (done, "pertama"), (failed, "kedua"), (media, None)]
+            (done, "pertama"),
+            (failed, "kedua"),
+            (media, None),
+        ]
         finish_message(session, done, "done")
         finish_message(session, failed, "failed", "RuntimeError")
     with transaction(database_url) as session:
@@ -54,7 +58,8 @@ def test_last_message_time_and_pruning(database_url: str) -> None:
 
 
 def test_a_running_turn_keeps_renewing_its_lease_and_stops_once_another_replica_holds_it(
-        database_url: str, monkeypatch) -> None:
+    database_url: str, monkeypatch
+) -> None:
     """bot/channels/pipeline.py keep_lease: every third of the lease while the turn runs."""
     import asyncio
 
@@ -63,8 +68,9 @@ def test_a_running_turn_keeps_renewing_its_lease_and_stops_once_another_replica_
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("INBOX_LEASE_SECONDS", "3")  # renewed every second here
     with transaction(database_url) as session:
-        inbox_id = accept_message(session, "telegram", "m:9:1", "telegram:9", "lama sekali", "token-a",
-                                  dt.timedelta(seconds=3))
+        inbox_id = accept_message(
+            session, "telegram", "m:9:1", "telegram:9", "lama sekali", "token-a", dt.timedelta(seconds=3)
+        )
         first_lease = session.get(InboxMessage, inbox_id).lease_until
 
     async def renew_for(seconds: float) -> bool:
@@ -85,8 +91,9 @@ def test_a_running_turn_keeps_renewing_its_lease_and_stops_once_another_replica_
         assert session.get(InboxMessage, inbox_id).claim_token == "token-b"
 
 
-def test_taking_a_message_says_whether_an_earlier_one_of_the_same_user_is_in_progress(database_url: str,
-                                                                                    monkeypatch) -> None:
+def test_taking_a_message_says_whether_an_earlier_one_of_the_same_user_is_in_progress(
+    database_url: str, monkeypatch
+) -> None:
     from bot.channels.pipeline import _take_in_order
 
     monkeypatch.setenv("DATABASE_URL", database_url)

@@ -1,4 +1,5 @@
 """The one renderer: the same bot message on Telegram and WhatsApp, within each platform's limits."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,10 +21,14 @@ RISK = {"type": "risk_assessment", "level": "high", "flags": ["fee_to_individual
 
 
 def test_rasa_message_becomes_a_bot_message() -> None:
-    message = bot_message_from_rasa({
-        "text": "Hasil cek", "buttons": [{"title": "Lapor", "payload": "/report_recruiter"}, {"payload": "/x"}],
-        "custom": RISK, "image": "https://example.org/a.png",
-    })
+    message = bot_message_from_rasa(
+        {
+            "text": "Hasil cek",
+            "buttons": [{"title": "Lapor", "payload": "/report_recruiter"}, {"payload": "/x"}],
+            "custom": RISK,
+            "image": "https://example.org/a.png",
+        }
+    )
     assert message.text == "Hasil cek\nhttps://example.org/a.png"
     assert message.buttons == (Button("Lapor", "/report_recruiter"),)  # a button without a title is dropped
     assert message.custom == RISK
@@ -72,24 +77,28 @@ def test_long_callback_payload_falls_back_to_the_title() -> None:
 
 
 def test_whatsapp_reply_buttons_for_up_to_three_short_titles() -> None:
-    bodies = render_whatsapp(BotMessage("Lapor?", (Button("Ya, lapor", "/report_recruiter"), Button("Tidak", "/deny"))), "628")
+    bodies = render_whatsapp(
+        BotMessage("Lapor?", (Button("Ya, lapor", "/report_recruiter"), Button("Tidak", "/deny"))), "628"
+    )
     assert len(bodies) == 1
     interactive = bodies[0]["interactive"]
     assert bodies[0]["to"] == "628" and interactive["type"] == "button"
     assert [b["reply"] for b in interactive["action"]["buttons"]] == [
-        {"id": "/report_recruiter", "title": "Ya, lapor"}, {"id": "/deny", "title": "Tidak"}]
+        {"id": "/report_recruiter", "title": "Ya, lapor"},
+        {"id": "/deny", "title": "Tidak"},
+    ]
 
 
 def test_whatsapp_list_for_long_titles_or_many_buttons() -> None:
     buttons = tuple(Button(f"Topik nomor {i} dengan judul yang cukup panjang", f"/t{i}") for i in range(12))
     bodies = render_whatsapp(BotMessage("Pilih topik", buttons), "628")
     lists = [b["interactive"] for b in bodies]
-    assert [l["type"] for l in lists] == ["list", "list"]
-    rows = [r for l in lists for r in l["action"]["sections"][0]["rows"]]
+    assert [item["type"] for item in lists] == ["list", "list"]
+    rows = [r for item in lists for r in item["action"]["sections"][0]["rows"]]
     assert len(lists[0]["action"]["sections"][0]["rows"]) == 10 and len(rows) == 12
     assert all(len(r["title"]) <= 24 and len(r.get("description", "")) <= 72 for r in rows)
     assert rows[0]["description"].startswith("Topik nomor 0")
-    assert all(len(l["action"]["button"]) <= 20 for l in lists)
+    assert all(len(item["action"]["button"]) <= 20 for item in lists)
 
 
 def test_whatsapp_long_text_goes_before_the_buttons() -> None:

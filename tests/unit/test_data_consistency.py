@@ -1,5 +1,6 @@
 """Domain, NLU data, rules and content name the same intents (that the held-out sets stay held out
 is tests/unit/test_eval_leakage.py)."""
+
 from pathlib import Path
 from typing import Dict, List, Set
 
@@ -11,9 +12,24 @@ from bot.settings import get_settings
 
 ROOT = get_settings().project_root
 DIALOGUE_INTENTS = {
-    "greet", "goodbye", "thank", "affirm", "deny", "ask_source", "set_language",
-    "ask_capabilities", "bot_challenge", "chitchat", "out_of_scope", "non_text",
-    "check_offer", "report_recruiter", "check_report_status", "cancel", "skip", "correct",
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "ask_source",
+    "set_language",
+    "ask_capabilities",
+    "bot_challenge",
+    "chitchat",
+    "out_of_scope",
+    "non_text",
+    "check_offer",
+    "report_recruiter",
+    "check_report_status",
+    "cancel",
+    "skip",
+    "correct",
     "erase_my_data",
 }
 # Answered by action_emergency (contacts first, then the answer), not by action_answer_question.

@@ -5,6 +5,7 @@ checker over the real files, and feed each one a deliberately broken manifest to
 catches what it is meant to catch. Only PyYAML, the standard library and bot/settings.py (to run
 the servers' own start-up check on the manifests' settings): no cluster, no Docker.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,10 +36,14 @@ SERVICES: Dict[str, Dict[str, Any]] = {
     "rasa": {"command": ["python", "-m", "bot.serve", "--only", "rasa"], "port": 5005, "path": "/"},
     "actions": {"command": ["python", "-m", "bot.serve", "--only", "actions"], "port": 5055, "path": "/health"},
     "console": {"command": ["python", "-m", "bot.serve", "--only", "console"], "port": 8080, "path": "/healthz"},
-    "alerts": {"command": ["python", "-m", "bot.serve", "--only", "alerts"],
-               "exec": ["python", "-m", "bot.health", "heartbeat", "alerts"]},
-    "retention": {"command": ["python", "-m", "bot.serve", "--only", "retention"],
-                  "exec": ["python", "-m", "bot.health", "heartbeat", "retention"]},
+    "alerts": {
+        "command": ["python", "-m", "bot.serve", "--only", "alerts"],
+        "exec": ["python", "-m", "bot.health", "heartbeat", "alerts"],
+    },
+    "retention": {
+        "command": ["python", "-m", "bot.serve", "--only", "retention"],
+        "exec": ["python", "-m", "bot.health", "heartbeat", "retention"],
+    },
 }
 # The processes of the default deployment.
 DEFAULT_PROCESSES = set(SERVICES) - {"actions"}
@@ -167,8 +172,10 @@ def probe_problems(obj: Dict[str, Any], container: Dict[str, Any]) -> List[str]:
             continue
         http = probe.get("httpGet") or {}
         if http.get("path") != expected["path"] or resolve_port(container, http.get("port")) != expected["port"]:
-            problems.append(f"{name}: {kind} should GET {expected['path']} on {expected['port']}, "
-                            f"not {http.get('path')} on {http.get('port')}")
+            problems.append(
+                f"{name}: {kind} should GET {expected['path']} on {expected['port']}, "
+                f"not {http.get('path')} on {http.get('port')}"
+            )
     return problems
 
 
@@ -227,8 +234,11 @@ def configmap_problems(obj: Dict[str, Any]) -> List[str]:
     """A ConfigMap becomes environment (envFrom): it must hold no secret."""
     if obj.get("kind") != "ConfigMap":
         return []
-    return [f"ConfigMap/{obj['metadata'].get('name')}: {key} is a secret, it belongs in the Secret"
-            for key in (obj.get("data") or {}) if is_secret_name(key)]
+    return [
+        f"ConfigMap/{obj['metadata'].get('name')}: {key} is a secret, it belongs in the Secret"
+        for key in (obj.get("data") or {})
+        if is_secret_name(key)
+    ]
 
 
 def image_problems(image: Any) -> List[str]:
@@ -288,7 +298,9 @@ def kustomization_problems(kustomization: Dict[str, Any], files: Iterable[str]) 
     listed = set(kustomization.get("resources") or [])
     present = {name for name in files if name not in ("kustomization.yaml", SECRET_EXAMPLE)}
     problems = [f"kustomization.yaml does not list {name}" for name in sorted(present - listed)]
-    problems += [f"kustomization.yaml lists {name}, which is not there" for name in sorted(listed - present - {SECRET_EXAMPLE})]
+    problems += [
+        f"kustomization.yaml lists {name}, which is not there" for name in sorted(listed - present - {SECRET_EXAMPLE})
+    ]
     if SECRET_EXAMPLE in listed:
         problems.append(f"kustomization.yaml applies the template {SECRET_EXAMPLE}")
     for generator in kustomization.get("secretGenerator") or []:
@@ -323,7 +335,9 @@ def k8s_action_server_problems(resources: Iterable[Tuple[str, Dict[str, Any]]]) 
         if kind == "NetworkPolicy":
             for rule in spec.get("egress") or []:
                 for peer in rule.get("to") or []:
-                    if ((peer.get("podSelector") or {}).get("matchLabels") or {}).get("app.kubernetes.io/name") == "actions":
+                    if ((peer.get("podSelector") or {}).get("matchLabels") or {}).get(
+                        "app.kubernetes.io/name"
+                    ) == "actions":
                         problems.append(f"{file_name}: NetworkPolicy/{name} lets traffic out to an action server")
         if kind == "Ingress":
             problems += [f"{file_name}: {problem}" for problem in ingress_problems(obj) if "action server" in problem]
@@ -343,8 +357,9 @@ def in_process_problems(environment: Dict[str, Any], where: str) -> List[str]:
     return problems
 
 
-def k8s_environment(obj: Dict[str, Any], container: Dict[str, Any],
-                    sources: Dict[Tuple[str, str], Dict[str, Any]]) -> Dict[str, Any]:
+def k8s_environment(
+    obj: Dict[str, Any], container: Dict[str, Any], sources: Dict[Tuple[str, str], Dict[str, Any]]
+) -> Dict[str, Any]:
     """What a container's environment holds: its envFrom ConfigMaps and Secrets (from
     ``sources``, by (kind, name)), then its env entries (a valueFrom counts as set)."""
     environment: Dict[str, Any] = {}
@@ -371,10 +386,22 @@ def memory_bytes(quantity: Any, binary_single_letters: bool = False) -> float:
     match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", str(quantity))
     assert match, quantity
     number, unit = float(match.group(1)), match.group(2)
-    units = {"": 1, "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+    units = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
     if binary_single_letters:
-        units.update({"k": 2 ** 10, "K": 2 ** 10, "m": 2 ** 20, "M": 2 ** 20, "g": 2 ** 30, "G": 2 ** 30,
-                      "b": 1, "kb": 2 ** 10, "mb": 2 ** 20, "gb": 2 ** 30})
+        units.update(
+            {
+                "k": 2**10,
+                "K": 2**10,
+                "m": 2**20,
+                "M": 2**20,
+                "g": 2**30,
+                "G": 2**30,
+                "b": 1,
+                "kb": 2**10,
+                "mb": 2**20,
+                "gb": 2**30,
+            }
+        )
     return number * units[unit if unit in units else unit.lower()]
 
 
@@ -408,7 +435,9 @@ def compose_service_problems(name: str, service: Dict[str, Any]) -> List[str]:
     """A healthcheck unless one-shot, a memory limit, a pinned image, ports on loopback only."""
     problems = []
     # `restart: no` unquoted is YAML's false.
-    one_shot = service.get("restart") in ("no", False) or compose_command(service) in [list(c) for c in ONE_SHOT_COMMANDS]
+    one_shot = service.get("restart") in ("no", False) or compose_command(service) in [
+        list(c) for c in ONE_SHOT_COMMANDS
+    ]
     healthcheck = service.get("healthcheck") or {}
     if not one_shot and (not healthcheck.get("test") or healthcheck.get("disable")):
         problems.append(f"{name}: no healthcheck")
@@ -432,20 +461,28 @@ def compose_env_problems(name: str, service: Dict[str, Any]) -> List[str]:
     if isinstance(environment, list):
         pairs = [entry.split("=", 1) for entry in map(str, environment)]
         environment = {pair[0]: (pair[1] if len(pair) > 1 else None) for pair in pairs}
-    return [f"{name}: {key} has a literal value in environment:" for key, value in environment.items()
-            if is_secret_name(str(key)) and value not in (None, "")]
+    return [
+        f"{name}: {key} has a literal value in environment:"
+        for key, value in environment.items()
+        if is_secret_name(str(key)) and value not in (None, "")
+    ]
 
 
 def app_services(document: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
-    return {name: service for name, service in document["services"].items()
-            if str(service.get("image", "")).startswith("ghcr.io/example/pandu:")}
+    return {
+        name: service
+        for name, service in document["services"].items()
+        if str(service.get("image", "")).startswith("ghcr.io/example/pandu:")
+    }
 
 
 def compose_action_server_problems(document: Dict[str, Any]) -> List[str]:
     """The default stack runs the actions inside Rasa: no service is (or runs) the action server."""
-    return [f"{name}: a separate action server in the default stack"
-            for name, service in (document.get("services") or {}).items()
-            if name == "actions" or service_of(compose_command(service)) == "actions"]
+    return [
+        f"{name}: a separate action server in the default stack"
+        for name, service in (document.get("services") or {}).items()
+        if name == "actions" or service_of(compose_command(service)) == "actions"
+    ]
 
 
 def compose_environment(service: Dict[str, Any], env_files: Dict[str, Dict[str, str]]) -> Dict[str, Any]:
@@ -563,8 +600,12 @@ def test_the_expected_workloads_exist():
         assert ("Service", name) in found, name
     deployments = {name for kind, name in found if kind == "Deployment"}
     assert deployments == {"rasa", "console", "notifier"}, deployments
-    processes = {service_of(argv(container)) for _, obj in workloads() for container in containers(obj)
-                 if obj["kind"] in LONG_RUNNING_KINDS}
+    processes = {
+        service_of(argv(container))
+        for _, obj in workloads()
+        for container in containers(obj)
+        if obj["kind"] in LONG_RUNNING_KINDS
+    }
     assert processes == DEFAULT_PROCESSES - {"retention"}, processes  # retention: the CronJob
     assert ("Job", "migrate") in found and ("CronJob", "retention") in found
     assert ("Namespace", "pandu") in found and ("Ingress", "pandu") in found
@@ -581,7 +622,9 @@ def test_workloads_have_a_read_only_root_and_a_fresh_var_dir():
     for _, obj in workloads():
         volumes = {volume["name"]: volume for volume in pod_spec(obj).get("volumes") or []}
         for container in containers(obj):
-            assert (container.get("securityContext") or {}).get("readOnlyRootFilesystem") is True, _named(obj, container)
+            assert (container.get("securityContext") or {}).get("readOnlyRootFilesystem") is True, _named(
+                obj, container
+            )
             mounts = {mount["mountPath"]: mount["name"] for mount in container.get("volumeMounts") or []}
             for path in ("/app/var", "/tmp"):
                 assert "emptyDir" in volumes[mounts[path]], (_named(obj, container), path)
@@ -627,8 +670,12 @@ def test_the_ingress_exposes_only_the_webhooks_of_rasa():
         assert ingress["spec"]["ingressClassName"] == "nginx"
         assert ingress["spec"]["tls"][0]["secretName"]
         assert not ingress_problems(ingress), ingress_problems(ingress)
-    routed = {(path["backend"]["service"]["name"], path["path"])
-              for ingress in ingresses for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
+    routed = {
+        (path["backend"]["service"]["name"], path["path"])
+        for ingress in ingresses
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
     assert {name for name, _ in routed} == {"rasa", "console"}
     assert ("console", "/") in routed
 
@@ -660,8 +707,12 @@ def test_the_default_deployment_runs_the_actions_inside_rasa():
     problems = k8s_action_server_problems(resources)
     assert not (K8S / "actions.yaml").exists()
     sources = env_sources(k8s_resources(include_example=True))
-    rasa = [(obj, container) for _, obj in workloads() for container in containers(obj)
-            if service_of(argv(container)) == "rasa"]
+    rasa = [
+        (obj, container)
+        for _, obj in workloads()
+        for container in containers(obj)
+        if service_of(argv(container)) == "rasa"
+    ]
     assert rasa
     for obj, container in rasa:
         problems += in_process_problems(k8s_environment(obj, container, sources), _named(obj, container))
@@ -670,8 +721,11 @@ def test_the_default_deployment_runs_the_actions_inside_rasa():
     problems += compose_action_server_problems(document)
     # deploy/env/app.env is not committed: its template stands in for it.
     env_files = {"env/app.env": parse_env_file(APP_ENV_EXAMPLE)}
-    rasa_services = {name: service for name, service in app_services(document).items()
-                     if service_of(compose_command(service)) == "rasa"}
+    rasa_services = {
+        name: service
+        for name, service in app_services(document).items()
+        if service_of(compose_command(service)) == "rasa"
+    }
     assert len(rasa_services) >= 2
     for name, service in rasa_services.items():
         problems += in_process_problems(compose_environment(service, env_files), name)
@@ -686,8 +740,9 @@ def _filled_in(values: Dict[str, Any]) -> Dict[str, str]:
     for name, value in values.items():
         value = "" if value is None else str(value)
         if "CHANGE-ME" in value:
-            value = (value.replace("CHANGE-ME", secrets.token_hex(16)) if name in SECRET_URLS
-                     else secrets.token_urlsafe(32))
+            value = (
+                value.replace("CHANGE-ME", secrets.token_hex(16)) if name in SECRET_URLS else secrets.token_urlsafe(32)
+            )
         filled[name] = value
     return filled
 
@@ -710,16 +765,21 @@ def test_the_settings_and_secrets_of_the_manifests_pass_rasas_start_up_check():
     sources = env_sources(k8s_resources(include_example=True))
     k8s = _filled_in({**sources[("ConfigMap", "pandu-config")], **sources[("Secret", "pandu-secrets")]})
     assert _start_problems(k8s) == []
-    assert any("ACTION_SERVER_TOKEN" in problem
-               for problem in _start_problems({k: v for k, v in k8s.items() if k != "ACTION_SERVER_TOKEN"}))
+    assert any(
+        "ACTION_SERVER_TOKEN" in problem
+        for problem in _start_problems({k: v for k, v in k8s.items() if k != "ACTION_SERVER_TOKEN"})
+    )
 
     document = compose()
-    (rasa, *_) = [service for service in app_services(document).values()
-                  if service_of(compose_command(service)) == "rasa"]
+    (rasa, *_) = [
+        service for service in app_services(document).values() if service_of(compose_command(service)) == "rasa"
+    ]
     environment = compose_environment(rasa, {"env/app.env": parse_env_file(APP_ENV_EXAMPLE)})
     # The NAME_FILE secrets, as the mounted files would give them.
-    environment = {(name[:-len("_FILE")] if name.endswith("_FILE") else name):
-                   ("CHANGE-ME" if name.endswith("_FILE") else value) for name, value in environment.items()}
+    environment = {
+        (name[: -len("_FILE")] if name.endswith("_FILE") else name): ("CHANGE-ME" if name.endswith("_FILE") else value)
+        for name, value in environment.items()
+    }
     assert _start_problems(_filled_in(environment)) == []
 
 
@@ -744,15 +804,18 @@ def test_rasas_memory_is_sized_from_the_bench():
 
 def test_compose_services_have_healthchecks_limits_and_loopback_ports():
     document = compose()
-    problems = [problem for name, service in document["services"].items()
-                for problem in compose_service_problems(name, service)]
+    problems = [
+        problem for name, service in document["services"].items() for problem in compose_service_problems(name, service)
+    ]
     assert not problems, problems
     apps = app_services(document)
     processes = {service_of(compose_command(service)) for service in apps.values()}
     assert processes - {None} == DEFAULT_PROCESSES, processes
     assert sum(1 for service in apps.values() if service_of(compose_command(service)) == "rasa") >= 2 or any(
-        ((service.get("deploy") or {}).get("replicas") or 1) >= 2 for service in apps.values()
-        if service_of(compose_command(service)) == "rasa")
+        ((service.get("deploy") or {}).get("replicas") or 1) >= 2
+        for service in apps.values()
+        if service_of(compose_command(service)) == "rasa"
+    )
     assert compose_command(document["services"]["migrate"]) == ["python", "-m", "bot.manage", "migrate"]
 
 
@@ -763,14 +826,18 @@ def test_compose_app_services_wait_for_the_migration_and_healthy_stores():
         if name == "migrate":
             continue
         conditions = {dep: spec.get("condition") for dep, spec in service["depends_on"].items()}
-        assert conditions == {"migrate": "service_completed_successfully", "postgres": "service_healthy",
-                              "redis": "service_healthy"}, name
+        assert conditions == {
+            "migrate": "service_completed_successfully",
+            "postgres": "service_healthy",
+            "redis": "service_healthy",
+        }, name
 
 
 def test_compose_secrets_come_from_files_and_env_files():
     document = compose()
-    problems = [problem for name, service in document["services"].items()
-                for problem in compose_env_problems(name, service)]
+    problems = [
+        problem for name, service in document["services"].items() for problem in compose_env_problems(name, service)
+    ]
     assert not problems, problems
     for name, service in app_services(document).items():
         assert service["env_file"] == ["env/app.env"], name
@@ -799,15 +866,20 @@ def test_the_dockerfile_is_pinned_and_runs_as_non_root():
     assert instructions[0] == ("FROM", "python:3.10.15-slim-bookworm AS base")
     runs = " ".join(arguments for instruction, arguments in instructions if instruction == "RUN")
     assert "pip install pip==24.2" in runs and "-r requirements.txt" in runs
-    assert "rasa train --config config.yml --domain domain.yml --data nlu stories --out models " \
-           "--fixed-model-name guidance" in re.sub(r"\s+", " ", runs)
+    assert (
+        "rasa train --config config.yml --domain domain.yml --data nlu stories --out models "
+        "--fixed-model-name guidance" in re.sub(r"\s+", " ", runs)
+    )
     env = " ".join(arguments for instruction, arguments in instructions if instruction == "ENV")
     assert "RASA_TELEMETRY_ENABLED=false" in env and "PYTHONUNBUFFERED=1" in env
 
 
 def test_the_dockerignore_keeps_local_state_and_held_out_data_out():
-    patterns = {line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.startswith("#")}
+    patterns = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".venv", "var", "reports", "models", ".git", "tests/eval", "deploy/env"} <= patterns
 
 
@@ -817,7 +889,8 @@ def test_the_dockerignore_keeps_local_state_and_held_out_data_out():
 
 def _deployment(**container_overrides: Any) -> Dict[str, Any]:
     container = {
-        "name": "actions", "image": "ghcr.io/example/pandu:1.0.0",
+        "name": "actions",
+        "image": "ghcr.io/example/pandu:1.0.0",
         "command": ["python", "-m", "bot.serve", "--only", "actions"],
         "ports": [{"name": "http", "containerPort": 5055}],
         "readinessProbe": {"httpGet": {"path": "/health", "port": "http"}},
@@ -827,58 +900,80 @@ def _deployment(**container_overrides: Any) -> Dict[str, Any]:
     }
     container.update(container_overrides)
     container = {key: value for key, value in container.items() if value is not None}
-    return {"kind": "Deployment", "metadata": {"name": "actions"},
-            "spec": {"template": {"spec": {"securityContext": {"runAsNonRoot": True}, "containers": [container]}}}}
+    return {
+        "kind": "Deployment",
+        "metadata": {"name": "actions"},
+        "spec": {"template": {"spec": {"securityContext": {"runAsNonRoot": True}, "containers": [container]}}},
+    }
 
 
 def test_a_good_deployment_passes_the_checker():
     assert long_running_problems(_deployment()) == []
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    ({"readinessProbe": None}, "no readinessProbe"),
-    ({"livenessProbe": None}, "no livenessProbe"),
-    ({"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}, "no cpu requests"),
-    ({"resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1"}}}, "no memory limits"),
-    ({"livenessProbe": {"httpGet": {"path": "/healthz", "port": 5055}}}, "livenessProbe should GET /health"),
-    ({"readinessProbe": {"httpGet": {"path": "/health", "port": 8080}}}, "readinessProbe should GET /health on 5055"),
-    ({"command": ["python", "-m", "bot.serve", "--only", "nothing"]}, "not one of"),
-    ({"securityContext": {"runAsNonRoot": False, "allowPrivilegeEscalation": False}}, "not runAsNonRoot"),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"readinessProbe": None}, "no readinessProbe"),
+        ({"livenessProbe": None}, "no livenessProbe"),
+        ({"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}, "no cpu requests"),
+        ({"resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1"}}}, "no memory limits"),
+        ({"livenessProbe": {"httpGet": {"path": "/healthz", "port": 5055}}}, "livenessProbe should GET /health"),
+        (
+            {"readinessProbe": {"httpGet": {"path": "/health", "port": 8080}}},
+            "readinessProbe should GET /health on 5055",
+        ),
+        ({"command": ["python", "-m", "bot.serve", "--only", "nothing"]}, "not one of"),
+        ({"securityContext": {"runAsNonRoot": False, "allowPrivilegeEscalation": False}}, "not runAsNonRoot"),
+    ],
+)
 def test_a_broken_deployment_is_caught(overrides, expected):
     problems = long_running_problems(_deployment(**overrides))
     assert any(expected in problem for problem in problems), problems
 
 
 def test_an_exec_probe_must_run_the_heartbeat_check():
-    broken = _deployment(command=["python", "-m", "bot.serve", "--only", "alerts"], ports=None,
-                         readinessProbe={"exec": {"command": ["true"]}},
-                         livenessProbe={"exec": {"command": ["python", "-m", "bot.health", "heartbeat", "alerts"]}})
+    broken = _deployment(
+        command=["python", "-m", "bot.serve", "--only", "alerts"],
+        ports=None,
+        readinessProbe={"exec": {"command": ["true"]}},
+        livenessProbe={"exec": {"command": ["python", "-m", "bot.health", "heartbeat", "alerts"]}},
+    )
     problems = long_running_problems(broken)
     assert problems == [f"Deployment/actions container actions: readinessProbe should run {SERVICES['alerts']['exec']}"]
 
 
 def test_a_job_without_limits_or_a_cronjob_that_overlaps_is_caught():
-    container = {"name": "migrate", "image": "ghcr.io/example/pandu:1.0.0",
-                 "command": ["python", "-m", "bot.manage", "migrate"], "securityContext": {"allowPrivilegeEscalation": False},
-                 "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}
+    container = {
+        "name": "migrate",
+        "image": "ghcr.io/example/pandu:1.0.0",
+        "command": ["python", "-m", "bot.manage", "migrate"],
+        "securityContext": {"allowPrivilegeEscalation": False},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+    }
     pod = {"securityContext": {"runAsNonRoot": True}, "containers": [container]}
     job = {"kind": "Job", "metadata": {"name": "migrate"}, "spec": {"template": {"spec": pod}}}
-    assert {"Job/migrate container migrate: no cpu limits", "Job/migrate container migrate: no memory limits"} \
-        <= set(batch_problems(job))
-    cron = {"kind": "CronJob", "metadata": {"name": "retention"},
-            "spec": {"concurrencyPolicy": "Allow", "jobTemplate": {"spec": {"template": {"spec": pod}}}}}
+    assert {"Job/migrate container migrate: no cpu limits", "Job/migrate container migrate: no memory limits"} <= set(
+        batch_problems(job)
+    )
+    cron = {
+        "kind": "CronJob",
+        "metadata": {"name": "retention"},
+        "spec": {"concurrencyPolicy": "Allow", "jobTemplate": {"spec": {"template": {"spec": pod}}}},
+    }
     assert "CronJob/retention: concurrencyPolicy must be Forbid" in batch_problems(cron)
 
 
 def test_a_literal_secret_in_env_is_caught():
-    broken = _deployment(env=[
-        {"name": "ACTION_SERVER_TOKEN", "value": "s3cr3t"},
-        {"name": "DATABASE_URL", "valueFrom": {"configMapKeyRef": {"name": "pandu-config", "key": "DATABASE_URL"}}},
-        {"name": "REDIS_URL", "valueFrom": {"secretKeyRef": {"name": "pandu-secrets", "key": "REDIS_URL"}}},
-        {"name": "CONSOLE_SECRET_KEY_FILE", "value": "/run/secrets/console_secret_key"},
-        {"name": "LOG_LEVEL", "value": "INFO"},
-    ])
+    broken = _deployment(
+        env=[
+            {"name": "ACTION_SERVER_TOKEN", "value": "s3cr3t"},
+            {"name": "DATABASE_URL", "valueFrom": {"configMapKeyRef": {"name": "pandu-config", "key": "DATABASE_URL"}}},
+            {"name": "REDIS_URL", "valueFrom": {"secretKeyRef": {"name": "pandu-secrets", "key": "REDIS_URL"}}},
+            {"name": "CONSOLE_SECRET_KEY_FILE", "value": "/run/secrets/console_secret_key"},
+            {"name": "LOG_LEVEL", "value": "INFO"},
+        ]
+    )
     assert k8s_env_problems(broken) == [
         "Deployment/actions container actions: ACTION_SERVER_TOKEN must come from a secretKeyRef",
         "Deployment/actions container actions: DATABASE_URL must come from a secretKeyRef",
@@ -887,39 +982,62 @@ def test_a_literal_secret_in_env_is_caught():
     assert configmap_problems(config) == ["ConfigMap/c: RASA_API_TOKEN is a secret, it belongs in the Secret"]
 
 
-@pytest.mark.parametrize("image, pinned", [
-    ("ghcr.io/example/pandu:1.0.0", True),
-    ("postgres:15.8-bookworm", True),
-    ("localhost:5000/pandu:1.0.0", True),
-    ("ghcr.io/example/pandu@sha256:" + "0" * 64, True),
-    ("ghcr.io/example/pandu", False),
-    ("localhost:5000/pandu", False),
-    ("ghcr.io/example/pandu:latest", False),
-    ("ghcr.io/example/pandu:${TAG}", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    "image, pinned",
+    [
+        ("ghcr.io/example/pandu:1.0.0", True),
+        ("postgres:15.8-bookworm", True),
+        ("localhost:5000/pandu:1.0.0", True),
+        ("ghcr.io/example/pandu@sha256:" + "0" * 64, True),
+        ("ghcr.io/example/pandu", False),
+        ("localhost:5000/pandu", False),
+        ("ghcr.io/example/pandu:latest", False),
+        ("ghcr.io/example/pandu:${TAG}", False),
+        (None, False),
+    ],
+)
 def test_image_pinning_is_checked(image, pinned):
     assert (image_problems(image) == []) is pinned
 
 
 def _ingress(*paths: Tuple[str, str, str]) -> Dict[str, Any]:
-    return {"kind": "Ingress", "metadata": {"name": "i"}, "spec": {
-        "tls": [{"hosts": ["bot.example.org"], "secretName": "tls"}],
-        "rules": [{"host": "bot.example.org", "http": {"paths": [
-            {"path": path, "pathType": kind, "backend": {"service": {"name": name, "port": {"number": 1}}}}
-            for name, path, kind in paths]}}]}}
+    return {
+        "kind": "Ingress",
+        "metadata": {"name": "i"},
+        "spec": {
+            "tls": [{"hosts": ["bot.example.org"], "secretName": "tls"}],
+            "rules": [
+                {
+                    "host": "bot.example.org",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": path,
+                                "pathType": kind,
+                                "backend": {"service": {"name": name, "port": {"number": 1}}},
+                            }
+                            for name, path, kind in paths
+                        ]
+                    },
+                }
+            ],
+        },
+    }
 
 
-@pytest.mark.parametrize("paths", [
-    [("rasa", "/", "Prefix")],
-    [("rasa", "/webhooks", "Prefix")],
-    [("rasa", "/webhooks/rest/webhook", "Exact")],
-    [("rasa", "/conversations", "Prefix")],
-    [("rasa", "/model/parse", "Exact")],
-    [("rasa", "/webhooks/telegramx", "Prefix")],
-    [("rasa", "/webhooks/telegram/.*", "ImplementationSpecific")],
-    [("actions", "/webhook", "Exact")],
-])
+@pytest.mark.parametrize(
+    "paths",
+    [
+        [("rasa", "/", "Prefix")],
+        [("rasa", "/webhooks", "Prefix")],
+        [("rasa", "/webhooks/rest/webhook", "Exact")],
+        [("rasa", "/conversations", "Prefix")],
+        [("rasa", "/model/parse", "Exact")],
+        [("rasa", "/webhooks/telegramx", "Prefix")],
+        [("rasa", "/webhooks/telegram/.*", "ImplementationSpecific")],
+        [("actions", "/webhook", "Exact")],
+    ],
+)
 def test_an_ingress_that_exposes_more_of_rasa_is_caught(paths):
     good = [("rasa", "/webhooks/telegram/webhook", "Exact"), ("console", "/", "Prefix")]
     assert ingress_problems(_ingress(*good)) == []
@@ -940,50 +1058,86 @@ def test_a_service_outside_the_cluster_is_caught():
 def test_a_kustomization_that_misses_a_file_or_applies_the_template_is_caught():
     files = ["kustomization.yaml", "rasa.yaml", "console.yaml", SECRET_EXAMPLE]
     assert kustomization_problems({"resources": ["rasa.yaml", "console.yaml"]}, files) == []
-    assert kustomization_problems({"resources": ["rasa.yaml"]}, files) == ["kustomization.yaml does not list console.yaml"]
+    assert kustomization_problems({"resources": ["rasa.yaml"]}, files) == [
+        "kustomization.yaml does not list console.yaml"
+    ]
     assert kustomization_problems({"resources": ["rasa.yaml", "console.yaml", SECRET_EXAMPLE]}, files) == [
-        f"kustomization.yaml applies the template {SECRET_EXAMPLE}"]
-    assert kustomization_problems({"resources": ["rasa.yaml", "console.yaml"],
-                                   "images": [{"name": "ghcr.io/example/pandu", "newTag": "latest"}]}, files)
+        f"kustomization.yaml applies the template {SECRET_EXAMPLE}"
+    ]
+    assert kustomization_problems(
+        {"resources": ["rasa.yaml", "console.yaml"], "images": [{"name": "ghcr.io/example/pandu", "newTag": "latest"}]},
+        files,
+    )
 
 
 def _rasa_deployment(**container_overrides: Any) -> Dict[str, Any]:
-    deployment = _deployment(name="rasa", command=["python", "-m", "bot.serve", "--only", "rasa"],
-                             envFrom=[{"configMapRef": {"name": "pandu-config"}}], **container_overrides)
+    deployment = _deployment(
+        name="rasa",
+        command=["python", "-m", "bot.serve", "--only", "rasa"],
+        envFrom=[{"configMapRef": {"name": "pandu-config"}}],
+        **container_overrides,
+    )
     deployment["metadata"]["name"] = "rasa"
     return deployment
 
 
 def test_a_separate_action_server_in_the_k8s_manifests_is_caught():
-    rasa_service = {"kind": "Service", "metadata": {"name": "rasa"}, "spec": {"selector": {"app.kubernetes.io/name": "rasa"}}}
+    rasa_service = {
+        "kind": "Service",
+        "metadata": {"name": "rasa"},
+        "spec": {"selector": {"app.kubernetes.io/name": "rasa"}},
+    }
     assert k8s_action_server_problems([("rasa.yaml", _rasa_deployment()), ("rasa.yaml", rasa_service)]) == []
     broken = [
         ("actions.yaml", _deployment()),
-        ("svc.yaml", {"kind": "Service", "metadata": {"name": "webhook"},
-                      "spec": {"selector": {"app.kubernetes.io/name": "actions"}}}),
-        ("pdb.yaml", {"kind": "PodDisruptionBudget", "metadata": {"name": "a"},
-                      "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "actions"}}}}),
-        ("networkpolicy.yaml", {"kind": "NetworkPolicy", "metadata": {"name": "actions-from-rasa"},
-                                "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "actions"}}}}),
+        (
+            "svc.yaml",
+            {
+                "kind": "Service",
+                "metadata": {"name": "webhook"},
+                "spec": {"selector": {"app.kubernetes.io/name": "actions"}},
+            },
+        ),
+        (
+            "pdb.yaml",
+            {
+                "kind": "PodDisruptionBudget",
+                "metadata": {"name": "a"},
+                "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "actions"}}},
+            },
+        ),
+        (
+            "networkpolicy.yaml",
+            {
+                "kind": "NetworkPolicy",
+                "metadata": {"name": "actions-from-rasa"},
+                "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "actions"}}},
+            },
+        ),
         ("ingress.yaml", _ingress(("actions", "/webhook", "Exact"))),
     ]
     problems = k8s_action_server_problems(broken)
-    for expected in ("actions.yaml: Deployment/actions belongs to a separate action server",
-                     "actions.yaml: Deployment/actions container actions runs the action server",
-                     "svc.yaml: Service/webhook selects action server pods",
-                     "pdb.yaml: PodDisruptionBudget/a selects action server pods",
-                     "networkpolicy.yaml: NetworkPolicy/actions-from-rasa selects action server pods",
-                     "ingress.yaml: Ingress routes /webhook to the action server"):
+    for expected in (
+        "actions.yaml: Deployment/actions belongs to a separate action server",
+        "actions.yaml: Deployment/actions container actions runs the action server",
+        "svc.yaml: Service/webhook selects action server pods",
+        "pdb.yaml: PodDisruptionBudget/a selects action server pods",
+        "networkpolicy.yaml: NetworkPolicy/actions-from-rasa selects action server pods",
+        "ingress.yaml: Ingress routes /webhook to the action server",
+    ):
         assert expected in problems, problems
 
 
-@pytest.mark.parametrize("environment, expected", [
-    ({"ACTION_SERVER_URL": "http://actions:5055/webhook"}, "ACTION_SERVER_URL"),
-    ({"ACTIONS_IN_PROCESS": "false"}, "ACTIONS_IN_PROCESS=false"),
-    ({"ACTIONS_IN_PROCESS": False}, "ACTIONS_IN_PROCESS=false"),  # YAML's unquoted false
-    ({"ACTIONS_IN_PROCESS": " Off "}, "ACTIONS_IN_PROCESS=off"),
-    ({"ACTIONS_IN_PROCESS": "0"}, "ACTIONS_IN_PROCESS=0"),
-])
+@pytest.mark.parametrize(
+    "environment, expected",
+    [
+        ({"ACTION_SERVER_URL": "http://actions:5055/webhook"}, "ACTION_SERVER_URL"),
+        ({"ACTIONS_IN_PROCESS": "false"}, "ACTIONS_IN_PROCESS=false"),
+        ({"ACTIONS_IN_PROCESS": False}, "ACTIONS_IN_PROCESS=false"),  # YAML's unquoted false
+        ({"ACTIONS_IN_PROCESS": " Off "}, "ACTIONS_IN_PROCESS=off"),
+        ({"ACTIONS_IN_PROCESS": "0"}, "ACTIONS_IN_PROCESS=0"),
+    ],
+)
 def test_a_rasa_environment_that_moves_the_actions_out_is_caught(environment, expected):
     assert in_process_problems({"ACTIONS_IN_PROCESS": "true", "ACTION_SERVER_URL": ""}, "rasa") == []
     assert in_process_problems({}, "rasa") == []
@@ -993,8 +1147,9 @@ def test_a_rasa_environment_that_moves_the_actions_out_is_caught(environment, ex
 
 def test_rasas_k8s_environment_includes_envfrom_and_env_entries():
     sources = {("ConfigMap", "pandu-config"): {"ACTIONS_IN_PROCESS": "no"}}
-    deployment = _rasa_deployment(env=[{"name": "ACTION_SERVER_URL",
-                                        "valueFrom": {"configMapKeyRef": {"name": "other", "key": "url"}}}])
+    deployment = _rasa_deployment(
+        env=[{"name": "ACTION_SERVER_URL", "valueFrom": {"configMapKeyRef": {"name": "other", "key": "url"}}}]
+    )
     (container,) = containers(deployment)
     assert len(in_process_problems(k8s_environment(deployment, container, sources), "rasa")) == 2
     (clean,) = containers(_rasa_deployment())
@@ -1002,81 +1157,155 @@ def test_rasas_k8s_environment_includes_envfrom_and_env_entries():
 
 
 def test_a_separate_action_server_in_compose_is_caught():
-    rasa = {"image": "ghcr.io/example/pandu:1.0.0", "command": ["python", "-m", "bot.serve", "--only", "rasa"],
-            "env_file": ["env/app.env"], "environment": {"ACTIONS_IN_PROCESS": "true"}}
+    rasa = {
+        "image": "ghcr.io/example/pandu:1.0.0",
+        "command": ["python", "-m", "bot.serve", "--only", "rasa"],
+        "env_file": ["env/app.env"],
+        "environment": {"ACTIONS_IN_PROCESS": "true"},
+    }
     assert compose_action_server_problems({"services": {"rasa-1": rasa}}) == []
     assert compose_action_server_problems({"services": {"rasa-1": rasa, "actions": {"image": "x:1"}}}) == [
-        "actions: a separate action server in the default stack"]
+        "actions: a separate action server in the default stack"
+    ]
     worker = {"image": "ghcr.io/example/pandu:1.0.0", "command": "python -m bot.serve --only actions"}
     assert compose_action_server_problems({"services": {"worker": worker}}) == [
-        "worker: a separate action server in the default stack"]
+        "worker: a separate action server in the default stack"
+    ]
     # app.env would set it, and `environment:` does not override it.
     env_files = {"env/app.env": {"ACTION_SERVER_URL": "http://actions:5055/webhook"}}
     assert in_process_problems(compose_environment(rasa, env_files), "rasa-1")
     # `environment:` wins over app.env.
-    assert in_process_problems(compose_environment(
-        {**rasa, "environment": ["ACTIONS_IN_PROCESS=false"]}, {"env/app.env": {"ACTIONS_IN_PROCESS": "true"}}), "rasa-1")
+    assert in_process_problems(
+        compose_environment(
+            {**rasa, "environment": ["ACTIONS_IN_PROCESS=false"]}, {"env/app.env": {"ACTIONS_IN_PROCESS": "true"}}
+        ),
+        "rasa-1",
+    )
 
 
-@pytest.mark.parametrize("quantity, binary, expected", [
-    ("1800Mi", False, 1800 * 2 ** 20), ("2G", False, 2e9), ("1.5Gi", False, 1.5 * 2 ** 30),
-    ("1800M", True, 1800 * 2 ** 20), ("2g", True, 2 * 2 ** 30), ("512m", True, 512 * 2 ** 20),
-])
+@pytest.mark.parametrize(
+    "quantity, binary, expected",
+    [
+        ("1800Mi", False, 1800 * 2**20),
+        ("2G", False, 2e9),
+        ("1.5Gi", False, 1.5 * 2**30),
+        ("1800M", True, 1800 * 2**20),
+        ("2g", True, 2 * 2**30),
+        ("512m", True, 512 * 2**20),
+    ],
+)
 def test_memory_quantities_are_read_as_kubernetes_and_docker_read_them(quantity, binary, expected):
     assert memory_bytes(quantity, binary_single_letters=binary) == expected
 
 
-@pytest.mark.parametrize("service, expected", [
-    ({"image": "ghcr.io/example/pandu:1.0.0", "command": ["python", "-m", "bot.serve", "--only", "console"],
-      "deploy": {"resources": {"limits": {"memory": "512M"}}}}, "no healthcheck"),
-    ({"image": "ghcr.io/example/pandu:1.0.0", "command": ["python", "-m", "bot.serve", "--only", "alerts"],
-      "healthcheck": {"test": ["CMD", "python", "-m", "bot.health", "heartbeat", "alerts"]}}, "no memory limit"),
-    ({"image": "ghcr.io/example/pandu:1.0.0", "command": ["python", "-m", "bot.serve", "--only", "console"],
-      "healthcheck": {"test": ["CMD", "python", "-c", "urlopen('http://127.0.0.1:8080/health')"]},
-      "mem_limit": "512m"}, "healthcheck should GET /healthz on 8080"),
-    ({"image": "ghcr.io/example/pandu:1.0.0", "command": ["python", "-m", "bot.serve", "--only", "retention"],
-      "healthcheck": {"test": ["CMD", "python", "-m", "bot.health", "heartbeat", "alerts"]},
-      "mem_limit": "256m"}, "healthcheck should run"),
-    ({"image": "redis", "healthcheck": {"test": ["CMD", "redis-cli", "ping"]}, "mem_limit": "256m"}, "has no tag"),
-    ({"image": "ghcr.io/example/pandu:1.0.0", "command": ["python", "-m", "bot.serve", "--only", "console"],
-      "healthcheck": {"test": ["CMD", "python", "-c", "urlopen('http://127.0.0.1:8080/healthz')"]},
-      "mem_limit": "512m", "ports": ["8080:8080"]}, "published beyond loopback"),
-    ({"image": "ghcr.io/example/pandu:1.0.0", "command": ["python", "-m", "bot.serve", "--only", "actions"],
-      "healthcheck": {"test": ["CMD", "python", "-c", "urlopen('http://127.0.0.1:5055/health')"]},
-      "mem_limit": "512m", "ports": ["127.0.0.1:5055:5055"]}, "the proxy does not forward to it"),
-])
+@pytest.mark.parametrize(
+    "service, expected",
+    [
+        (
+            {
+                "image": "ghcr.io/example/pandu:1.0.0",
+                "command": ["python", "-m", "bot.serve", "--only", "console"],
+                "deploy": {"resources": {"limits": {"memory": "512M"}}},
+            },
+            "no healthcheck",
+        ),
+        (
+            {
+                "image": "ghcr.io/example/pandu:1.0.0",
+                "command": ["python", "-m", "bot.serve", "--only", "alerts"],
+                "healthcheck": {"test": ["CMD", "python", "-m", "bot.health", "heartbeat", "alerts"]},
+            },
+            "no memory limit",
+        ),
+        (
+            {
+                "image": "ghcr.io/example/pandu:1.0.0",
+                "command": ["python", "-m", "bot.serve", "--only", "console"],
+                "healthcheck": {"test": ["CMD", "python", "-c", "urlopen('http://127.0.0.1:8080/health')"]},
+                "mem_limit": "512m",
+            },
+            "healthcheck should GET /healthz on 8080",
+        ),
+        (
+            {
+                "image": "ghcr.io/example/pandu:1.0.0",
+                "command": ["python", "-m", "bot.serve", "--only", "retention"],
+                "healthcheck": {"test": ["CMD", "python", "-m", "bot.health", "heartbeat", "alerts"]},
+                "mem_limit": "256m",
+            },
+            "healthcheck should run",
+        ),
+        ({"image": "redis", "healthcheck": {"test": ["CMD", "redis-cli", "ping"]}, "mem_limit": "256m"}, "has no tag"),
+        (
+            {
+                "image": "ghcr.io/example/pandu:1.0.0",
+                "command": ["python", "-m", "bot.serve", "--only", "console"],
+                "healthcheck": {"test": ["CMD", "python", "-c", "urlopen('http://127.0.0.1:8080/healthz')"]},
+                "mem_limit": "512m",
+                "ports": ["8080:8080"],
+            },
+            "published beyond loopback",
+        ),
+        (
+            {
+                "image": "ghcr.io/example/pandu:1.0.0",
+                "command": ["python", "-m", "bot.serve", "--only", "actions"],
+                "healthcheck": {"test": ["CMD", "python", "-c", "urlopen('http://127.0.0.1:5055/health')"]},
+                "mem_limit": "512m",
+                "ports": ["127.0.0.1:5055:5055"],
+            },
+            "the proxy does not forward to it",
+        ),
+    ],
+)
 def test_a_broken_compose_service_is_caught(service, expected):
     problems = compose_service_problems("svc", service)
     assert any(expected in problem for problem in problems), problems
 
 
 def test_a_one_shot_compose_service_needs_no_healthcheck_but_a_limit():
-    migrate = {"image": "ghcr.io/example/pandu:1.0.0", "command": ["python", "-m", "bot.manage", "migrate"],
-               "restart": "no", "mem_limit": "512m"}
+    migrate = {
+        "image": "ghcr.io/example/pandu:1.0.0",
+        "command": ["python", "-m", "bot.manage", "migrate"],
+        "restart": "no",
+        "mem_limit": "512m",
+    }
     assert compose_service_problems("migrate", migrate) == []
     assert compose_service_problems("migrate", {**migrate, "mem_limit": None}) == ["migrate: no memory limit"]
 
 
 def test_a_literal_secret_in_compose_environment_is_caught():
-    service = {"environment": {"DATABASE_URL": "postgresql://pandu:pw@postgres/pandu", "APP_ENV": "production",
-                               "RASA_API_TOKEN_FILE": "/run/secrets/rasa_api_token", "TELEGRAM_BOT_TOKEN": ""}}
+    service = {
+        "environment": {
+            "DATABASE_URL": "postgresql://pandu:pw@postgres/pandu",
+            "APP_ENV": "production",
+            "RASA_API_TOKEN_FILE": "/run/secrets/rasa_api_token",
+            "TELEGRAM_BOT_TOKEN": "",
+        }
+    }
     assert compose_env_problems("rasa", service) == ["rasa: DATABASE_URL has a literal value in environment:"]
     assert compose_env_problems("rasa", {"environment": ["WHATSAPP_APP_SECRET=abc", "LOG_LEVEL=INFO"]}) == [
-        "rasa: WHATSAPP_APP_SECRET has a literal value in environment:"]
+        "rasa: WHATSAPP_APP_SECRET has a literal value in environment:"
+    ]
 
 
-@pytest.mark.parametrize("dockerfile, expected", [
-    ("FROM python\nUSER 10001\n", "has no tag"),
-    ("FROM python:latest\nUSER 10001\n", "not pinned"),
-    ("FROM python:3.10.15-slim-bookworm\nRUN true\n", "no USER"),
-    ("FROM python:3.10.15-slim-bookworm\nUSER root\n", "is root"),
-    ("FROM python:3.10.15-slim-bookworm\nUSER 0:0\n", "is root"),
-    ("FROM python:3.10.15-slim-bookworm AS a\nUSER 10001\nFROM python:3.10.15-slim-bookworm AS b\n", "no USER"),
-    ("FROM python:3.10.15-slim-bookworm AS a\nFROM a AS b\nUSER 10001\nFROM a\n", "no USER"),
-    ("FROM python:3.10.15-slim-bookworm AS a\nFROM b\nUSER 1\n", "has no tag"),
-    ("FROM python:3.10.15-slim-bookworm\nENV APP_ENV=production \\\n    CONSOLE_SECRET_KEY=abc\nUSER 1\n",
-     "no secret in the image"),
-])
+@pytest.mark.parametrize(
+    "dockerfile, expected",
+    [
+        ("FROM python\nUSER 10001\n", "has no tag"),
+        ("FROM python:latest\nUSER 10001\n", "not pinned"),
+        ("FROM python:3.10.15-slim-bookworm\nRUN true\n", "no USER"),
+        ("FROM python:3.10.15-slim-bookworm\nUSER root\n", "is root"),
+        ("FROM python:3.10.15-slim-bookworm\nUSER 0:0\n", "is root"),
+        ("FROM python:3.10.15-slim-bookworm AS a\nUSER 10001\nFROM python:3.10.15-slim-bookworm AS b\n", "no USER"),
+        ("FROM python:3.10.15-slim-bookworm AS a\nFROM a AS b\nUSER 10001\nFROM a\n", "no USER"),
+        ("FROM python:3.10.15-slim-bookworm AS a\nFROM b\nUSER 1\n", "has no tag"),
+        (
+            "FROM python:3.10.15-slim-bookworm\nENV APP_ENV=production \\\n    CONSOLE_SECRET_KEY=abc\nUSER 1\n",
+            "no secret in the image",
+        ),
+    ],
+)
 def test_a_broken_dockerfile_is_caught(dockerfile, expected):
     problems = dockerfile_problems(dockerfile)
     assert any(expected in problem for problem in problems), problems
@@ -1090,12 +1319,20 @@ def test_a_dockerfile_using_an_earlier_stage_passes():
 
 
 def test_an_example_file_with_a_real_secret_is_caught():
-    assert env_example_problems({"DATABASE_URL": "postgresql://pandu:CHANGE-ME@postgres/pandu",
-                                 "REDIS_URL": "redis://redis:6379/0", "TELEGRAM_BOT_TOKEN": "",
-                                 "LOG_LEVEL": "INFO"}) == []
-    assert env_example_problems({"DATABASE_URL": "postgresql://pandu:hunter2@postgres/pandu",
-                                 "WHATSAPP_APP_SECRET": "0123abcd"}) == [
-        "DATABASE_URL carries a value in an example file", "WHATSAPP_APP_SECRET carries a value in an example file"]
+    assert (
+        env_example_problems(
+            {
+                "DATABASE_URL": "postgresql://pandu:CHANGE-ME@postgres/pandu",
+                "REDIS_URL": "redis://redis:6379/0",
+                "TELEGRAM_BOT_TOKEN": "",
+                "LOG_LEVEL": "INFO",
+            }
+        )
+        == []
+    )
+    assert env_example_problems(
+        {"DATABASE_URL": "postgresql://pandu:hunter2@postgres/pandu", "WHATSAPP_APP_SECRET": "0123abcd"}
+    ) == ["DATABASE_URL carries a value in an example file", "WHATSAPP_APP_SECRET carries a value in an example file"]
 
 
 def test_the_operator_guide_links_to_readme_sections_that_exist():
@@ -1104,7 +1341,9 @@ def test_the_operator_guide_links_to_readme_sections_that_exist():
     # Sizing is quoted from a measurement, not left as a placeholder.
     carries = guide.split("## What one instance carries", 1)[1]
     assert "make bench" in carries and "messages/s" in carries and "<!--" not in carries
-    for heading, anchor in (("Telegram, step by step", "telegram-step-by-step"),
-                            ("WhatsApp Cloud API, step by step", "whatsapp-cloud-api-step-by-step")):
+    for heading, anchor in (
+        ("Telegram, step by step", "telegram-step-by-step"),
+        ("WhatsApp Cloud API, step by step", "whatsapp-cloud-api-step-by-step"),
+    ):
         assert f"### {heading}" in readme
         assert f"../README.md#{anchor}" in guide

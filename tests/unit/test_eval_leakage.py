@@ -8,6 +8,7 @@ whitespace); a pair leaks when identical or when difflib's SequenceMatcher ratio
 Pairs that cannot reach that ratio are skipped first (token overlap, then length and difflib's
 own upper bounds), which keeps the test to about a second.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -15,9 +16,8 @@ import re
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Sequence, Set, Tuple
+from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
-import pytest
 import yaml
 
 from bot.settings import get_settings
@@ -57,6 +57,7 @@ def normalise(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- sources
+
 
 def _yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -117,12 +118,17 @@ def held_out_texts(files: Tuple[Path, ...] = HELD_OUT_FILES) -> Tuple[Tuple[str,
 
 # ------------------------------------------------------------------------------- comparing
 
+
 def _ratio(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def similar_pairs(held_out: Sequence[Tuple[str, str]], training: Sequence[Tuple[str, str]],
-                  threshold: float = SIMILAR, prefilter: bool = True) -> List[Tuple[float, str, str, str, str]]:
+def similar_pairs(
+    held_out: Sequence[Tuple[str, str]],
+    training: Sequence[Tuple[str, str]],
+    threshold: float = SIMILAR,
+    prefilter: bool = True,
+) -> List[Tuple[float, str, str, str, str]]:
     """(ratio, held-out file, held-out text, training source, training text) for every pair that is
     identical or at least ``threshold`` similar once normalised; best first."""
     train = [(where, text, normalise(text)) for where, text in training]
@@ -176,10 +182,13 @@ def _leaks() -> Tuple[Tuple[float, str, str, str, str], ...]:
 
 # ------------------------------------------------------------------------------------ tests
 
+
 def test_normalise_strips_annotations_markup_and_punctuation() -> None:
     assert normalise('Pakai [bahasa inggris]{"entity": "language", "value": "en"} aja!') == "pakai bahasa inggris aja"
-    assert normalise("ditawarin [kaigo](field) di [osaka](prefecture:Osaka),  *gaji*  35jt??") == \
-        "ditawarin kaigo di osaka gaji 35jt"
+    assert (
+        normalise("ditawarin [kaigo](field) di [osaka](prefecture:Osaka),  *gaji*  35jt??")
+        == "ditawarin kaigo di osaka gaji 35jt"
+    )
     assert normalise("<b>Magang</b>_jepang\nbrp   THN?") == "magang jepang brp thn"
 
 
@@ -187,8 +196,10 @@ def test_similar_pairs_finds_copies_and_near_copies_only() -> None:
     training = [("nlu", "magang jepang brp thn?"), ("nlu", "biaya [ssw](route) brp"), ("nlu", "apa itu jft basic")]
     held_out = [("h", "Magang Jepang, brp thn"), ("h", "biaya ssw brapa"), ("h", "cara daftar IM Japan")]
     pairs = similar_pairs(held_out, training)
-    assert [(p[2], p[4]) for p in pairs] == [("Magang Jepang, brp thn", "magang jepang brp thn?"),
-                                             ("biaya ssw brapa", "biaya [ssw](route) brp")]
+    assert [(p[2], p[4]) for p in pairs] == [
+        ("Magang Jepang, brp thn", "magang jepang brp thn?"),
+        ("biaya ssw brapa", "biaya [ssw](route) brp"),
+    ]
     assert pairs[0][0] == 1.0
 
 
@@ -207,14 +218,17 @@ def test_the_prefilter_drops_no_leak() -> None:
     finds exactly what the full one finds."""
     held_out = held_out_texts()[::20]
     training = training_texts()
-    assert similar_pairs(held_out, training, threshold=0.7) == \
-        similar_pairs(held_out, training, threshold=0.7, prefilter=False)
+    assert similar_pairs(held_out, training, threshold=0.7) == similar_pairs(
+        held_out, training, threshold=0.7, prefilter=False
+    )
 
 
 def test_no_held_out_item_is_a_copy_or_near_copy_of_training_data() -> None:
     leaks = _leaks()
     # A sealed set's items are never shown, not even here: only which training text is too close.
-    listing = "\n".join(f"  {ratio:.2f}  {h_where}: {'(sealed)' if '/sealed/' in h_where else repr(h_text)}\n"
-                        f"        ~ {t_where}: {t_text!r}"
-                        for ratio, h_where, h_text, t_where, t_text in leaks)
+    listing = "\n".join(
+        f"  {ratio:.2f}  {h_where}: {'(sealed)' if '/sealed/' in h_where else repr(h_text)}\n"
+        f"        ~ {t_where}: {t_text!r}"
+        for ratio, h_where, h_text, t_where, t_text in leaks
+    )
     assert not leaks, f"{len(leaks)} held-out item(s) too close to training data:\n{listing}"

@@ -1,5 +1,6 @@
 """No import loops among the project's own modules (bot/, console/, actions/), counting imports
 made inside functions too: a loop "survived" by a delayed import breaks as soon as someone moves it."""
+
 from __future__ import annotations
 
 import ast

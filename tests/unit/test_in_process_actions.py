@@ -1,6 +1,7 @@
 """bot/in_process_actions.py with bot/rasa_overrides.py: custom actions run inside the Rasa server
 behave as through the action server (same call, same answer handling, rejections and failures),
 without blocking Rasa's event loop and without the user's words in the log."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,9 @@ forms:
 responses:
   utter_stub_greet:
   - text: "halo dari domain"
-actions: [action_echo_what_it_got, action_block_three_seconds, action_reject_the_input, action_fail_with_the_users_words,
-          action_change_what_it_was_given, action_answer_with_a_set, action_leave_a_task_behind]
+actions: [action_echo_what_it_got, action_block_three_seconds, action_reject_the_input,
+          action_fail_with_the_users_words, action_change_what_it_was_given, action_answer_with_a_set,
+          action_leave_a_task_behind]
 """)
 
 
@@ -51,8 +53,11 @@ def in_process(runner: InProcessActions, monkeypatch: pytest.MonkeyPatch) -> InP
 
 
 def tracker(text: str = "gaji ssw brp kak") -> DialogueStateTracker:
-    return DialogueStateTracker.from_events("in-process-test", [
-        ActionExecuted("action_listen"), UserUttered(text, {"name": "greet", "confidence": 0.9})], DOMAIN.slots)
+    return DialogueStateTracker.from_events(
+        "in-process-test",
+        [ActionExecuted("action_listen"), UserUttered(text, {"name": "greet", "confidence": 0.9})],
+        DOMAIN.slots,
+    )
 
 
 def run(name: str, state: DialogueStateTracker, channel: Any = None) -> List[Any]:
@@ -67,7 +72,9 @@ def test_an_action_gets_the_tracker_and_domain_and_its_answer_is_handled_as_rasa
     assert [message.text for message in bot] == ["you said: gaji ssw brp kak", "halo dari domain"]
     assert bot[0].data["buttons"] == [{"title": "ok", "payload": "/affirm"}]
     assert [(event.key, event.value) for event in events if isinstance(event, SlotSet)] == [
-        ("language", "en"), ("seen_forms", ["stub_form"])]
+        ("language", "en"),
+        ("seen_forms", ["stub_form"]),
+    ]
 
 
 def test_a_rejection_lets_rasa_choose_again(in_process) -> None:
@@ -77,7 +84,9 @@ def test_a_rejection_lets_rasa_choose_again(in_process) -> None:
 
 def test_a_failing_action_fails_the_action_and_logs_only_its_name_and_error_class(in_process, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    with pytest.raises(RasaException, match="Failed to execute custom action 'action_fail_with_the_users_words'") as failed:
+    with pytest.raises(
+        RasaException, match="Failed to execute custom action 'action_fail_with_the_users_words'"
+    ) as failed:
         run("action_fail_with_the_users_words", tracker("paspor saya A1234567 ditahan"))
     assert failed.value.__suppress_context__  # Rasa's traceback will not show the original message
     assert "action_fail_with_the_users_words failed: RuntimeError" in caplog.text
@@ -97,7 +106,9 @@ def test_a_blocking_action_does_not_hold_up_the_event_loop(in_process) -> None:
         started = time.monotonic()
         slow = asyncio.ensure_future(action.run(CollectingOutputChannel(), nlg, tracker(), DOMAIN))
         await asyncio.sleep(0.05)
-        quick = await RemoteAction("action_echo_what_it_got", None).run(CollectingOutputChannel(), nlg, tracker(), DOMAIN)
+        quick = await RemoteAction("action_echo_what_it_got", None).run(
+            CollectingOutputChannel(), nlg, tracker(), DOMAIN
+        )
         answered_after = time.monotonic() - started
         await slow
         assert quick
@@ -134,8 +145,12 @@ def test_an_answer_that_is_not_plain_json_fails_the_action_as_over_http(in_proce
 
 
 def test_a_call_that_takes_too_long_fails(runner: InProcessActions) -> None:
-    call = {"next_action": "action_block_three_seconds", "sender_id": "x", "tracker": tracker().current_state(),
-            "domain": DOMAIN.as_dict()}
+    call = {
+        "next_action": "action_block_three_seconds",
+        "sender_id": "x",
+        "tracker": tracker().current_state(),
+        "domain": DOMAIN.as_dict(),
+    }
     with pytest.raises(asyncio.TimeoutError):
         asyncio.run(runner.run(call, timeout=0.2))
 

@@ -35,5 +35,9 @@ def test_clarify_candidates_put_the_retrieved_answers_first_and_respect_the_limi
     ranking = [{"name": "titp_cost", "confidence": 0.4}, {"name": "salary", "confidence": 0.2}]
     answers = {"titp_cost", "salary", "health_insurance", "pension_refund"}
     retrieved = ["health_insurance", "unknown_answer", "pension_refund"]
-    assert clarify_candidates(ranking, answers, retrieved=retrieved) == ["health_insurance", "pension_refund", "titp_cost"]
+    assert clarify_candidates(ranking, answers, retrieved=retrieved) == [
+        "health_insurance",
+        "pension_refund",
+        "titp_cost",
+    ]
     assert clarify_candidates(ranking, answers, limit=2, retrieved=retrieved) == ["health_insurance", "pension_refund"]

@@ -3,6 +3,7 @@ free of claims the fact base marks as uncertain or superseded.
 
 Source URLs, phone numbers and figures are checked against the project's own register of sources
 (content/sources/) in test_source_register.py, so those checks run on any fresh clone."""
+
 import datetime as dt
 import re
 from pathlib import Path
@@ -36,16 +37,25 @@ def test_every_answer_has_source_date_and_both_languages(kb) -> None:
 
 # Claims the fact base marks [UNCERTAIN]/[CONFLICT]/[NOT FOUND]: they may not be stated as fact.
 UNCERTAIN_CLAIMS = [
-    "0120-022332",          # JITCO helpline: number and schedule uncertain
+    "0120-022332",  # JITCO helpline: number and schedule uncertain
     "immigration@kbritokyo.jp",  # possibly outdated
-    "550.000", "550,000",   # 2025 JFT-Basic fee: uncertain
-    "hanya laki-laki", "men only", "khusus pria",  # IM Japan gender: conflicting sources
-    "347", "464",           # number of SOs: secondary source only
-    "401.876", "401,876",   # mixed-up figure
-    "59.820", "59,820",     # conflicting 2022 figure
+    "550.000",
+    "550,000",  # 2025 JFT-Basic fee: uncertain
+    "hanya laki-laki",
+    "men only",
+    "khusus pria",  # IM Japan gender: conflicting sources
+    "347",
+    "464",  # number of SOs: secondary source only
+    "401.876",
+    "401,876",  # mixed-up figure
+    "59.820",
+    "59,820",  # conflicting 2022 figure
     # Superseded on 2026-12-01 (see also SUPERSEDED_CLAIMS below, which checks them in context):
-    "820.000", "820,000",   # old SSW ceiling (March 2024), replaced by 805,700 for SSW (i) on 23 Jan 2026
-    "(maksimal 90 hari)", "(maks. 90 hari)", "(up to 90 days)",  # old visa-waiver wording: it is 15 days
+    "820.000",
+    "820,000",  # old SSW ceiling (March 2024), replaced by 805,700 for SSW (i) on 23 Jan 2026
+    "(maksimal 90 hari)",
+    "(maks. 90 hari)",
+    "(up to 90 days)",  # old visa-waiver wording: it is 15 days
 ]
 
 
@@ -61,12 +71,20 @@ def test_no_uncertain_claim_is_stated(kb) -> None:
 # paragraph) of every answer and every conversation text: (what the line is about, the superseded
 # claim, why). A line may still mention a superseded figure as history if it says so ("replaced").
 SUPERSEDED_CLAIMS = [
-    (re.compile(r"waiver|bebas visa", re.I), re.compile(r"\b90(?:[ -](?:hari|days?)|-day)\b", re.I),
-     "the visa waiver allows 15 days per visit, not 90"),
-    (re.compile(r"."), re.compile(r"\b820[.,]000\b"),
-     "the 820,000 SSW ceiling was replaced on 23 Jan 2026 (805,700 for SSW (i) to the end of FY2028)"),
+    (
+        re.compile(r"waiver|bebas visa", re.I),
+        re.compile(r"\b90(?:[ -](?:hari|days?)|-day)\b", re.I),
+        "the visa waiver allows 15 days per visit, not 90",
+    ),
+    (
+        re.compile(r"."),
+        re.compile(r"\b820[.,]000\b"),
+        "the 820,000 SSW ceiling was replaced on 23 Jan 2026 (805,700 for SSW (i) to the end of FY2028)",
+    ),
 ]
-HISTORY_MARKERS = re.compile(r"diganti|digantikan|replaced|superseded|formerly|sebelumnya|previously|direvisi|revised", re.I)
+HISTORY_MARKERS = re.compile(
+    r"diganti|digantikan|replaced|superseded|formerly|sebelumnya|previously|direvisi|revised", re.I
+)
 
 
 def _superseded(text: str) -> List[str]:
@@ -76,8 +94,6 @@ def _superseded(text: str) -> List[str]:
             if topic.search(line) and claim.search(line) and not HISTORY_MARKERS.search(line):
                 problems.append(f"{line.strip()!r}: {why}")
     return problems
-
-
 
 
 def test_the_superseded_claims_check_can_fail() -> None:
@@ -90,7 +106,9 @@ def test_the_superseded_claims_check_can_fail() -> None:
 
 
 def test_no_superseded_claim_is_stated(kb) -> None:
-    problems = [f"{a.id}/{lang}: {p}" for a in kb.answers.values() for lang in ("id", "en") for p in _superseded(a.body(lang))]
+    problems = [
+        f"{a.id}/{lang}: {p}" for a in kb.answers.values() for lang in ("id", "en") for p in _superseded(a.body(lang))
+    ]
     for name in ("ui.yml", "reports.yml", "risk_flags.yml"):
         data = yaml.safe_load((CONTENT / name).read_text(encoding="utf-8"))
         problems += [f"{name}: {p}" for text in yaml_strings(data) for p in _superseded(text)]
@@ -158,10 +176,16 @@ def test_malformed_content_is_refused_at_load_time(tmp_path: Path, broken: str, 
 
 
 def test_keywords_are_optional_short_terms(tmp_path) -> None:
-    good = GOOD.replace("    last_checked: 2026-11-27", "    last_checked: 2026-11-27\n    keywords: {id: [nenkin, uang pensiun], en: [pension refund]}")
+    good = GOOD.replace(
+        "    last_checked: 2026-11-27",
+        "    last_checked: 2026-11-27\n    keywords: {id: [nenkin, uang pensiun], en: [pension refund]}",
+    )
     kb = load_knowledge(_write(tmp_path, good))
     assert kb.answers["a"].keywords["id"] == ("nenkin", "uang pensiun")
-    bad = GOOD.replace("    last_checked: 2026-11-27", "    last_checked: 2026-11-27\n    keywords: {id: [this is far too long to be a term]}")
+    bad = GOOD.replace(
+        "    last_checked: 2026-11-27",
+        "    last_checked: 2026-11-27\n    keywords: {id: [this is far too long to be a term]}",
+    )
     (tmp_path / "knowledge" / "topic.yml").write_text(bad, encoding="utf-8")
     with pytest.raises(ContentError, match="short term"):
         load_knowledge(tmp_path / "knowledge")

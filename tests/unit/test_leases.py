@@ -1,6 +1,7 @@
 """Several replicas and notifiers on one database (issue 11): the inbox and both outboxes are
 claimed row by row (bot/storage/leases.py), on SQLite and on this machine's PostgreSQL (the
 ``database_url`` fixture), so each message, alert and notice is handled once."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,6 @@ import time
 from collections import Counter
 from typing import Callable, List, Sequence
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.alerts.outbox import claim_due_with_reports, mark_sent, release_claims
@@ -21,11 +21,11 @@ from bot.storage.inbox import accept_message, claim_pending, finish_message, tak
 from bot.storage.leases import new_claim_token
 from bot.storage.models import InboxMessage, StaffAlert, StaffMessage, utcnow
 from bot.storage.reports import add_staff_message, save_report
+from tests.databases import PIN_KEY
 from tests.servers import notifier_process, wait_until
 from tests.standins.telegram_api import TelegramApiStandIn
 from tests.unit.test_report_storage import draft
 from tests.unit.test_staff_alerts import STAFF_CHAT_ID, notifier_environment
-from tests.databases import PIN_KEY
 
 LEASE = dt.timedelta(minutes=5)
 CHATS = itertools.count()
@@ -145,8 +145,9 @@ def test_concurrent_replays_claim_each_pending_message_once(database_url: str) -
 
     def replica() -> List[int]:
         with transaction(database_url) as session:
-            return [message.inbox_id for message in claim_pending(session, "whatsapp", new_claim_token(), LEASE,
-                                                                  limit=12)]
+            return [
+                message.inbox_id for message in claim_pending(session, "whatsapp", new_claim_token(), LEASE, limit=12)
+            ]
 
     claimed = at_once([replica, replica, replica])
     flat = [inbox_id for ids in claimed for inbox_id in ids]
@@ -157,10 +158,17 @@ def test_two_notifier_processes_send_each_alert_once(database_url: str, tmp_path
     codes = reports(database_url, 8)
     with TelegramApiStandIn() as telegram:
         # Individual alerts only (no batching), so every alert is one message naming its case.
-        environment = notifier_environment(telegram, database_url, ALERT_BATCH_THRESHOLD="1000",
-                                           ALERT_MESSAGES_PER_MINUTE="1000", ALERT_POLL_SECONDS="0.2")
-        with notifier_process(environment, tmp_path / "first.log") as first, \
-                notifier_process(environment, tmp_path / "second.log") as second:
+        environment = notifier_environment(
+            telegram,
+            database_url,
+            ALERT_BATCH_THRESHOLD="1000",
+            ALERT_MESSAGES_PER_MINUTE="1000",
+            ALERT_POLL_SECONDS="0.2",
+        )
+        with (
+            notifier_process(environment, tmp_path / "first.log") as first,
+            notifier_process(environment, tmp_path / "second.log") as second,
+        ):
             # Reports keep arriving while both poll, as on a busy day.
             for _ in range(24):
                 codes += reports(database_url, 1)
@@ -172,12 +180,18 @@ def test_two_notifier_processes_send_each_alert_once(database_url: str, tmp_path
             second.send_signal(signal.SIGTERM)
             first.wait(timeout=20)
             second.wait(timeout=20)
-        sent = Counter(code for call in telegram.calls_to("sendMessage", chat_id=STAFF_CHAT_ID)
-                       for code in codes if code in str(call.params.get("text")))
+        sent = Counter(
+            code
+            for call in telegram.calls_to("sendMessage", chat_id=STAFF_CHAT_ID)
+            for code in codes
+            if code in str(call.params.get("text"))
+        )
     assert sent == Counter({code: 1 for code in codes})
     logs = (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text()
     # Both notifiers did work (the test would prove nothing if one of them never got a row).
-    assert (tmp_path / "first.log").read_text().count(": sent") and (tmp_path / "second.log").read_text().count(": sent"), logs
+    assert (tmp_path / "first.log").read_text().count(": sent") and (tmp_path / "second.log").read_text().count(
+        ": sent"
+    ), logs
 
 
 def all_sent(url: str) -> bool:

@@ -1,5 +1,6 @@
 """bot/storage/lock_store.py against this machine's Redis: one turn at a time per conversation
 across replicas, others unhindered, a dead holder's lock expiring, nobody releasing another's."""
+
 from __future__ import annotations
 
 import asyncio
@@ -83,8 +84,9 @@ def test_a_dead_holders_lock_expires_and_nobody_releases_anothers(redis_availabl
 
 
 def test_endpoints_name_the_atomic_store_with_the_redis_settings() -> None:
-    text = endpoints_yaml(Settings(redis_url="rediss://:s3cret-pass@cache.internal:6380/2",
-                                   action_server_token="x" * 40))
+    text = endpoints_yaml(
+        Settings(redis_url="rediss://:s3cret-pass@cache.internal:6380/2", action_server_token="x" * 40)
+    )
     assert "type: bot.storage.lock_store.AtomicRedisLockStore" in text
     for expected in ("url: cache.internal", "port: 6380", "db: 2", "password: s3cret-pass", "use_ssl: true"):
         assert expected in text

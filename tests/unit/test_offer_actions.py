@@ -1,4 +1,5 @@
 """The offer check, report start and emergency actions, run with stub trackers (no model)."""
+
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -15,11 +16,20 @@ def no_registry_database(monkeypatch) -> None:
     monkeypatch.setattr(offers, "registry_entries", lambda: [])
 
 
-def tracker(text: str, intent: str, slots: Optional[Dict[str, Any]] = None, active_loop: Optional[str] = None,
-            **message: Any) -> Tracker:
+def tracker(
+    text: str, intent: str, slots: Optional[Dict[str, Any]] = None, active_loop: Optional[str] = None, **message: Any
+) -> Tracker:
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], **message}
-    return Tracker("stub-user", dict(slots or {}), latest, [], False, None,
-                   {"name": active_loop} if active_loop else {}, "action_listen")
+    return Tracker(
+        "stub-user",
+        dict(slots or {}),
+        latest,
+        [],
+        False,
+        None,
+        {"name": active_loop} if active_loop else {},
+        "action_listen",
+    )
 
 
 def run(action: Any, stub: Tracker) -> tuple:
@@ -36,8 +46,12 @@ QUESTION_WITH_FACTS = "kak lpk aku nahan ijazah asli sampe lunas biaya pelatihan
 
 
 def test_a_routed_question_gets_the_rule_answer_then_the_check() -> None:
-    stub = tracker(QUESTION_WITH_FACTS, "check_offer", {"offer_text": QUESTION_WITH_FACTS},
-                   offer_route={"from_intent": "documents", "question": True})
+    stub = tracker(
+        QUESTION_WITH_FACTS,
+        "check_offer",
+        {"offer_text": QUESTION_WITH_FACTS},
+        offer_route={"from_intent": "documents", "question": True},
+    )
     messages, slots = run(ActionCheckOffer(), stub)
     checks = payloads(messages)
     assert len(checks) == 1 and "document_retention" in checks[0]["flags"]
@@ -47,7 +61,9 @@ def test_a_routed_question_gets_the_rule_answer_then_the_check() -> None:
 
 def test_danger_leads_even_when_a_question_was_asked() -> None:
     text = "kami dikunci di asrama dan gaji 3 bulan belum dibayar, boleh ga lpk kayak gitu"
-    stub = tracker(text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "red_flags", "question": True})
+    stub = tracker(
+        text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "red_flags", "question": True}
+    )
     messages, slots = run(ActionCheckOffer(), stub)
     assert messages[0].get("custom", {}).get("level") == "urgent"
     assert slots["report_urgent"] is True
@@ -114,7 +130,9 @@ def test_a_short_advert_routed_to_the_check_is_taken_as_the_offer() -> None:
 
 def test_a_case_told_as_statements_gets_the_check_without_an_faq_answer() -> None:
     text = "aku ditawarin kerja di jepang sama calo, bayar 40jt, visa turis dulu"
-    stub = tracker(text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "wrong_visa", "question": False})
+    stub = tracker(
+        text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "wrong_visa", "question": False}
+    )
     messages, slots = run(ActionCheckOffer(), stub)
     assert messages[0].get("custom", {}).get("type") == "risk_assessment" and "last_answer" not in slots
 

@@ -1,6 +1,7 @@
 """Which messages must get the offer check whatever intent the classifier picked
 (bot/recruitment/routing.py). Texts here are written for these tests, not taken from any
 held-out set."""
+
 import pytest
 
 from bot.recruitment.extract import extract_offer_facts
@@ -11,44 +12,50 @@ def _describes(text: str) -> bool:
     return describes_offer(offer_signals(text, extract_offer_facts(text)))
 
 
-@pytest.mark.parametrize("text", [
-    # the user's own case, stated as a question about the rule
-    "kak lpk aku nahan ijazah asli sampe lunas biaya pelatihan, boleh ga sih",
-    # money paid to a person
-    "adikku udah transfer 18jt ke om nya temen, katanya bisa kerja pabrik di nagoya",
-    # a pasted advert: its format, a salary and a waived test
-    "LOWONGAN JEPANG!! gaji 28jt/bln, tanpa tes bahasa, kuota terbatas. minat DM",
-    # a forwarded chat
-    "[09.12, 3/11/2026] Bu Rina: nanti dp dulu 7 juta ya buat amankan slot",
-    # English, concrete
-    "The agent told me I can work in Osaka on a visit visa and pay him 35 million first",
-    # asking us to judge an amount
-    "LPK minta 62 juta buat magang, wajar ga?",
-    # danger always counts
-    "tolong kami dikunci di asrama, gaji 3 bulan belum dibayar",
-    # clean offers have no red flag, but they are offers to check (the check says so)
-    "Aku udah tanda tangan kontrak sama LPK SO yang terdaftar, biaya pelatihan dicicil setelah berangkat",
-    "Iklan: SSW pertanian di Hokkaido. Syarat: JFT-Basic A2, tes skill pertanian, lewat P3MI resmi",
-    "Abdi tos mayar biaya tes JFT nyalira di situs resmi, teras daftar pelatihan di LPK caket bumi",
-    # a rule question with a concrete detail of its own
-    "kontrak ku bilang kalo resign sebelum 3 taun kena denda, itu sah ga?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the user's own case, stated as a question about the rule
+        "kak lpk aku nahan ijazah asli sampe lunas biaya pelatihan, boleh ga sih",
+        # money paid to a person
+        "adikku udah transfer 18jt ke om nya temen, katanya bisa kerja pabrik di nagoya",
+        # a pasted advert: its format, a salary and a waived test
+        "LOWONGAN JEPANG!! gaji 28jt/bln, tanpa tes bahasa, kuota terbatas. minat DM",
+        # a forwarded chat
+        "[09.12, 3/11/2026] Bu Rina: nanti dp dulu 7 juta ya buat amankan slot",
+        # English, concrete
+        "The agent told me I can work in Osaka on a visit visa and pay him 35 million first",
+        # asking us to judge an amount
+        "LPK minta 62 juta buat magang, wajar ga?",
+        # danger always counts
+        "tolong kami dikunci di asrama, gaji 3 bulan belum dibayar",
+        # clean offers have no red flag, but they are offers to check (the check says so)
+        "Aku udah tanda tangan kontrak sama LPK SO yang terdaftar, biaya pelatihan dicicil setelah berangkat",
+        "Iklan: SSW pertanian di Hokkaido. Syarat: JFT-Basic A2, tes skill pertanian, lewat P3MI resmi",
+        "Abdi tos mayar biaya tes JFT nyalira di situs resmi, teras daftar pelatihan di LPK caket bumi",
+        # a rule question with a concrete detail of its own
+        "kontrak ku bilang kalo resign sebelum 3 taun kena denda, itu sah ga?",
+    ],
+)
 def test_descriptions_of_a_case_get_the_check(text: str) -> None:
     assert _describes(text)
 
 
-@pytest.mark.parametrize("text", [
-    "boleh gak LPK nahan ijazah?",            # a rule in general: answer only
-    "brp sih biaya resmi magang?",            # a cost question without a case
-    "kalo ssw itu gajinya brp",
-    "apakah tkw jepang bisa bawa anak",
-    "aku umur 33 masih bisa magang?",         # personal, but no offer fact
-    "visa turis bisa buat kerja ga di jepang?",
-    "biaya magang lewat LPK 25-35 juta ya kak?",
-    "makasih kak infonya",
-    "How can I check whether an LPK has a sending organisation licence and a registered office?",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "boleh gak LPK nahan ijazah?",  # a rule in general: answer only
+        "brp sih biaya resmi magang?",  # a cost question without a case
+        "kalo ssw itu gajinya brp",
+        "apakah tkw jepang bisa bawa anak",
+        "aku umur 33 masih bisa magang?",  # personal, but no offer fact
+        "visa turis bisa buat kerja ga di jepang?",
+        "biaya magang lewat LPK 25-35 juta ya kak?",
+        "makasih kak infonya",
+        "How can I check whether an LPK has a sending organisation licence and a registered office?",
+        "",
+    ],
+)
 def test_questions_and_small_talk_do_not(text: str) -> None:
     assert not _describes(text)
 
@@ -87,10 +94,14 @@ def test_asking_whether_a_normal_pay_figure_is_true_is_a_question_not_an_offer()
 
 
 def test_an_offer_described_without_the_user_in_it_is_still_an_offer() -> None:
-    assert _describes("Lowongan pabrik di Gifu lewat PT penyalur resmi, wajib JFT dan tes skill, gaji sesuai standar, "
-                      "kontrak kerja diberikan sebelum berangkat")
-    assert _describes("Factory work in Gifu through a registered P3MI, JFT and skill test required, salary as for "
-                      "Japanese staff, contract before departure")
+    assert _describes(
+        "Lowongan pabrik di Gifu lewat PT penyalur resmi, wajib JFT dan tes skill, gaji sesuai standar, "
+        "kontrak kerja diberikan sebelum berangkat"
+    )
+    assert _describes(
+        "Factory work in Gifu through a registered P3MI, JFT and skill test required, salary as for "
+        "Japanese staff, contract before departure"
+    )
 
 
 def test_adversarial_long_inputs_stay_fast() -> None:

@@ -1,11 +1,11 @@
-""""Hapus data saya": the question, the erasure and "Batal", run with stub trackers (no model), and
+""" "Hapus data saya": the question, the erasure and "Batal", run with stub trackers (no model), and
 what the erasure deletes in the app database (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import json
 from typing import Any, Dict, List, Optional
 
-import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -22,12 +22,26 @@ OTHER = "telegram:5550002"
 DOMAIN = {"forms": {"report_form": {}, "offer_form": {}, "status_form": {}}}
 
 
-def tracker(text: str, intent: str, slots: Optional[Dict[str, Any]] = None, active_loop: Optional[str] = None,
-            events: Optional[List[Dict[str, Any]]] = None, channel: str = "telegram") -> Tracker:
+def tracker(
+    text: str,
+    intent: str,
+    slots: Optional[Dict[str, Any]] = None,
+    active_loop: Optional[str] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
+    channel: str = "telegram",
+) -> Tracker:
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
     history = [*(events or []), {"event": "user", "text": text, "input_channel": channel, "parse_data": latest}]
-    return Tracker(SENDER, dict(slots or {}), latest, history, False, None,
-                   {"name": active_loop} if active_loop else {}, "action_listen")
+    return Tracker(
+        SENDER,
+        dict(slots or {}),
+        latest,
+        history,
+        False,
+        None,
+        {"name": active_loop} if active_loop else {},
+        "action_listen",
+    )
 
 
 def run(action: Any, stub: Tracker, domain: Optional[Dict[str, Any]] = None) -> tuple:
@@ -60,8 +74,12 @@ def test_the_question_in_english() -> None:
 
 
 def test_asked_during_a_form_it_ends_the_form_and_remembers_it() -> None:
-    stub = tracker("hapus data saya", "erase_my_data", {"language": "id", "requested_slot": "report_money"},
-                   active_loop="report_form")
+    stub = tracker(
+        "hapus data saya",
+        "erase_my_data",
+        {"language": "id", "requested_slot": "report_money"},
+        active_loop="report_form",
+    )
     messages, events = run(ActionAskEraseMyData(), stub)
     assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
     assert slots(events) == {"requested_slot": None, "erase_resume_form": "report_form"}
@@ -69,25 +87,35 @@ def test_asked_during_a_form_it_ends_the_form_and_remembers_it() -> None:
 
 
 def test_asking_again_instead_of_answering_keeps_the_interrupted_form() -> None:
-    earlier = [{"event": "user", "text": "hapus data saya"}, {"event": "action", "name": "action_ask_erase_my_data"},
-               {"event": "action", "name": "action_listen"}]
-    stub = tracker("hapus semua chat aku", "erase_my_data", {"language": "id", "erase_resume_form": "report_form"},
-                   events=earlier)
+    earlier = [
+        {"event": "user", "text": "hapus data saya"},
+        {"event": "action", "name": "action_ask_erase_my_data"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    stub = tracker(
+        "hapus semua chat aku", "erase_my_data", {"language": "id", "erase_resume_form": "report_form"}, events=earlier
+    )
     _, events = run(ActionAskEraseMyData(), stub)
     assert "erase_resume_form" not in slots(events)  # unchanged: still report_form
     # Long after, a new request outside any form has nothing to resume.
-    later = [{"event": "user", "text": "hapus data saya"}, {"event": "action", "name": "action_ask_erase_my_data"},
-             {"event": "user", "text": "halo"}, {"event": "action", "name": "action_greet"}]
-    stub = tracker("hapus data saya", "erase_my_data", {"language": "id", "erase_resume_form": "report_form"},
-                   events=later)
+    later = [
+        {"event": "user", "text": "hapus data saya"},
+        {"event": "action", "name": "action_ask_erase_my_data"},
+        {"event": "user", "text": "halo"},
+        {"event": "action", "name": "action_greet"},
+    ]
+    stub = tracker(
+        "hapus data saya", "erase_my_data", {"language": "id", "erase_resume_form": "report_form"}, events=later
+    )
     _, events = run(ActionAskEraseMyData(), stub)
     assert slots(events) == {"erase_resume_form": None}
 
 
 # --- "Batal" ---------------------------------------------------------------------------------------
 def test_cancel_deletes_nothing_and_brings_the_form_back() -> None:
-    messages, events = run(ActionEraseCancelled(), tracker(
-        "/deny", "deny", {"language": "id", "erase_resume_form": "report_form"}))
+    messages, events = run(
+        ActionEraseCancelled(), tracker("/deny", "deny", {"language": "id", "erase_resume_form": "report_form"})
+    )
     assert messages[0]["text"] == "Oke, tidak ada yang dihapus. Kita lanjutkan yang tadi ya."
     assert slots(events) == {"erase_resume_form": None}
     assert {"event": "followup", "name": "report_form"} in [{k: e.get(k) for k in ("event", "name")} for e in events]
@@ -98,8 +126,9 @@ def test_cancel_outside_a_form_only_says_nothing_was_deleted() -> None:
     assert messages[0]["text"] == "OK, nothing was deleted."
     assert not [e for e in events if e.get("event") == "followup"]
     # A value that names no form of the domain never becomes a follow-up action.
-    _, events = run(ActionEraseCancelled(), tracker("batal", "cancel", {"language": "id",
-                                                                      "erase_resume_form": "action_restart"}))
+    _, events = run(
+        ActionEraseCancelled(), tracker("batal", "cancel", {"language": "id", "erase_resume_form": "action_restart"})
+    )
     assert not [e for e in events if e.get("event") == "followup"]
 
 
@@ -111,9 +140,19 @@ def _inbox(database_url: str) -> None:
         accept_message(session, "whatsapp", "wamid.1", SENDER, "same id on another channel")
         accept_message(session, "telegram", "m:3", OTHER, "somebody else")
         finish_message(session, done, "done")
-        session.add(Report(case_code="K7QX-4M2P", pin_hash="x", status="new", risk_level="high", flags=[],
-                           channel="telegram", conversation_id=SENDER, language="id",
-                           what_happened="dijanjikan kerja di pabrik, bayar 40 juta"))
+        session.add(
+            Report(
+                case_code="K7QX-4M2P",
+                pin_hash="x",
+                status="new",
+                risk_level="high",
+                flags=[],
+                channel="telegram",
+                conversation_id=SENDER,
+                language="id",
+                what_happened="dijanjikan kerja di pabrik, bayar 40 juta",
+            )
+        )
 
 
 def _rows(database_url: str) -> List[tuple]:

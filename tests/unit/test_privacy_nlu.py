@@ -1,5 +1,6 @@
 """The erase_my_data training data and its place in the domain: enough varied examples in both
 languages, none shared with another intent, and no form takes "hapus data saya" as an answer."""
+
 from __future__ import annotations
 
 import re
@@ -12,12 +13,18 @@ from bot.settings import get_settings
 ROOT = get_settings().project_root
 INTENT = "erase_my_data"
 # Each example says what to delete: "magang dihapus" (the programme abolished) is another intent.
-DATA_WORDS = re.compile(r"data|dta|chat|percakapan|obrolan|riwayat|histori|history|pesan|message|informasi|"
-                        r"information|info|conversation|jejak|everything about me|yg udah aku ketik", re.IGNORECASE)
+DATA_WORDS = re.compile(
+    r"data|dta|chat|percakapan|obrolan|riwayat|histori|history|pesan|message|informasi|"
+    r"information|info|conversation|jejak|everything about me|yg udah aku ketik",
+    re.IGNORECASE,
+)
 # bot/language.py needs two marker words to call a short message English; here any Indonesian word
 # makes an example Indonesian (mixed "delete data aku min" is how Indonesian users write).
-INDONESIAN = re.compile(r"\b(?:hapus\w*|apus\w*|hps|dihapus|menghapus|aku|saya|sy|gw|dataku|chatku|kita|ini|min|kak|"
-                        r"dong|ya|tolong|mau|bisa|jgn|bersihin|gamau|gimana)\b", re.IGNORECASE)
+INDONESIAN = re.compile(
+    r"\b(?:hapus\w*|apus\w*|hps|dihapus|menghapus|aku|saya|sy|gw|dataku|chatku|kita|ini|min|kak|"
+    r"dong|ya|tolong|mau|bisa|jgn|bersihin|gamau|gimana)\b",
+    re.IGNORECASE,
+)
 
 
 def _examples() -> Dict[str, List[str]]:
@@ -53,8 +60,12 @@ def test_the_intent_is_in_the_domain_and_no_form_takes_it_as_an_answer() -> None
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     assert INTENT in domain["intents"]
     assert {"action_ask_erase_my_data", "action_erase_my_data", "action_erase_cancelled"} <= set(domain["actions"])
-    from_text = [(name, mapping) for name, slot in domain["slots"].items()
-                 for mapping in slot.get("mappings") or [] if mapping.get("type") == "from_text"]
+    from_text = [
+        (name, mapping)
+        for name, slot in domain["slots"].items()
+        for mapping in slot.get("mappings") or []
+        if mapping.get("type") == "from_text"
+    ]
     assert len(from_text) >= 14
     for name, mapping in from_text:
         assert INTENT in (mapping.get("not_intent") or []), name
@@ -68,6 +79,9 @@ def test_no_erasure_request_is_rerouted_to_the_offer_check() -> None:
     from bot.recruitment.extract import extract_offer_facts
     from bot.recruitment.routing import offer_signals, route_to_offer_check
 
-    rerouted = [text for text in _examples()[INTENT]
-                if route_to_offer_check(INTENT, offer_signals(text, extract_offer_facts(text)))]
+    rerouted = [
+        text
+        for text in _examples()[INTENT]
+        if route_to_offer_check(INTENT, offer_signals(text, extract_offer_facts(text)))
+    ]
     assert not rerouted

@@ -1,6 +1,7 @@
 """The erasure rules, checked by Rasa's own RulePolicy trained on domain.yml and stories/ alone (no
 NLU, no model file; a few seconds): the question interrupts any form, only a yes right after it
 erases, and "Batal" leads to the cancel action, whose follow-up brings the form back."""
+
 from __future__ import annotations
 
 import tempfile
@@ -25,15 +26,21 @@ def policy() -> Tuple[object, object]:
     from rasa.shared.importers.importer import TrainingDataImporter
 
     importer = TrainingDataImporter.load_from_config(
-        config_path=str(ROOT / "config.yml"), domain_path=str(ROOT / "domain.yml"),
-        training_data_paths=[str(ROOT / "stories")])
+        config_path=str(ROOT / "config.yml"),
+        domain_path=str(ROOT / "domain.yml"),
+        training_data_paths=[str(ROOT / "stories")],
+    )
     domain = importer.get_domain()
-    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0,
-                                     use_story_concatenation=False).generate()
+    trackers = TrainingDataGenerator(
+        importer.get_stories(), domain, augmentation_factor=0, use_story_concatenation=False
+    ).generate()
     with tempfile.TemporaryDirectory() as folder:
         rule_policy = RulePolicy.create(
             {**RulePolicy.get_default_config(), "core_fallback_threshold": 0.3, "enable_fallback_prediction": True},
-            LocalModelStorage(Path(folder)), Resource("rules"), ExecutionContext(GraphSchema({}), "privacy"))
+            LocalModelStorage(Path(folder)),
+            Resource("rules"),
+            ExecutionContext(GraphSchema({}), "privacy"),
+        )
         # Training raises on contradicting or incomplete rules, as `rasa train` would.
         rule_policy.train(trackers, domain)
     return rule_policy, domain
@@ -44,7 +51,8 @@ def _next(policy, events: List) -> str:
 
     rule_policy, domain = policy
     prediction = rule_policy.predict_action_probabilities(
-        DialogueStateTracker.from_events("privacy-test", events, domain.slots), domain)
+        DialogueStateTracker.from_events("privacy-test", events, domain.slots), domain
+    )
     return domain.action_names_or_texts[int(np.argmax(prediction.probabilities))]
 
 
@@ -82,27 +90,50 @@ def test_outside_a_flow_only_a_yes_right_after_the_question_erases(policy) -> No
     assert _next(policy, [*_start(), _user("affirm")]) == "action_follow_suggestion"
 
 
-@pytest.mark.parametrize("form, opening, requested", [
-    ("report_form", ["report_recruiter", "action_start_report"], "report_recruiter_name"),
-    ("offer_form", ["check_offer", "action_prefill_offer"], "offer_text"),
-    ("status_form", ["check_report_status", "action_prefill_status"], "status_pin"),
-])
+@pytest.mark.parametrize(
+    "form, opening, requested",
+    [
+        ("report_form", ["report_recruiter", "action_start_report"], "report_recruiter_name"),
+        ("offer_form", ["check_offer", "action_prefill_offer"], "offer_text"),
+        ("status_form", ["check_report_status", "action_prefill_status"], "status_pin"),
+    ],
+)
 def test_the_question_interrupts_any_form_and_batal_leads_back(policy, form, opening, requested) -> None:
     from rasa.shared.core.events import ActionExecutionRejected, ActiveLoop, SlotSet
 
     intent, first_action = opening
-    in_form = [*_start(), _user(intent), _action(first_action), _action(form), ActiveLoop(form),
-               SlotSet("requested_slot", requested), _action("action_listen")]
+    in_form = [
+        *_start(),
+        _user(intent),
+        _action(first_action),
+        _action(form),
+        ActiveLoop(form),
+        SlotSet("requested_slot", requested),
+        _action("action_listen"),
+    ]
     # The form runs first and rejects the message (erase_my_data is no answer: domain.yml).
     assert _next(policy, [*in_form, _user("erase_my_data")]) == form
     rejected = [*in_form, _user("erase_my_data"), ActionExecutionRejected(form)]
     assert _next(policy, rejected) == "action_ask_erase_my_data"
-    asked = [*rejected, _action("action_ask_erase_my_data"), ActiveLoop(None), SlotSet("requested_slot", None),
-             SlotSet("erase_resume_form", form)]
+    asked = [
+        *rejected,
+        _action("action_ask_erase_my_data"),
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("erase_resume_form", form),
+    ]
     assert _next(policy, asked) == "action_listen"
     assert _next(policy, [*asked, _action("action_listen"), _user("affirm")]) == "action_erase_my_data"
     assert _next(policy, [*asked, _action("action_listen"), _user("deny")]) == "action_erase_cancelled"
     # action_erase_cancelled's FollowupAction runs the form again; then it waits for the answer.
-    resumed = [*asked, _action("action_listen"), _user("deny"), _action("action_erase_cancelled"),
-               SlotSet("erase_resume_form", None), _action(form), ActiveLoop(form), SlotSet("requested_slot", requested)]
+    resumed = [
+        *asked,
+        _action("action_listen"),
+        _user("deny"),
+        _action("action_erase_cancelled"),
+        SlotSet("erase_resume_form", None),
+        _action(form),
+        ActiveLoop(form),
+        SlotSet("requested_slot", requested),
+    ]
     assert _next(policy, resumed) == "action_listen"

@@ -1,22 +1,52 @@
 """bot/rasa_overrides.py: what the Rasa server changes in Rasa 3.6 (speed without a change of
 behaviour, and turns that fail instead of forgetting the conversation when the store is down)."""
+
 from __future__ import annotations
 
+import ast
 import asyncio
+import copy
+import inspect
+import logging
+import random
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+import rasa.core.processor
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.forms import FormAction
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
 from rasa.engine.exceptions import GraphComponentException, GraphRunError
 from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    Event,
+    FollowupAction,
+    LoopInterrupted,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from rasa.shared.core.events import (
+    ActionExecuted as Executed,
+)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-from bot.rasa_overrides import apply
+from bot import rasa_overrides
+from bot.rasa_overrides import action_tracker_state, apply, copy_slot
 
 apply()
 
@@ -56,13 +86,6 @@ def test_a_failing_tracker_store_fails_the_turn_instead_of_starting_afresh() -> 
 
 # --- applied_events, continued from the last call -------------------------------------------------
 
-import random  # noqa: E402
-
-from rasa.shared.core.events import (ActionExecuted as Executed, ActionExecutionRejected, ActionReverted,  # noqa: E402
-                                     ActiveLoop, Restarted, SessionStarted, UserUtteranceReverted)
-from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
-
-
 
 def stock_applied_events(tracker: DialogueStateTracker):
     """Rasa's own walk over the whole conversation (the function the override replaced)."""
@@ -74,20 +97,22 @@ def stock_applied_events(tracker: DialogueStateTracker):
 
 def random_event(rng: random.Random):
     form = rng.choice(["report_form", "status_form"])
-    return rng.choice([
-        lambda: Executed("action_listen"),
-        lambda: UserUttered("x", {"name": "inform", "confidence": 1.0}),
-        lambda: Executed(form),
-        lambda: ActiveLoop(form),
-        lambda: ActiveLoop(None),
-        lambda: ActionExecutionRejected(form),
-        lambda: SlotSet("requested_slot", "report_location"),
-        lambda: UserUtteranceReverted(),
-        lambda: ActionReverted(),
-        lambda: Restarted(),
-        lambda: SessionStarted(),
-        lambda: Executed("action_check_offer"),
-    ])()
+    return rng.choice(
+        [
+            lambda: Executed("action_listen"),
+            lambda: UserUttered("x", {"name": "inform", "confidence": 1.0}),
+            lambda: Executed(form),
+            lambda: ActiveLoop(form),
+            lambda: ActiveLoop(None),
+            lambda: ActionExecutionRejected(form),
+            lambda: SlotSet("requested_slot", "report_location"),
+            lambda: UserUtteranceReverted(),
+            lambda: ActionReverted(),
+            lambda: Restarted(),
+            lambda: SessionStarted(),
+            lambda: Executed("action_check_offer"),
+        ]
+    )()
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -116,11 +141,13 @@ def test_applied_events_start_again_when_the_events_are_replaced_or_bounded() ->
     bounded = DialogueStateTracker("memo-bounded", [], max_event_history=3)
     for name in ["a", "b", "c", "d", "e"]:
         bounded.update(Executed(f"utter_{name}"))
-        assert [event.action_name for event in bounded.applied_events()] == \
-               [event.action_name for event in list(bounded.events)]
+        assert [event.action_name for event in bounded.applied_events()] == [
+            event.action_name for event in list(bounded.events)
+        ]
 
 
 # --- graph runs without dask ------------------------------------------------------------------
+
 
 class _Arithmetic(GraphComponent):
     """Adds what it is given (and its configured offset), or fails as configured."""
@@ -143,20 +170,28 @@ CALLS: List[str] = []
 
 
 def _node(name: str, needs: Dict[str, str], **config: Any) -> SchemaNode:
-    return SchemaNode(needs=needs, uses=_Arithmetic, fn="add", constructor_name="create",
-                      config={"name": name, **config}, is_target=name.startswith("target"))
+    return SchemaNode(
+        needs=needs,
+        uses=_Arithmetic,
+        fn="add",
+        constructor_name="create",
+        config={"name": name, **config},
+        is_target=name.startswith("target"),
+    )
 
 
-GRAPH = GraphSchema({
-    "first": _node("first", {"x": "__x__"}, offset=1),
-    "second": _node("second", {"a": "first", "x": "__x__"}, offset=10),
-    "third": _node("third", {"a": "first", "b": "second"}),
-    "target_all": _node("target_all", {"a": "third", "b": "second", "c": "first"}),
-    "target_one": _node("target_one", {"a": "first"}, offset=100),
-    "unused": _node("unused", {"a": "target_all"}),
-    "broken": _node("broken", {"a": "first"}, fails=RuntimeError),
-    "refusing": _node("refusing", {"a": "first"}, fails=ValueError),
-})
+GRAPH = GraphSchema(
+    {
+        "first": _node("first", {"x": "__x__"}, offset=1),
+        "second": _node("second", {"a": "first", "x": "__x__"}, offset=10),
+        "third": _node("third", {"a": "first", "b": "second"}),
+        "target_all": _node("target_all", {"a": "third", "b": "second", "c": "first"}),
+        "target_one": _node("target_one", {"a": "first"}, offset=100),
+        "unused": _node("unused", {"a": "target_all"}),
+        "broken": _node("broken", {"a": "first"}, fails=RuntimeError),
+        "refusing": _node("refusing", {"a": "first"}, fails=ValueError),
+    }
+)
 
 
 def _runner(tmp_path: Path) -> DaskGraphRunner:
@@ -240,6 +275,7 @@ def test_the_graph_order_is_worked_out_once_per_set_of_targets(tmp_path: Path, m
 
 # --- rules found by their last intent ---------------------------------------------------------
 
+
 def _random_state(rng: random.Random, for_rule: bool) -> Dict[str, Any]:
     from rasa.shared.core.constants import SHOULD_NOT_BE_SET
 
@@ -264,12 +300,14 @@ def _random_state(rng: random.Random, for_rule: bool) -> Dict[str, Any]:
 def test_rules_found_by_last_intent_are_the_rules_rasa_finds(seed: int) -> None:
     import json
 
-    import bot.rasa_overrides as overrides
     from rasa.core.policies.rule_policy import RulePolicy
 
+    import bot.rasa_overrides as overrides
+
     rng = random.Random(seed)
-    lookup = {json.dumps([_random_state(rng, True) for _ in range(rng.randint(0, 4))]): f"action_{n}"
-              for n in range(150)}
+    lookup = {
+        json.dumps([_random_state(rng, True) for _ in range(rng.randint(0, 4))]): f"action_{n}" for n in range(150)
+    }
     policy = RulePolicy.__new__(RulePolicy)  # the matching needs no trained state
     found_any = 0
     for _ in range(300):
@@ -285,8 +323,9 @@ def test_a_last_intent_that_is_not_a_name_tests_every_rule_as_rasa_does(intent: 
     """The tracker API takes any JSON as an intent: Rasa then finds no intent rule, and no crash."""
     import json
 
-    import bot.rasa_overrides as overrides
     from rasa.core.policies.rule_policy import RulePolicy
+
+    import bot.rasa_overrides as overrides
 
     policy = RulePolicy.__new__(RulePolicy)
     greet = json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}])
@@ -315,16 +354,6 @@ def test_the_rule_index_follows_a_replaced_or_changed_lookup() -> None:
 
 # --- tracker copies without replaying the conversation ------------------------------------------
 
-import copy  # noqa: E402
-
-from rasa.core.actions.forms import FormAction  # noqa: E402
-from rasa.shared.core.domain import Domain  # noqa: E402
-from rasa.shared.core.events import (BotUttered, ConversationPaused, ConversationResumed,  # noqa: E402
-                                     FollowupAction, LoopInterrupted)
-from rasa.shared.core.trackers import EventVerbosity  # noqa: E402
-
-from bot import rasa_overrides  # noqa: E402
-from bot.rasa_overrides import action_tracker_state, copy_slot  # noqa: E402
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 
@@ -334,22 +363,26 @@ def random_conversation_event(rng: random.Random):
     slot = rng.choice(DOMAIN.slots)
     value = rng.choice([None, "ya", "Bekasi", 3, 2.5, True, ["a", "b"], {"kota": "Medan"}])
     form = rng.choice(DOMAIN.form_names)
-    return rng.choice([
-        lambda: random_event(rng),
-        lambda: SlotSet(slot.name, value),
-        lambda: UserUttered(rng.choice(["mau lapor", "cek status", "ok"]),
-                            {"name": rng.choice(["report", "affirm", "inform"]), "confidence": 0.9},
-                            [{"entity": "city", "value": "Medan", "start": 0, "end": 5}],
-                            {"intent_ranking": [{"name": "report", "confidence": 0.9}], "text": "x"}),
-        lambda: BotUttered("Halo", {"buttons": [{"title": "Ya", "payload": "/affirm"}]}),
-        lambda: ActiveLoop(form),
-        lambda: Executed(form),
-        lambda: LoopInterrupted(rng.choice([True, False])),
-        lambda: ActionExecutionRejected(form),
-        lambda: FollowupAction("action_listen"),
-        lambda: ConversationPaused(),
-        lambda: ConversationResumed(),
-    ])()
+    return rng.choice(
+        [
+            lambda: random_event(rng),
+            lambda: SlotSet(slot.name, value),
+            lambda: UserUttered(
+                rng.choice(["mau lapor", "cek status", "ok"]),
+                {"name": rng.choice(["report", "affirm", "inform"]), "confidence": 0.9},
+                [{"entity": "city", "value": "Medan", "start": 0, "end": 5}],
+                {"intent_ranking": [{"name": "report", "confidence": 0.9}], "text": "x"},
+            ),
+            lambda: BotUttered("Halo", {"buttons": [{"title": "Ya", "payload": "/affirm"}]}),
+            lambda: ActiveLoop(form),
+            lambda: Executed(form),
+            lambda: LoopInterrupted(rng.choice([True, False])),
+            lambda: ActionExecutionRejected(form),
+            lambda: FollowupAction("action_listen"),
+            lambda: ConversationPaused(),
+            lambda: ConversationResumed(),
+        ]
+    )()
 
 
 def conversation(seed: int, length: int) -> List[DialogueStateTracker]:
@@ -439,7 +472,9 @@ def test_form_temporary_trackers_hold_what_replaying_gives(seed: int) -> None:
 def test_trackers_rasa_replays_differently_are_copied_the_stock_way(monkeypatch) -> None:
     calls: List[str] = []
     stock_copy = rasa_overrides.stock_tracker_copy
-    monkeypatch.setattr(rasa_overrides, "stock_tracker_copy", lambda tracker: calls.append("copy") or stock_copy(tracker))
+    monkeypatch.setattr(
+        rasa_overrides, "stock_tracker_copy", lambda tracker: calls.append("copy") or stock_copy(tracker)
+    )
     bounded = DialogueStateTracker("bounded", DOMAIN.slots, max_event_history=3)
     without_domain = DialogueStateTracker("no-domain", None)
     for tracker in (bounded, without_domain):
@@ -469,19 +504,16 @@ def test_the_action_call_carries_the_tracker_as_rasa_states_it(seed: int) -> Non
 
 # --- copies for debug lines only ------------------------------------------------------------------
 
-import ast  # noqa: E402
-import inspect  # noqa: E402
-import logging  # noqa: E402
-
-import rasa.core.processor  # noqa: E402
-
 
 def test_every_deep_copy_of_rasas_processor_is_an_argument_of_a_debug_line() -> None:
     # What makes skipping them safe; a Rasa version that copies for another reason fails here.
     tree = ast.parse(inspect.getsource(rasa.core.processor))
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    copies = [node for node in ast.walk(tree) if isinstance(node, ast.Attribute)
-              and isinstance(node.value, ast.Name) and node.value.id == "copy"]
+    copies = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "copy"
+    ]
     assert copies
     for node in copies:
         assert node.attr == "deepcopy"

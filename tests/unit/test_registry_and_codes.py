@@ -5,8 +5,17 @@ from pathlib import Path
 import pytest
 
 from bot.recruitment.registry import RegistryError, find_licensed, load_registry_csv, normalise_name
-from bot.reports.codes import (CASE_CODE_ALPHABET, DUMMY_PIN_HASH, find_case_code, find_pin, hash_pin,
-                               is_legacy_pin_hash, new_case_code, new_pin, verify_pin)
+from bot.reports.codes import (
+    CASE_CODE_ALPHABET,
+    DUMMY_PIN_HASH,
+    find_case_code,
+    find_pin,
+    hash_pin,
+    is_legacy_pin_hash,
+    new_case_code,
+    new_pin,
+    verify_pin,
+)
 from bot.settings import get_settings
 
 
@@ -18,7 +27,9 @@ def test_sample_registry_is_marked_and_imports() -> None:
     assert {e.kind for e in entries} <= {"lpk", "so", "p3mi"}
 
 
-@pytest.mark.parametrize("typed", ["lpk contoh sakura nusantara", "LPK. Contoh Sakura Nusantra", "contoh sakura nusantara"])
+@pytest.mark.parametrize(
+    "typed", ["lpk contoh sakura nusantara", "LPK. Contoh Sakura Nusantra", "contoh sakura nusantara"]
+)
 def test_forgiving_name_matching(typed: str) -> None:
     entries = load_registry_csv(get_settings().registry_csv)
     match = find_licensed(typed, entries)

@@ -1,5 +1,6 @@
 """The report and status actions with stub trackers (no model): daily filing limits keep the
 answers, consent is recorded with its text, and the status check answers one way."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -9,18 +10,27 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.reports import ActionShowStatus, ActionSubmitReport, consent_record
 from actions.common import report_texts
+from actions.reports import ActionShowStatus, ActionSubmitReport, consent_record
 from bot.manage import migrate
 from bot.storage.db import transaction
 from bot.storage.models import Report
 
 SLOTS = {
-    "report_what_happened": "calo minta 30jt buat visa kerja, paspor ditahan", "report_recruiter_name": "Pak Budi",
-    "report_recruiter_kind": "individual", "report_recruiter_phone": "+6281234567890", "report_location": "Garut",
-    "report_money": "30jt", "report_documents": "paspor", "report_reporter_safe": True,
-    "report_reporter_location": "indonesia", "report_consent_contact": True, "report_anonymous": False,
-    "report_contact": "+6289876543210", "report_confirm": "send", "language": "id",
+    "report_what_happened": "calo minta 30jt buat visa kerja, paspor ditahan",
+    "report_recruiter_name": "Pak Budi",
+    "report_recruiter_kind": "individual",
+    "report_recruiter_phone": "+6281234567890",
+    "report_location": "Garut",
+    "report_money": "30jt",
+    "report_documents": "paspor",
+    "report_reporter_safe": True,
+    "report_reporter_location": "indonesia",
+    "report_consent_contact": True,
+    "report_anonymous": False,
+    "report_contact": "+6289876543210",
+    "report_confirm": "send",
+    "language": "id",
 }
 
 
@@ -33,10 +43,20 @@ def database(tmp_path, monkeypatch) -> str:
     return url
 
 
-def stub(sender: str, slots: Optional[Dict[str, Any]] = None, client: Optional[str] = None, text: str = "/affirm") -> Tracker:
+def stub(
+    sender: str, slots: Optional[Dict[str, Any]] = None, client: Optional[str] = None, text: str = "/affirm"
+) -> Tracker:
     events: List[Dict[str, Any]] = [{"event": "user", "text": text, "metadata": {"client": client} if client else {}}]
-    return Tracker(sender, dict(slots or SLOTS), {"text": text, "intent": {"name": "affirm"}, "entities": []},
-                   events, False, None, {}, "action_listen")
+    return Tracker(
+        sender,
+        dict(slots or SLOTS),
+        {"text": text, "intent": {"name": "affirm"}, "entities": []},
+        events,
+        False,
+        None,
+        {},
+        "action_listen",
+    )
 
 
 def run(action: Any, tracker: Tracker) -> tuple:
@@ -79,8 +99,11 @@ def test_status_check_answers_one_way_for_unknown_wrong_and_locked(database: str
     texts, _ = run(ActionSubmitReport(), stub("telegram:7"))
     code = texts[0].split("Kode laporan: ")[1].split()[0]
     answers = set()
-    for sender, given_code, pin in (("telegram:8", "ZZZZ-9999", "123456"), ("telegram:8", code, "000000"),
-                                    ("telegram:8", code, "000001")):
+    for sender, given_code, pin in (
+        ("telegram:8", "ZZZZ-9999", "123456"),
+        ("telegram:8", code, "000000"),
+        ("telegram:8", code, "000001"),
+    ):
         slots = {"status_case_code": given_code, "status_pin": pin, "language": "id"}
         answers.add(run(ActionShowStatus(), stub(sender, slots, text=pin))[0][0])
     assert len(answers) == 1 and "tidak cocok" in answers.pop()

@@ -16,9 +16,21 @@ def test_real_answers_are_not_skips(text: str) -> None:
     assert not answers.is_skip(text)
 
 
-@pytest.mark.parametrize("text, expected", [("ya", True), ("iya kak", True), ("yes", True), ("aman", True),
-                                            ("tidak", False), ("gak aman", False), ("no", False), ("not safe", False),
-                                            ("mungkin", None), ("", None)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ya", True),
+        ("iya kak", True),
+        ("yes", True),
+        ("aman", True),
+        ("tidak", False),
+        ("gak aman", False),
+        ("no", False),
+        ("not safe", False),
+        ("mungkin", None),
+        ("", None),
+    ],
+)
 def test_yes_no(text: str, expected) -> None:
     assert answers.parse_yes_no(text) is expected
 
@@ -30,9 +42,18 @@ def test_correction_words() -> None:
     assert not answers.is_correction("Kab. Salatiga")
 
 
-@pytest.mark.parametrize("text, kind", [("calo", "individual"), ("individual", "individual"), ("LPK", "lpk"),
-                                        ("PT penyalur", "company"), ("akun facebook", "social_media"),
-                                        ("gak tau", "unknown"), ("???", None)])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("calo", "individual"),
+        ("individual", "individual"),
+        ("LPK", "lpk"),
+        ("PT penyalur", "company"),
+        ("akun facebook", "social_media"),
+        ("gak tau", "unknown"),
+        ("???", None),
+    ],
+)
 def test_recruiter_kind(text: str, kind) -> None:
     assert answers.parse_recruiter_kind(text) == kind
 
@@ -74,13 +95,25 @@ def test_contact_is_asked_only_with_consent_and_without_anonymity() -> None:
 
 
 def test_draft_drops_contact_without_consent_and_marks_unsafe_reporters_urgent() -> None:
-    draft = ReportDraft.from_slots({
-        "report_what_happened": "ditipu calo 40jt", "report_recruiter_name": "-", "report_contact": "+6281234567890",
-        "report_consent_contact": False, "report_anonymous": False, "report_reporter_safe": False,
-    })
+    draft = ReportDraft.from_slots(
+        {
+            "report_what_happened": "ditipu calo 40jt",
+            "report_recruiter_name": "-",
+            "report_contact": "+6281234567890",
+            "report_consent_contact": False,
+            "report_anonymous": False,
+            "report_reporter_safe": False,
+        }
+    )
     assert draft.reporter_contact is None
     assert draft.recruiter_name is None
     assert draft.urgent
-    kept = ReportDraft.from_slots({"report_what_happened": "x", "report_contact": "+6281234567890",
-                                   "report_consent_contact": True, "report_anonymous": False})
+    kept = ReportDraft.from_slots(
+        {
+            "report_what_happened": "x",
+            "report_contact": "+6281234567890",
+            "report_consent_contact": True,
+            "report_anonymous": False,
+        }
+    )
     assert kept.reporter_contact == "+6281234567890"

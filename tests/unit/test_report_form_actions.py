@@ -2,6 +2,7 @@
 rasa_sdk's own dispatcher: skip, correction, re-asks, the emergency path and the confirmation,
 without a trained model. The form's slots are one list (bot/reports/draft.py), checked against
 the domain here."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,12 +25,21 @@ FORM = ValidateReportForm()
 
 def stub(text: str, slots: Optional[Dict[str, Any]] = None, language: str = "id") -> Tracker:
     latest = {"text": text, "intent": {"name": "inform", "confidence": 1.0}, "entities": []}
-    return Tracker("stub-user", {"language": language, **(slots or {})}, latest, [], False, None,
-                   {"name": "report_form"}, "action_listen")
+    return Tracker(
+        "stub-user",
+        {"language": language, **(slots or {})},
+        latest,
+        [],
+        False,
+        None,
+        {"name": "report_form"},
+        "action_listen",
+    )
 
 
-def validate(slot: str, value: Any, slots: Optional[Dict[str, Any]] = None,
-             language: str = "id") -> Tuple[Dict[str, Any], List[str]]:
+def validate(
+    slot: str, value: Any, slots: Optional[Dict[str, Any]] = None, language: str = "id"
+) -> Tuple[Dict[str, Any], List[str]]:
     dispatcher = CollectingDispatcher()
     result = getattr(FORM, f"validate_{slot}")(value, dispatcher, stub(str(value), slots, language), {})
     return result, [message.get("text") or "" for message in dispatcher.messages]

@@ -1,4 +1,5 @@
 """bot/reports/status.py: one list of report statuses, and everything keyed by status covers it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,9 @@ CONTENT = Path(__file__).resolve().parents[2] / "content" / "reports.yml"
 
 
 def test_open_and_closed_split_the_statuses() -> None:
-    assert set(OPEN_STATUSES) | set(CLOSED_STATUSES) == set(REPORT_STATUSES) == {status.value for status in ReportStatus}
+    assert (
+        set(OPEN_STATUSES) | set(CLOSED_STATUSES) == set(REPORT_STATUSES) == {status.value for status in ReportStatus}
+    )
     assert not set(OPEN_STATUSES) & set(CLOSED_STATUSES)
     assert ReportStatus("in_review") is ReportStatus.IN_REVIEW and str(ReportStatus.IN_REVIEW) == "in_review"
     assert ReportStatus.NEW == "new"  # compares with what the column holds

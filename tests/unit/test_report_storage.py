@@ -1,4 +1,5 @@
 """Reports in a real database: SQLite file, and PostgreSQL on localhost when it is running."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,16 +11,29 @@ from bot.reports.draft import ReportDraft
 from bot.storage.db import transaction
 from bot.storage.models import Report, ReportEvent
 from bot.storage.registry import load_registry
-from bot.storage.reports import (Requester, StatusLimits, add_staff_message, check_status, reports_about_same_recruiter,
-                                 save_report)
+from bot.storage.reports import (
+    Requester,
+    StatusLimits,
+    add_staff_message,
+    check_status,
+    reports_about_same_recruiter,
+    save_report,
+)
 from tests.databases import PIN_KEY
 from tests.unit.test_registry_and_codes import legacy_pin_hash
 
 
 def draft(**changes) -> ReportDraft:
-    values = dict(what_happened="ditawari kerja pabrik, bayar 40jt ke calo", recruiter_name="Pak Darto",
-                  recruiter_kind="individual", recruiter_phone="+6281234567890", location="Kab. Garut",
-                  consent_to_contact=True, anonymous=False, reporter_contact="+6289876543210")
+    values = dict(
+        what_happened="ditawari kerja pabrik, bayar 40jt ke calo",
+        recruiter_name="Pak Darto",
+        recruiter_kind="individual",
+        recruiter_phone="+6281234567890",
+        location="Kab. Garut",
+        consent_to_contact=True,
+        anonymous=False,
+        reporter_contact="+6289876543210",
+    )
     values.update(changes)
     return ReportDraft(**values)
 
@@ -45,7 +59,9 @@ OWNER = Requester("telegram:1001")
 
 def test_status_with_the_right_pin_shows_status_and_staff_messages(database_url: str) -> None:
     with transaction(database_url) as session:
-        report, pin = save_report(session, draft(), "high", ["upfront_fee"], "telegram", OWNER.conversation_id, "id", PIN_KEY)
+        report, pin = save_report(
+            session, draft(), "high", ["upfront_fee"], "telegram", OWNER.conversation_id, "id", PIN_KEY
+        )
         report.status = "escalated"
         report.escalated_to = "KP2MI"
         add_staff_message(session, report, "reviewer1", "Laporanmu sudah kami teruskan ke KP2MI.")
@@ -114,7 +130,9 @@ def test_a_new_sender_name_from_the_same_address_does_not_reset_the_count(databa
 def test_many_foreign_guessers_cannot_lock_the_reporters_own_chat(database_url: str) -> None:
     code, pin = _saved(database_url)
     for number in range(LIMITS.foreign_failures_per_report_per_day):
-        assert _check(database_url, code, _wrong(pin), Requester(f"rest:bot-{number}", client=f"a{number}")) == "refused"
+        assert (
+            _check(database_url, code, _wrong(pin), Requester(f"rest:bot-{number}", client=f"a{number}")) == "refused"
+        )
     # After that many foreign failures, nobody but the reporter's own chat may try today.
     assert _check(database_url, code, pin, Requester("rest:lucky", client="fresh")) == "refused"
     assert _check(database_url, code, pin, OWNER) == "ok"
@@ -146,7 +164,9 @@ def test_unknown_codes_cost_the_same_hashing_as_real_ones(database_url: str, mon
     code, pin = _saved(database_url)
     calls = []
     real = reports.verify_pin
-    monkeypatch.setattr(reports, "verify_pin", lambda given, stored, key: calls.append(stored) or real(given, stored, key))
+    monkeypatch.setattr(
+        reports, "verify_pin", lambda given, stored, key: calls.append(stored) or real(given, stored, key)
+    )
     _check(database_url, "ZZZZ-9999", "123456", Requester("rest:x"))
     _check(database_url, code, _wrong(pin), Requester("rest:y"))
     _check(database_url, code, "12ab", Requester("rest:z"))
@@ -181,8 +201,12 @@ def test_reports_about_the_same_recruiter_are_linked(database_url: str) -> None:
     with transaction(database_url) as session:
         first, _ = save_report(session, draft(), "high", [], "rest", "a", "id", PIN_KEY)
         same_phone, _ = save_report(session, draft(recruiter_name="Darto"), "high", [], "rest", "b", "id", PIN_KEY)
-        close_name, _ = save_report(session, draft(recruiter_phone=None, recruiter_name="Pak Dartoo"), "high", [], "rest", "c", "id", PIN_KEY)
-        other_area, _ = save_report(session, draft(recruiter_phone=None, location="Kota Medan"), "high", [], "rest", "d", "id", PIN_KEY)
+        close_name, _ = save_report(
+            session, draft(recruiter_phone=None, recruiter_name="Pak Dartoo"), "high", [], "rest", "c", "id", PIN_KEY
+        )
+        other_area, _ = save_report(
+            session, draft(recruiter_phone=None, location="Kota Medan"), "high", [], "rest", "d", "id", PIN_KEY
+        )
         session.flush()
         assert first.recruiter_id == same_phone.recruiter_id == close_name.recruiter_id
         assert other_area.recruiter_id != first.recruiter_id

@@ -1,6 +1,7 @@
 """Reporter notices ("staff wrote to you: check your report") through Telegram and WhatsApp: the
 decision, the outbox columns in real databases (SQLite file and PostgreSQL on localhost: the
 ``database_url`` fixture), and delivery against the local Bot API and Graph API stand-ins."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,21 +32,32 @@ from bot.storage.db import transaction
 from bot.storage.inbox import accept_message
 from bot.storage.models import InboxMessage, Report, StaffMessage, utcnow
 from bot.storage.reports import Requester, StatusLimits, add_staff_message, check_status, save_report
+from tests.databases import PIN_KEY
 from tests.servers import notifier_process, wait_until
 from tests.standins.graph_api import GraphApiStandIn
 from tests.standins.telegram_api import TelegramApiStandIn
 from tests.unit.test_report_storage import draft
-from tests.databases import PIN_KEY
 
 TELEGRAM_CHAT = "55501234"
 WA_ID = "6281298765432"
 # What staff wrote: it must never leave the database except after the PIN.
 STAFF_BODY = "XYZZY-rahasia: Pak Darto sudah dilaporkan ke polisi, jangan bayar lagi."
-WHATSAPP_SECRETS = dict(WHATSAPP_ACCESS_TOKEN="EAAG-notice-test-token", WHATSAPP_APP_SECRET="app-secret",
-                        WHATSAPP_VERIFY_TOKEN="verify-token", WHATSAPP_PHONE_NUMBER_ID="109876543210")
-ALL_CHANNEL_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL",
-                         "STAFF_TELEGRAM_CHAT_ID", "WHATSAPP_API_BASE_URL", "WHATSAPP_TEMPLATE_NAME",
-                         "WHATSAPP_TEMPLATE_LANGUAGE", *WHATSAPP_SECRETS)
+WHATSAPP_SECRETS = dict(
+    WHATSAPP_ACCESS_TOKEN="EAAG-notice-test-token",
+    WHATSAPP_APP_SECRET="app-secret",
+    WHATSAPP_VERIFY_TOKEN="verify-token",
+    WHATSAPP_PHONE_NUMBER_ID="109876543210",
+)
+ALL_CHANNEL_VARIABLES = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "TELEGRAM_API_BASE_URL",
+    "STAFF_TELEGRAM_CHAT_ID",
+    "WHATSAPP_API_BASE_URL",
+    "WHATSAPP_TEMPLATE_NAME",
+    "WHATSAPP_TEMPLATE_LANGUAGE",
+    *WHATSAPP_SECRETS,
+)
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------
@@ -90,8 +102,11 @@ def new_report(url: str, channel: str, conversation_id: Optional[str], language:
 
 def messages_of(url: str, report_id: int) -> List[StaffMessage]:
     with transaction(url) as session:
-        return list(session.execute(select(StaffMessage).where(StaffMessage.report_id == report_id)
-                                    .order_by(StaffMessage.id)).scalars())
+        return list(
+            session.execute(
+                select(StaffMessage).where(StaffMessage.report_id == report_id).order_by(StaffMessage.id)
+            ).scalars()
+        )
 
 
 def only_message(url: str, report_id: int) -> StaffMessage:
@@ -274,8 +289,18 @@ def test_a_rest_report_gets_no_notice_and_nothing_is_sent(telegram, graph, datab
 def test_a_message_read_at_a_status_check_first_needs_no_notice(telegram, database_url: str) -> None:
     report_id, code, pin = new_report(database_url, "telegram", f"telegram:{TELEGRAM_CHAT}")
     with transaction(database_url) as session:
-        assert check_status(session, code, pin, Requester(f"telegram:{TELEGRAM_CHAT}"), utcnow(),
-                            StatusLimits(5, 15, 100, 100), PIN_KEY).outcome == "ok"
+        assert (
+            check_status(
+                session,
+                code,
+                pin,
+                Requester(f"telegram:{TELEGRAM_CHAT}"),
+                utcnow(),
+                StatusLimits(5, 15, 100, 100),
+                PIN_KEY,
+            ).outcome
+            == "ok"
+        )
     assert run_pass() == NoticePassResult(already_read=1)
     assert send_calls(telegram) == []
     assert only_message(database_url, report_id).notice_status == "none"
@@ -312,8 +337,9 @@ def test_serve_starts_the_notifier_when_a_chat_platform_is_configured(monkeypatc
         monkeypatch.delenv(name, raising=False)
     assert "alerts" not in [s.name for s in services(Settings())]
     assert "alerts" in [s.name for s in services(Settings(telegram_bot_token="1:x"))]
-    whatsapp_only = Settings(whatsapp_access_token="a", whatsapp_app_secret="b", whatsapp_verify_token="c",
-                             whatsapp_phone_number_id="d")
+    whatsapp_only = Settings(
+        whatsapp_access_token="a", whatsapp_app_secret="b", whatsapp_verify_token="c", whatsapp_phone_number_id="d"
+    )
     assert "alerts" in [s.name for s in services(whatsapp_only)]
 
 
@@ -342,17 +368,32 @@ def test_migration_upgrades_and_downgrades_on_sqlite(tmp_path) -> None:
     assert notice_columns(url) == set()
     engine = create_engine(url)
     with engine.begin() as connection:  # a message written before notices existed
-        connection.execute(text(
-            "INSERT INTO reports (case_code, pin_hash, status, risk_level, flags, channel, language, what_happened,"
-            " consent_to_contact, anonymous, failed_pin_attempts, created_at, updated_at) VALUES"
-            " ('ABCD-2345', 'x', 'new', 'low', '[]', 'telegram', 'id', 'cerita', 0, 1, 0, '2026-01-01', '2026-01-01')"))
-        connection.execute(text("INSERT INTO staff_messages (report_id, author, body, created_at)"
-                                " VALUES (1, 'reviewer1', 'lama', '2026-01-02')"))
+        connection.execute(
+            text(
+                "INSERT INTO reports (case_code, pin_hash, status, risk_level, flags, channel, language, what_happened,"
+                " consent_to_contact, anonymous, failed_pin_attempts, created_at, updated_at) VALUES"
+                " ('ABCD-2345', 'x', 'new', 'low', '[]', 'telegram', 'id', 'cerita',"
+                " 0, 1, 0, '2026-01-01', '2026-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO staff_messages (report_id, author, body, created_at)"
+                " VALUES (1, 'reviewer1', 'lama', '2026-01-02')"
+            )
+        )
     command.upgrade(config, "head")
-    assert notice_columns(url) == {"notice_status", "notice_attempts", "notice_next_at", "notice_sent_at",
-                                   "notice_error"}
+    assert notice_columns(url) == {
+        "notice_status",
+        "notice_attempts",
+        "notice_next_at",
+        "notice_sent_at",
+        "notice_error",
+    }
     with engine.begin() as connection:
-        row = connection.execute(text("SELECT notice_status, notice_attempts, notice_next_at FROM staff_messages")).one()
+        row = connection.execute(
+            text("SELECT notice_status, notice_attempts, notice_next_at FROM staff_messages")
+        ).one()
     assert tuple(row) == ("none", 0, None)  # old messages owe no notice
     command.downgrade(config, "0003_console")
     assert notice_columns(url) == set()

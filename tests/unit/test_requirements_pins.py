@@ -1,5 +1,6 @@
 """requirements.txt is compiled from requirements.in (`make lock`, pip-tools): every package is
 pinned exactly, and each says what needs it."""
+
 from __future__ import annotations
 
 import re

@@ -2,7 +2,14 @@ import json
 
 import pytest
 
-from bot.channels.payloads import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_TEXT_CHARS, RequestError, RestMessage, parse_rest_body
+from bot.channels.payloads import (
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_TEXT_CHARS,
+    RequestError,
+    RestMessage,
+    parse_rest_body,
+)
 
 
 def test_a_normal_message() -> None:
@@ -42,14 +49,18 @@ def test_oversized_body_gets_a_413() -> None:
     assert isinstance(result, RequestError) and result.status == 413
 
 
-@pytest.mark.parametrize("raw, kind", [
-    (b"[" * 60_000, "too_deep"),  # json.loads raises RecursionError on this
-    (b'{"sender": "u", "message": "x", "deep": ' + b"[" * 40 + b"]" * 40 + b"}", "too_deep"),
-    (b'{"sender": ' + b"1" * 5000 + b', "message": "x"}', "number_too_long"),  # ValueError, not JSONDecodeError
-    (b'{"sender": 123456789012345678901, "message": "x"}', "number_too_long"),
-    (b'{"sender": "u", "message": NaN}', "not_json"),
-    (b"\xef\xbb\xbf{}", "not_json"),
-], ids=["brackets", "deep-field", "5000-digits", "21-digits", "nan", "bom"])
+@pytest.mark.parametrize(
+    "raw, kind",
+    [
+        (b"[" * 60_000, "too_deep"),  # json.loads raises RecursionError on this
+        (b'{"sender": "u", "message": "x", "deep": ' + b"[" * 40 + b"]" * 40 + b"}", "too_deep"),
+        (b'{"sender": ' + b"1" * 5000 + b', "message": "x"}', "number_too_long"),  # ValueError, not JSONDecodeError
+        (b'{"sender": 123456789012345678901, "message": "x"}', "number_too_long"),
+        (b'{"sender": "u", "message": NaN}', "not_json"),
+        (b"\xef\xbb\xbf{}", "not_json"),
+    ],
+    ids=["brackets", "deep-field", "5000-digits", "21-digits", "nan", "bom"],
+)
 def test_hostile_json_gets_a_clear_400_instead_of_an_exception(raw: bytes, kind: str) -> None:
     result = parse_rest_body(raw)
     assert isinstance(result, RequestError) and result.status == 400 and result.kind == kind and result.message
@@ -68,8 +79,11 @@ def test_senders_with_control_characters_are_refused(sender: str) -> None:
 
 def test_text_is_cleaned_for_storage_and_bounded() -> None:
     # NUL is refused by PostgreSQL, a lone surrogate cannot be encoded as UTF-8.
-    assert parse_rest_body(json.dumps({"sender": "u", "message": "ha\x00lo \ud83d"}).encode()) == RestMessage("u", "halo \ufffd")
-    assert parse_rest_body(json.dumps({"sender": "u", "message": "a" * MAX_TEXT_CHARS}).encode()) == \
-        RestMessage("u", "a" * MAX_TEXT_CHARS)
+    assert parse_rest_body(json.dumps({"sender": "u", "message": "ha\x00lo \ud83d"}).encode()) == RestMessage(
+        "u", "halo \ufffd"
+    )
+    assert parse_rest_body(json.dumps({"sender": "u", "message": "a" * MAX_TEXT_CHARS}).encode()) == RestMessage(
+        "u", "a" * MAX_TEXT_CHARS
+    )
     too_long = parse_rest_body(json.dumps({"sender": "u", "message": "a" * (MAX_TEXT_CHARS + 1)}).encode())
     assert isinstance(too_long, RequestError) and too_long.status == 400 and "4096" in too_long.message

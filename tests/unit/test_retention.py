@@ -1,13 +1,13 @@
 """The retention policy on SQLite and PostgreSQL, with a tracker store written by Rasa's own
 SQLTrackerStore: what goes, what stays, that a dry run counts exactly what a run deletes, and the
 audit entry."""
+
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
@@ -49,8 +49,12 @@ def days_ago(days: float) -> dt.datetime:
 # --- pure selection ------------------------------------------------------------------------------
 def test_stale_conversations_are_old_and_unlinked() -> None:
     cutoff = epoch_seconds(days_ago(90))
-    newest = {"old": epoch_seconds(days_ago(91)), "linked": epoch_seconds(days_ago(400)),
-              "fresh": epoch_seconds(days_ago(89)), "no-time": None}
+    newest = {
+        "old": epoch_seconds(days_ago(91)),
+        "linked": epoch_seconds(days_ago(400)),
+        "fresh": epoch_seconds(days_ago(89)),
+        "no-time": None,
+    }
     assert stale_conversations(newest, {"linked"}, cutoff) == ["old"]
 
 
@@ -66,20 +70,39 @@ def test_only_closed_untouched_not_yet_anonymised_reports_are_due() -> None:
 def test_anonymised_values_clear_what_identifies_people() -> None:
     person = anonymised_values("individual")
     assert person["what_happened"] == REMOVED_TEXT and person["conversation_id"] is None
-    for name in ("reporter_contact", "reporter_location", "recruiter_phone", "money_text", "documents_held",
-                 "consent_text", "decision_reason", "recruiter_name"):
+    for name in (
+        "reporter_contact",
+        "reporter_location",
+        "recruiter_phone",
+        "money_text",
+        "documents_held",
+        "consent_text",
+        "decision_reason",
+        "recruiter_name",
+    ):
         assert person[name] is None, name
     # An LPK's or company's name is no personal data and is what statistics group by.
     assert "recruiter_name" not in anonymised_values("lpk")
     # Kept for statistics: never in the values to change.
-    assert not {"risk_level", "flags", "status", "channel", "language", "recruiter_id", "money_idr",
-                "created_at", "updated_at", "case_code"} & set(person)
+    assert not {
+        "risk_level",
+        "flags",
+        "status",
+        "channel",
+        "language",
+        "recruiter_id",
+        "money_idr",
+        "created_at",
+        "updated_at",
+        "case_code",
+    } & set(person)
 
 
 def test_staff_free_text_leaves_the_audit_trail_but_the_facts_stay() -> None:
     assert scrubbed_event_detail("note", {"note": "ibunya menelepon dari 0812..."}) == {"note": REMOVED_TEXT}
-    assert scrubbed_event_detail("status_changed", {"from": "in_review", "to": "resolved", "reason": "pulang ke Garut"}) == {
-        "from": "in_review", "to": "resolved", "reason": REMOVED_TEXT}
+    assert scrubbed_event_detail(
+        "status_changed", {"from": "in_review", "to": "resolved", "reason": "pulang ke Garut"}
+    ) == {"from": "in_review", "to": "resolved", "reason": REMOVED_TEXT}
     assert scrubbed_event_detail("status_changed", {"from": "new", "to": "in_review"}) is None
     assert scrubbed_event_detail("created", {"risk_level": "high"}) is None
 
@@ -100,13 +123,23 @@ def stores(request, tmp_path) -> Iterator[Settings]:
         url = f"sqlite:///{tmp_path / 'app.db'}"
         tracker_url = url if request.param == "sqlite-one-file" else f"sqlite:///{tmp_path / 'tracker.db'}"
         migrate(url)
-        yield dataclasses.replace(get_settings(), database_url=url, tracker_store_url=tracker_url,
-                                  retention_conversation_days=90, retention_closed_report_days=365)
+        yield dataclasses.replace(
+            get_settings(),
+            database_url=url,
+            tracker_store_url=tracker_url,
+            retention_conversation_days=90,
+            retention_closed_report_days=365,
+        )
         return
     with postgres_or_missing() as url:
         migrate(url)
-        yield dataclasses.replace(get_settings(), database_url=url, tracker_store_url=url,
-                                  retention_conversation_days=90, retention_closed_report_days=365)
+        yield dataclasses.replace(
+            get_settings(),
+            database_url=url,
+            tracker_store_url=url,
+            retention_conversation_days=90,
+            retention_closed_report_days=365,
+        )
 
 
 def _rasa_store(tracker_url: str):
@@ -116,19 +149,24 @@ def _rasa_store(tracker_url: str):
     parsed = make_url(tracker_url)
     if parsed.drivername.startswith("sqlite"):
         return SQLTrackerStore(dialect="sqlite", db=parsed.database)
-    return SQLTrackerStore(dialect="postgresql", host=parsed.host, port=parsed.port, db=parsed.database,
-                           username=parsed.username)
+    return SQLTrackerStore(
+        dialect="postgresql", host=parsed.host, port=parsed.port, db=parsed.database, username=parsed.username
+    )
 
 
 def _session_events(at: dt.datetime, user_text: str) -> List:
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
     ts = epoch_seconds(at)
-    return [ActionExecuted("action_session_start", timestamp=ts), SessionStarted(timestamp=ts),
-            ActionExecuted("action_listen", timestamp=ts),
-            UserUttered(user_text, {"name": "greet", "confidence": 1.0}, timestamp=ts + 1),
-            ActionExecuted("action_greet", timestamp=ts + 2), BotUttered("Halo!", timestamp=ts + 2),
-            ActionExecuted("action_listen", timestamp=ts + 3)]
+    return [
+        ActionExecuted("action_session_start", timestamp=ts),
+        SessionStarted(timestamp=ts),
+        ActionExecuted("action_listen", timestamp=ts),
+        UserUttered(user_text, {"name": "greet", "confidence": 1.0}, timestamp=ts + 1),
+        ActionExecuted("action_greet", timestamp=ts + 2),
+        BotUttered("Halo!", timestamp=ts + 2),
+        ActionExecuted("action_listen", timestamp=ts + 3),
+    ]
 
 
 def save_conversations(tracker_url: str, conversations: Dict[str, List[List]]) -> None:
@@ -149,18 +187,45 @@ def tracker_rows(tracker_url: str) -> Dict[str, int]:
     return {sender: count for sender, count in rows}
 
 
-def _report(session, code: str, status: str, updated_days_ago: float, conversation: Optional[str],
-            kind: str = "individual", **fields) -> Report:
+def _report(
+    session,
+    code: str,
+    status: str,
+    updated_days_ago: float,
+    conversation: Optional[str],
+    kind: str = "individual",
+    **fields,
+) -> Report:
     recruiter = Recruiter(display_name="Pak Darto", normalised_name="pak darto", kind=kind, phone_e164="+6281234567890")
-    report = Report(case_code=code, pin_hash="argon2-hash", status=status, risk_level="high",
-                    flags=["unlicensed_agency"], channel="telegram", conversation_id=conversation, language="id",
-                    what_happened="Pak Darto minta 40 juta, paspor saya ditahan di Garut", recruiter_name="Pak Darto",
-                    recruiter_kind=kind, recruiter_phone="+6281234567890", location="Kab. Garut",
-                    money_text="40 juta ke rekening pribadi", money_idr=40_000_000, documents_held="paspor",
-                    reporter_safe=True, reporter_location="indonesia", consent_to_contact=True, anonymous=False,
-                    reporter_contact="+6281311112222", consent_text="Bolehkah petugas menghubungimu?",
-                    consent_recorded_at=days_ago(500), created_at=days_ago(500), updated_at=days_ago(updated_days_ago),
-                    recruiter=recruiter, **fields)
+    report = Report(
+        case_code=code,
+        pin_hash="argon2-hash",
+        status=status,
+        risk_level="high",
+        flags=["unlicensed_agency"],
+        channel="telegram",
+        conversation_id=conversation,
+        language="id",
+        what_happened="Pak Darto minta 40 juta, paspor saya ditahan di Garut",
+        recruiter_name="Pak Darto",
+        recruiter_kind=kind,
+        recruiter_phone="+6281234567890",
+        location="Kab. Garut",
+        money_text="40 juta ke rekening pribadi",
+        money_idr=40_000_000,
+        documents_held="paspor",
+        reporter_safe=True,
+        reporter_location="indonesia",
+        consent_to_contact=True,
+        anonymous=False,
+        reporter_contact="+6281311112222",
+        consent_text="Bolehkah petugas menghubungimu?",
+        consent_recorded_at=days_ago(500),
+        created_at=days_ago(500),
+        updated_at=days_ago(updated_days_ago),
+        recruiter=recruiter,
+        **fields,
+    )
     session.add(report)
     session.flush()
     return report
@@ -183,8 +248,14 @@ def seed(settings: Settings) -> Dict[str, int]:
         old = _report(session, "AAAA-2222", "resolved", 400, "telegram:closed-old", decision_reason="sudah pulang")
         session.add(StaffMessage(report_id=old.id, author="reviewer1", body="Bu, kami sudah hubungi BP2MI Garut."))
         session.add(ReportEvent(report_id=old.id, kind="note", actor="reviewer1", detail={"note": "kakaknya telp"}))
-        session.add(ReportEvent(report_id=old.id, kind="status_changed", actor="reviewer1",
-                                detail={"from": "in_review", "to": "resolved", "reason": "sudah pulang"}))
+        session.add(
+            ReportEvent(
+                report_id=old.id,
+                kind="status_changed",
+                actor="reviewer1",
+                detail={"from": "in_review", "to": "resolved", "reason": "sudah pulang"},
+            )
+        )
         ids["old"] = old.id
         ids["came_back"] = _report(session, "BBBB-3333", "dismissed", 400, "telegram:came-back", kind="lpk").id
         ids["shared_closed"] = _report(session, "CCCC-4444", "resolved", 400, "telegram:shared").id
@@ -193,9 +264,16 @@ def seed(settings: Settings) -> Dict[str, int]:
         ids["recent"] = _report(session, "FFFF-7777", "resolved", 100, "telegram:closed-recently").id
         ids["done_before"] = _report(session, "GGGG-8888", "resolved", 800, None, anonymised_at=days_ago(300)).id
         for status, age in (("done", 100), ("failed", 100), ("pending", 100), ("done", 10)):
-            session.add(InboxMessage(channel="telegram", external_id=f"{status}-{age}", sender_id="telegram:stale",
-                                     text=None if status == "done" else "halo", status=status,
-                                     received_at=days_ago(age)))
+            session.add(
+                InboxMessage(
+                    channel="telegram",
+                    external_id=f"{status}-{age}",
+                    sender_id="telegram:stale",
+                    text=None if status == "done" else "halo",
+                    status=status,
+                    received_at=days_ago(age),
+                )
+            )
         session.add(SecurityCounter(key="pin:abc", window_start=days_ago(3), count=4))
         session.add(SecurityCounter(key="pin:abc", window_start=NOW - dt.timedelta(minutes=5), count=1))
     return ids
@@ -231,10 +309,24 @@ def test_a_run_deletes_and_anonymises_exactly_what_the_policy_says(stores: Setti
     with transaction(stores.database_url) as session:
         old = session.get(Report, ids["old"])
         assert old.what_happened == REMOVED_TEXT and old.conversation_id is None
-        assert (old.reporter_contact, old.reporter_location, old.recruiter_phone, old.recruiter_name, old.money_text,
-                old.documents_held, old.consent_text, old.decision_reason) == (None,) * 8
+        assert (
+            old.reporter_contact,
+            old.reporter_location,
+            old.recruiter_phone,
+            old.recruiter_name,
+            old.money_text,
+            old.documents_held,
+            old.consent_text,
+            old.decision_reason,
+        ) == (None,) * 8
         assert (old.risk_level, old.flags, old.status, old.channel, old.language, old.money_idr) == (
-            "high", ["unlicensed_agency"], "resolved", "telegram", "id", 40_000_000)
+            "high",
+            ["unlicensed_agency"],
+            "resolved",
+            "telegram",
+            "id",
+            40_000_000,
+        )
         assert old.recruiter.phone_e164 == "+6281234567890"  # the link to the recruiter stays
         assert old.updated_at == days_ago(400) and old.anonymised_at == NOW
         assert [m.body for m in old.messages] == [REMOVED_TEXT]
@@ -249,8 +341,9 @@ def test_a_run_deletes_and_anonymises_exactly_what_the_policy_says(stores: Setti
         for name in ("shared_open", "open", "recent"):
             report = session.get(Report, ids[name])
             assert report.anonymised_at is None and report.reporter_contact == "+6281311112222", name
-        assert [(m.status, m.received_at) for m in session.execute(
-            select(InboxMessage).order_by(InboxMessage.id)).scalars()] == [("done", days_ago(10))]
+        assert [
+            (m.status, m.received_at) for m in session.execute(select(InboxMessage).order_by(InboxMessage.id)).scalars()
+        ] == [("done", days_ago(10))]
         assert session.execute(select(SecurityCounter.window_start)).scalars().all() == [NOW - dt.timedelta(minutes=5)]
         [entry] = session.execute(select(AuditEntry)).scalars().all()
         assert (entry.action, entry.actor) == ("retention_run", "retention")
@@ -260,8 +353,13 @@ def test_a_run_deletes_and_anonymises_exactly_what_the_policy_says(stores: Setti
 
     # A second run has nothing left to do.
     again = run_retention(stores, NOW)
-    assert (again.reports_anonymised, again.conversations_deleted, again.tracker_events_deleted,
-            again.inbox_rows_deleted, again.counter_windows_deleted) == (0, 0, 0, 0, 0)
+    assert (
+        again.reports_anonymised,
+        again.conversations_deleted,
+        again.tracker_events_deleted,
+        again.inbox_rows_deleted,
+        again.counter_windows_deleted,
+    ) == (0, 0, 0, 0, 0)
 
 
 def test_a_report_reopened_after_the_selection_is_left_alone(stores: Settings) -> None:
@@ -276,8 +374,10 @@ def test_a_report_reopened_after_the_selection_is_left_alone(stores: Settings) -
 
 
 def test_a_user_who_wrote_since_the_selection_keeps_the_conversation(stores: Settings) -> None:
-    save_conversations(stores.tracker_store_url, {"telegram:back": [_session_events(days_ago(200), "halo"),
-                                                                    _session_events(days_ago(0.1), "halo lagi")]})
+    save_conversations(
+        stores.tracker_store_url,
+        {"telegram:back": [_session_events(days_ago(200), "halo"), _session_events(days_ago(0.1), "halo lagi")]},
+    )
     cutoff = epoch_seconds(days_ago(90))
     with engine_for(stores.tracker_store_url).begin() as connection:
         assert retention._delete_inactive(connection, ["telegram:back"], cutoff, dry_run=False) == (0, 0)
@@ -321,8 +421,15 @@ def test_the_command_prints_the_counts(tmp_path, monkeypatch, capsys) -> None:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     migrate(url)
     with transaction(url) as session:
-        session.add(InboxMessage(channel="telegram", external_id="x", sender_id="telegram:1", status="done",
-                                 received_at=dt.datetime(2000, 1, 1)))
+        session.add(
+            InboxMessage(
+                channel="telegram",
+                external_id="x",
+                sender_id="telegram:1",
+                status="done",
+                received_at=dt.datetime(2000, 1, 1),
+            )
+        )
     _env(monkeypatch, url, f"sqlite:///{tmp_path / 'tracker.db'}")
     assert main(["retention", "--dry-run"]) == 0
     assert "would delete" in capsys.readouterr().out
@@ -353,7 +460,9 @@ def test_ended_staff_sessions_are_purged_after_a_month(stores: Settings) -> None
         user = StaffUser(username="reviewer-r", password_hash="x", role="reviewer")
         session.add(user)
         session.flush()
-        session.add(StaffSession(token_hash="a" * 64, user_id=user.id, created_at=days_ago(40), revoked_at=days_ago(40)))
+        session.add(
+            StaffSession(token_hash="a" * 64, user_id=user.id, created_at=days_ago(40), revoked_at=days_ago(40))
+        )
         session.add(StaffSession(token_hash="b" * 64, user_id=user.id, created_at=days_ago(1)))
     assert run_retention(stores, NOW).staff_sessions_deleted == 1
     with transaction(stores.database_url) as session:

@@ -1,5 +1,6 @@
 """The maintenance process: runs the retention policy at start and then on its interval, survives a
 failed run, stops cleanly on SIGTERM, and logs only counts."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,9 +45,14 @@ def test_a_failed_run_is_logged_by_class_and_the_loop_goes_on(monkeypatch, caplo
 
 
 def _environment(tmp_path, **extra: str) -> dict:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
-               TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'tracker.db'}", LOG_LEVEL="INFO",
-               PYTHONPATH=str(ROOT), **extra)
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
+        TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'tracker.db'}",
+        LOG_LEVEL="INFO",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
     return env
 
 
@@ -54,10 +60,23 @@ def test_the_process_runs_at_start_and_stops_cleanly_on_sigterm(tmp_path) -> Non
     url = f"sqlite:///{tmp_path / 'app.db'}"
     migrate(url)
     with transaction(url) as session:
-        session.add(InboxMessage(channel="telegram", external_id="1", sender_id=SENDER, status="done",
-                                 received_at=dt.datetime(2001, 1, 1)))
-    process = subprocess.Popen([sys.executable, "-m", "bot.privacy.maintenance"], cwd=ROOT,
-                               env=_environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        session.add(
+            InboxMessage(
+                channel="telegram",
+                external_id="1",
+                sender_id=SENDER,
+                status="done",
+                received_at=dt.datetime(2001, 1, 1),
+            )
+        )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.privacy.maintenance"],
+        cwd=ROOT,
+        env=_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -81,7 +100,13 @@ def test_the_process_runs_at_start_and_stops_cleanly_on_sigterm(tmp_path) -> Non
 
 
 def test_the_process_refuses_limits_below_one(tmp_path) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.privacy.maintenance"], cwd=ROOT, capture_output=True, text=True,
-                            env=_environment(tmp_path, RETENTION_INTERVAL_HOURS="0"), timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.privacy.maintenance"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=_environment(tmp_path, RETENTION_INTERVAL_HOURS="0"),
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "RETENTION_INTERVAL_HOURS must be at least 1" in result.stderr

@@ -1,4 +1,5 @@
 """The second stage for unclear messages (bot/retrieval.py): nearest answers and the decision."""
+
 from bot.retrieval import (
     ACCEPT_SCORE,
     Hit,
@@ -78,7 +79,10 @@ def test_question_guess_takes_agreement_of_two_unsure_methods() -> None:
     # the retriever's best is the classifier's best knowledge intent, both unsure
     text = "uang yang dulu dipotong itu bisa diambil lagi ga"
     hits = [Hit("pension_refund", 0.18), Hit("salary", 0.16)]
-    assert question_guess([("nlu_fallback", 0.3), ("pension_refund", 0.2)], hits, KNOWN, text).answer_id == "pension_refund"
+    assert (
+        question_guess([("nlu_fallback", 0.3), ("pension_refund", 0.2)], hits, KNOWN, text).answer_id
+        == "pension_refund"
+    )
     # the classifier's fairly sure guess is the retriever's second
     hits = [Hit("salary", 0.30), Hit("check_lpk", 0.25)]
     assert question_guess([("check_lpk", 0.3)], hits, KNOWN, text).answer_id == "check_lpk"
@@ -107,8 +111,10 @@ def test_an_emergency_is_never_guessed() -> None:
 def test_a_long_story_is_also_searched_by_its_last_sentence() -> None:
     from bot.retrieval import query_parts
 
-    story = ("aku lulusan smk 2022, kerja di pabrik sepatu, ortu pengen aku ke jepang. "
-             "temen udah ada yang berangkat dan katanya enak. nenkin bisa dicairin ga kalo udah pulang?")
+    story = (
+        "aku lulusan smk 2022, kerja di pabrik sepatu, ortu pengen aku ke jepang. "
+        "temen udah ada yang berangkat dan katanya enak. nenkin bisa dicairin ga kalo udah pulang?"
+    )
     assert query_parts(story)[-1] == "nenkin bisa dicairin ga kalo udah pulang?"
     assert query_parts("gaji ssw brp?") == ["gaji ssw brp?"]
     assert KnowledgeRetriever(DOCS).search(story)[0].answer_id == "pension_refund"
@@ -123,8 +129,12 @@ def test_keywords_are_indexed_a_few_at_a_time() -> None:
 
 def test_a_doubtful_answer_to_a_message_like_nothing_we_know_is_unclear() -> None:
     nothing = [Hit("salary", 0.05)]
-    assert decide("help_contacts", 0.33, [("help_contacts", 0.33)], nothing, KNOWN | {"help_contacts"},
-                  "zxqv plmk wrtz").intent == "nlu_fallback"
+    assert (
+        decide(
+            "help_contacts", 0.33, [("help_contacts", 0.33)], nothing, KNOWN | {"help_contacts"}, "zxqv plmk wrtz"
+        ).intent
+        == "nlu_fallback"
+    )
     # a sure answer, or one the knowledge resembles, stands
     assert decide("salary", 0.9, [("salary", 0.9)], nothing, KNOWN, "zxqv plmk").intent == "salary"
     assert decide("salary", 0.4, [("salary", 0.4)], [Hit("salary", 0.3)], KNOWN, "gajih brp").intent == "salary"

@@ -1,4 +1,5 @@
 """Every flag rule, the level rules, and the tuning sets (the held-out set is for `make eval`)."""
+
 import datetime as dt
 from pathlib import Path
 
@@ -60,7 +61,10 @@ def agencies_of(text: str):
         ("upfront_fee", "berangkat 10 hari setelah kamu transfer"),
         ("upfront_fee", "the LPK suddenly demands an acceleration fee or my name is struck off"),
         ("upfront_fee", "they want a refundable deposit of 10 juta before departure"),
-        ("deposit_or_penalty", "gaji dipotong tiap bulan buat tabungan pulang, dikasih kalau kontrak selesai dan ga kabur"),
+        (
+            "deposit_or_penalty",
+            "gaji dipotong tiap bulan buat tabungan pulang, dikasih kalau kontrak selesai dan ga kabur",
+        ),
         ("deposit_or_penalty", "BPKB motor ditahan LPK sebagai jaminan sampai biaya lunas"),
         ("deposit_or_penalty", "there is a contract binding fee of 10 juta"),
         ("deposit_or_penalty", "if I complain or leave, my family must pay 100 man yen"),
@@ -136,7 +140,8 @@ def test_a_threatened_penalty_in_man_yen_is_no_fee() -> None:
         "daftar magang lewat IM Japan di disnaker, biaya sekitar 12 juta setelah lulus seleksi, ada kontrak tertulis",
         "LPK Contoh Sakura Nusantara, pelatihan 4 bulan, biaya 28jt dicicil setelah tanda tangan perjanjian",
         "kakakku cuma ngasih saran jangan lewat calo, jadi aku daftar sendiri di jepang.magangln.id",
-        "I passed JFT-Basic A2 and the care skills test; the P3MI is listed on SISKOP2MI and I signed a written contract",
+        "I passed JFT-Basic A2 and the care skills test; the P3MI is listed on SISKOP2MI"
+        " and I signed a written contract",
         "",
         "🙏🙏",
     ],
@@ -196,7 +201,9 @@ def test_tuning_sets_stay_right(path: Path) -> None:
         # now a missing name is no red flag (our registry is a sample copy), only reported as not_found.
         if case.get("agency_name"):
             wanted = normalise_name(case["agency_name"])
-            assert any(wanted in normalise_name(name) and status == "not_found" for name, status in agencies_of(case["text"])), case
+            assert any(
+                wanted in normalise_name(name) and status == "not_found" for name, status in agencies_of(case["text"])
+            ), case
         right += flags_of(case["text"]) == set(case["flags"])
     assert right / len(cases) >= 0.95
 
@@ -212,9 +219,12 @@ def test_extraction_stays_fast() -> None:
     """It runs on every chat message; the budget is about 1 ms for 300 characters (generous bound here)."""
     import time
 
-    text = ("[10.31, 2/11/2026] Pak Agus: dek, setor 15jt ke bendahara Pak Harun ya, gaji 28jt/bulan, berangkat 2 minggu "
-            "lagi, kontrak nyusul, paspor sama ijazah asli dikirim lewat JNE. kalau kabur keluarga bayar 100 man yen. WA only. "
-            "Biaya program 65jt, tanpa tes bahasa, visa turis dulu nanti di sana diurus, rekening pribadi ya")[:300]
+    text = (
+        "[10.31, 2/11/2026] Pak Agus: dek, setor 15jt ke bendahara Pak Harun ya, gaji 28jt/bulan, berangkat 2 minggu "
+        "lagi, kontrak nyusul, paspor sama ijazah asli dikirim lewat JNE. "
+        "kalau kabur keluarga bayar 100 man yen. WA only. "
+        "Biaya program 65jt, tanpa tes bahasa, visa turis dulu nanti di sana diurus, rekening pribadi ya"
+    )[:300]
     extract_offer_facts(text)
     start = time.perf_counter()
     for _ in range(20):
@@ -228,11 +238,15 @@ def test_offer_reply_fits_a_phone_screen_even_with_many_flags() -> None:
     from bot.settings import get_settings
 
     texts = load_report_texts(str(get_settings().content_dir))
-    worst = ("ditawarin temen ibu, visa turis, bayar DP 45 juta ke rekening dia, paspor ditahan, gaji 30jt sebulan, "
-             "berangkat 2 minggu lagi tanpa tes bahasa, kontrak nanti di jepang, denda 30jt kalau kabur, cuma lewat WA")
+    worst = (
+        "ditawarin temen ibu, visa turis, bayar DP 45 juta ke rekening dia, paspor ditahan, gaji 30jt sebulan, "
+        "berangkat 2 minggu lagi tanpa tes bahasa, kontrak nanti di jepang, denda 30jt kalau kabur, cuma lewat WA"
+    )
     assessment = assess_offer(extract_offer_facts(worst), REGISTRY, TODAY)
     assert len(assessment.flags) >= 8
     for language in ("id", "en"):
         messages = offer_result(texts, assessment, language)
         assert reply_length(messages) <= 1500
-        assert all(texts.flags[code]["title"][language] in "\n".join(m.text for m in messages) for code in assessment.flags)
+        assert all(
+            texts.flags[code]["title"][language] in "\n".join(m.text for m in messages) for code in assessment.flags
+        )

@@ -1,6 +1,7 @@
 """Start-up refuses unsafe settings (issue 10, items 2-4): placeholder or short secrets, an open REST
 channel in production, internal servers exposed without the action server's token; secrets come
 from the environment or files, never the command line."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,9 +31,18 @@ def example_values() -> dict:
     return values
 
 
-@pytest.mark.parametrize("name", ["RASA_API_TOKEN", "CONSOLE_SECRET_KEY", "TELEGRAM_WEBHOOK_SECRET",
-                                  "WHATSAPP_VERIFY_TOKEN", "ACTION_SERVER_TOKEN", "REST_CHANNEL_TOKEN",
-                                  "REPORT_PIN_KEY"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "RASA_API_TOKEN",
+        "CONSOLE_SECRET_KEY",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+        "ACTION_SERVER_TOKEN",
+        "REST_CHANNEL_TOKEN",
+        "REPORT_PIN_KEY",
+    ],
+)
 def test_every_placeholder_secret_of_the_example_file_is_refused_by_name(name: str, monkeypatch) -> None:
     value = example_values().get(name) or "CHANGE-ME-long-random"
     monkeypatch.setenv(name, value)
@@ -45,8 +55,16 @@ def test_the_whole_example_file_as_given_does_not_start(monkeypatch) -> None:
         monkeypatch.setenv(name, value)
     problems = get_settings().security_problems()
     named = {problem.split()[0] for problem in problems}
-    assert {"RASA_API_TOKEN", "CONSOLE_SECRET_KEY", "DATABASE_URL", "TRACKER_STORE_URL", "ACTION_SERVER_TOKEN",
-            "TELEGRAM_WEBHOOK_SECRET", "WHATSAPP_VERIFY_TOKEN", "REPORT_PIN_KEY"} <= named
+    assert {
+        "RASA_API_TOKEN",
+        "CONSOLE_SECRET_KEY",
+        "DATABASE_URL",
+        "TRACKER_STORE_URL",
+        "ACTION_SERVER_TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+        "REPORT_PIN_KEY",
+    } <= named
 
 
 def test_short_self_chosen_secrets_are_refused_platform_ones_only_for_placeholders() -> None:
@@ -93,8 +111,9 @@ def test_secrets_can_come_from_files(tmp_path: Path, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("in_process", ["true", "false"])
-def test_no_secret_is_on_any_command_line_and_the_endpoints_file_is_private(tmp_path: Path, monkeypatch,
-                                                                            in_process: str) -> None:
+def test_no_secret_is_on_any_command_line_and_the_endpoints_file_is_private(
+    tmp_path: Path, monkeypatch, in_process: str
+) -> None:
     monkeypatch.setenv("ACTIONS_IN_PROCESS", in_process)
     monkeypatch.delenv("ACTION_SERVER_URL", raising=False)
     monkeypatch.setenv("RASA_API_TOKEN", STRONG)
@@ -123,8 +142,9 @@ def test_no_secret_is_on_any_command_line_and_the_endpoints_file_is_private(tmp_
 def test_servers_refuse_to_start_with_a_placeholder_secret_and_say_which(module: str) -> None:
     env = child_environment()
     env.update({"RASA_API_TOKEN": "CHANGE-ME-long-random", "ACTION_SERVER_TOKEN": STRONG})
-    result = subprocess.run([sys.executable, "-m", module], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", module], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2
     assert "RASA_API_TOKEN is a placeholder" in result.stderr
     assert "CHANGE-ME-long-random" not in result.stderr  # the value itself is never echoed
@@ -137,7 +157,9 @@ def test_conversation_ids_are_masked_in_every_log_record(caplog) -> None:
 
     install_conversation_id_masking()
     with caplog.at_level(logging.WARNING):
-        logging.getLogger("rasa.core.processor").warning("Circuit breaker tripped for sender %s", "whatsapp:6281234567890")
+        logging.getLogger("rasa.core.processor").warning(
+            "Circuit breaker tripped for sender %s", "whatsapp:6281234567890"
+        )
     assert "6281234567890" not in caplog.text and "whatsapp:…" in caplog.text
 
 
@@ -146,13 +168,26 @@ def test_every_process_sets_up_logging_one_way(monkeypatch) -> None:
 
     from bot.safe_logging import configure_logging
 
-    sources = {path: path.read_text() for folder in ("bot", "console", "actions")
-               for path in (PROJECT_ROOT / folder).rglob("*.py")}
-    setting_up = sorted(str(path.relative_to(PROJECT_ROOT)) for path, text in sources.items()
-                        if re.search(r"basicConfig|setLogRecordFactory|getLogger\(\"httpx\"\)", text))
+    sources = {
+        path: path.read_text()
+        for folder in ("bot", "console", "actions")
+        for path in (PROJECT_ROOT / folder).rglob("*.py")
+    }
+    setting_up = sorted(
+        str(path.relative_to(PROJECT_ROOT))
+        for path, text in sources.items()
+        if re.search(r"basicConfig|setLogRecordFactory|getLogger\(\"httpx\"\)", text)
+    )
     assert setting_up == ["bot/safe_logging.py"]
-    for entry_point in ("bot/serve.py", "bot/rasa_server.py", "bot/action_server.py", "bot/alerts/notifier.py",
-                        "bot/channels/telegram_polling.py", "bot/privacy/maintenance.py", "console/cli.py"):
+    for entry_point in (
+        "bot/serve.py",
+        "bot/rasa_server.py",
+        "bot/action_server.py",
+        "bot/alerts/notifier.py",
+        "bot/channels/telegram_polling.py",
+        "bot/privacy/maintenance.py",
+        "console/cli.py",
+    ):
         assert "configure_logging(" in sources[PROJECT_ROOT / entry_point], entry_point
     monkeypatch.setattr(logging.getLogger("httpx"), "level", logging.NOTSET)
     configure_logging("INFO", handlers=False)

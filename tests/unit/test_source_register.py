@@ -1,6 +1,7 @@
 """The project's own register of sources (content/sources/*.yml) backs every URL, phone number and
 figure the content states. These checks run on any fresh clone; only the comparison of the register
 with the shared fact base skips when that file is not next to the checkout."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +43,6 @@ def _load(name: str):
     return yaml.safe_load((CONTENT / name).read_text(encoding="utf-8"))
 
 
-
-
 def _red_flags() -> List[Tuple[str, List[str], List[str]]]:
     """(code, texts, source URLs) of every red flag."""
     flags = []
@@ -54,6 +53,7 @@ def _red_flags() -> List[Tuple[str, List[str], List[str]]]:
 
 
 # --- 1. every cited URL is registered -------------------------------------------------------------
+
 
 def test_every_answer_source_url_is_in_the_register(kb, register) -> None:
     missing = [(a.id, s.url) for a in kb.answers.values() for s in a.sources if s.url not in register]
@@ -69,10 +69,21 @@ def test_every_red_flag_source_url_is_in_the_register(register) -> None:
 
 # --- 2. every phone number is registered ----------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "written",
-    ["0-800-1000", "0811-8080-141", "+81 80 3506 8612", "+62 21 2924 4800", "0570-013904", "03-5796-7112",
-     "0120-811-610", "1500-630", "110", "119"],
+    [
+        "0-800-1000",
+        "0811-8080-141",
+        "+81 80 3506 8612",
+        "+62 21 2924 4800",
+        "0570-013904",
+        "03-5796-7112",
+        "0120-811-610",
+        "1500-630",
+        "110",
+        "119",
+    ],
 )
 def test_the_phone_pattern_finds_every_format_the_content_uses(written: str) -> None:
     assert phone_numbers(f"Hubungi {written} (gratis).") == [written]
@@ -102,7 +113,8 @@ def test_every_phone_number_in_the_content_is_in_the_register(register) -> None:
     assert {"08001000", "08118080141", "818035068612"} <= {digits(n) for _, n in found}
     known = register.phones | UNLINKED_PHONES
     unknown = [
-        (where, number) for where, number in found
+        (where, number)
+        for where, number in found
         if digits(number) not in known and not (where == "reports.yml" and digits(number) in FORMAT_EXAMPLES)
     ]
     assert not unknown, f"phone numbers no register entry supports: {unknown}"
@@ -114,6 +126,7 @@ def test_a_made_up_phone_number_would_be_caught(register) -> None:
 
 
 # --- 3. every figure an answer states is supported by that answer's own sources --------------------
+
 
 @pytest.mark.parametrize(
     "text, expected",
@@ -151,7 +164,9 @@ def test_every_number_in_a_red_flag_is_supported_by_its_own_sources(register) ->
     for code, texts, urls in _red_flags():
         allowed = register.numbers_for(urls)
         unsupported += [f"{code}: {n}" for text in texts for n in numbers_in(text) if n not in allowed]
-    assert not unsupported, "numbers none of the red flag's own sources supports: " + ", ".join(sorted(set(unsupported)))
+    assert not unsupported, "numbers none of the red flag's own sources supports: " + ", ".join(
+        sorted(set(unsupported))
+    )
 
 
 def test_an_unsourced_number_would_be_caught(register) -> None:
@@ -163,6 +178,7 @@ def test_an_unsourced_number_would_be_caught(register) -> None:
 
 
 # --- 4. the register agrees with the shared fact base (when it is next to the checkout) -----------
+
 
 @pytest.fixture(scope="module")
 def facts_text() -> str:
@@ -210,8 +226,12 @@ def test_a_valid_register_loads(tmp_path: Path) -> None:
 
 
 def test_duplicate_urls_are_merged_by_union(tmp_path: Path) -> None:
-    other = ENTRY.replace('["15", "805700"]', '["3"]').replace('["08001000"]', "[]").replace(
-        "Something", "Something else").replace("2026-12-01", "2026-11-27")
+    other = (
+        ENTRY.replace('["15", "805700"]', '["3"]')
+        .replace('["08001000"]', "[]")
+        .replace("Something", "Something else")
+        .replace("2026-12-01", "2026-11-27")
+    )
     register = load_source_register(_register(tmp_path, ENTRY, other))
     source = register.get("https://example.org/a")
     assert source.numbers == {"15", "805700", "3"} and source.phones == {"08001000"}

@@ -2,6 +2,7 @@
 file and PostgreSQL on localhost: the ``database_url`` fixture of tests/unit/conftest.py), and the
 notifier against python-telegram-bot and the local Bot API stand-in (tests/standins/telegram_api.py).
 Batched alerts under a flood: tests/unit/test_alert_batching.py."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,9 +42,9 @@ from bot.settings import Settings, get_settings
 from bot.storage.db import transaction
 from bot.storage.models import Recruiter, Report, StaffAlert, utcnow
 from bot.storage.reports import save_report
+from tests.databases import PIN_KEY
 from tests.servers import notifier_process, wait_until
 from tests.standins.telegram_api import TelegramApiStandIn
-from tests.databases import PIN_KEY
 
 STAFF_CHAT_ID = "-1009876543210"
 CONSOLE = "https://console.example.org"
@@ -64,20 +65,30 @@ def texts() -> ReportTexts:
     return load_report_texts(str(get_settings().content_dir))
 
 
-
-
 def draft(**changes: Any) -> ReportDraft:
-    values = dict(what_happened=STORY, recruiter_name=RECRUITER_NAME, recruiter_kind="individual",
-                  recruiter_phone=RECRUITER_PHONE, location="Kab. Garut", reporter_safe=False,
-                  reporter_location="japan", consent_to_contact=True, anonymous=False, reporter_contact=CONTACT)
+    values = dict(
+        what_happened=STORY,
+        recruiter_name=RECRUITER_NAME,
+        recruiter_kind="individual",
+        recruiter_phone=RECRUITER_PHONE,
+        location="Kab. Garut",
+        reporter_safe=False,
+        reporter_location="japan",
+        consent_to_contact=True,
+        anonymous=False,
+        reporter_contact=CONTACT,
+    )
     values.update(changes)
     return ReportDraft(**values)
 
 
-def new_report(url: str, level: str = "urgent", flags: tuple = ("upfront_fee", "trafficking_signs"),
-               **changes: Any) -> int:
+def new_report(
+    url: str, level: str = "urgent", flags: tuple = ("upfront_fee", "trafficking_signs"), **changes: Any
+) -> int:
     with transaction(url) as session:
-        report, _ = save_report(session, draft(**changes), level, list(flags), "telegram", CONVERSATION_ID, "id", PIN_KEY)
+        report, _ = save_report(
+            session, draft(**changes), level, list(flags), "telegram", CONVERSATION_ID, "id", PIN_KEY
+        )
         return report.id
 
 
@@ -87,8 +98,13 @@ def alert_for(url: str, report_id: int) -> StaffAlert:
 
 
 def facts(**changes: Any) -> AlertFacts:
-    values = dict(report_id=42, case_code="K7QX-4M2P", risk_level="urgent",
-                  flags=("upfront_fee", "trafficking_signs"), location="Kab. Garut")
+    values = dict(
+        report_id=42,
+        case_code="K7QX-4M2P",
+        risk_level="urgent",
+        flags=("upfront_fee", "trafficking_signs"),
+        location="Kab. Garut",
+    )
     values.update(changes)
     return AlertFacts(**values)
 
@@ -114,11 +130,24 @@ def test_high_alert_has_its_own_marker_and_a_trailing_slash_is_harmless(texts: R
 
 
 def test_alert_never_carries_contact_story_phone_or_conversation(texts: ReportTexts) -> None:
-    report = Report(id=7, case_code="ABCD-2345", risk_level="urgent", flags=["document_retention"],
-                    what_happened=STORY, recruiter_name=RECRUITER_NAME, recruiter_phone=RECRUITER_PHONE,
-                    location="Kota Bandung", reporter_contact=CONTACT, conversation_id=CONVERSATION_ID,
-                    consent_to_contact=True, anonymous=False, reporter_safe=False, reporter_location="japan",
-                    money_text="DP 45jt ke rekening pribadi", documents_held="paspor")
+    report = Report(
+        id=7,
+        case_code="ABCD-2345",
+        risk_level="urgent",
+        flags=["document_retention"],
+        what_happened=STORY,
+        recruiter_name=RECRUITER_NAME,
+        recruiter_phone=RECRUITER_PHONE,
+        location="Kota Bandung",
+        reporter_contact=CONTACT,
+        conversation_id=CONVERSATION_ID,
+        consent_to_contact=True,
+        anonymous=False,
+        reporter_safe=False,
+        reporter_location="japan",
+        money_text="DP 45jt ke rekening pribadi",
+        documents_held="paspor",
+    )
     report.recruiter = Recruiter(display_name=RECRUITER_NAME, phone_e164=RECRUITER_PHONE, area="Kab. Garut")
     message = alert_text(AlertFacts.from_report(report), texts, CONSOLE)
     for secret in (CONTACT, RECRUITER_PHONE, STORY, "XYZZY", CONVERSATION_ID, RECRUITER_NAME, "45jt", "paspor"):
@@ -149,8 +178,17 @@ def test_unknown_area_and_safe_reporter_in_indonesia_are_left_out(texts: ReportT
 
 def test_alert_stays_short_with_every_flag_and_long_escaped_areas(texts: ReportTexts) -> None:
     long_area = "&<>" * 40  # 120 characters typed, 480 once escaped
-    message = alert_text(facts(flags=tuple(FLAG_CODES), location=long_area, recruiter_area=long_area + "x",
-                               reporter_safe=False, reporter_location="elsewhere"), texts, CONSOLE)
+    message = alert_text(
+        facts(
+            flags=tuple(FLAG_CODES),
+            location=long_area,
+            recruiter_area=long_area + "x",
+            reporter_safe=False,
+            reporter_location="elsewhere",
+        ),
+        texts,
+        CONSOLE,
+    )
     assert len(message) <= MAX_ALERT_CHARS
     assert f"{CONSOLE}/reports/42" in message and "K7QX-4M2P" in message
     assert "&amp;&lt;&gt;" in message and "…" in message
@@ -208,8 +246,9 @@ def test_due_alerts_are_pending_ones_whose_time_has_come_oldest_first(database_u
 
 
 def test_due_with_reports_puts_urgent_first_then_the_longest_waiting(database_url: str) -> None:
-    old_high, urgent, older_urgent, later = (new_report(database_url, level) for level in ("high", "urgent", "urgent",
-                                                                                            "urgent"))
+    old_high, urgent, older_urgent, later = (
+        new_report(database_url, level) for level in ("high", "urgent", "urgent", "urgent")
+    )
     now = utcnow() + dt.timedelta(seconds=1)
     with transaction(database_url) as session:
         alerts = {a.report_id: a for a in session.execute(select(StaffAlert)).scalars()}
@@ -291,10 +330,17 @@ def test_pending_alerts_older_than_a_week_expire_instead_of_being_sent(database_
 # --- the notifier against python-telegram-bot and the Bot API stand-in ---------------------------
 
 
-def run_pass(telegram: TelegramApiStandIn, url: str, texts: ReportTexts, max_attempts: int = 3,
-             base_seconds: float = 0.01) -> PassResult:
-    config = NotifierConfig(chat_id=STAFF_CHAT_ID, console_base_url=CONSOLE, texts=texts,
-                            max_attempts=max_attempts, base_seconds=base_seconds, database_url=url)
+def run_pass(
+    telegram: TelegramApiStandIn, url: str, texts: ReportTexts, max_attempts: int = 3, base_seconds: float = 0.01
+) -> PassResult:
+    config = NotifierConfig(
+        chat_id=STAFF_CHAT_ID,
+        console_base_url=CONSOLE,
+        texts=texts,
+        max_attempts=max_attempts,
+        base_seconds=base_seconds,
+        database_url=url,
+    )
 
     async def one_pass() -> PassResult:
         async with Bot(telegram.token, base_url=telegram.base_url) as bot:
@@ -303,7 +349,9 @@ def run_pass(telegram: TelegramApiStandIn, url: str, texts: ReportTexts, max_att
     return asyncio.run(one_pass())
 
 
-def test_an_alert_reaches_the_staff_chat_once(telegram: TelegramApiStandIn, sqlite_url: str, texts: ReportTexts) -> None:
+def test_an_alert_reaches_the_staff_chat_once(
+    telegram: TelegramApiStandIn, sqlite_url: str, texts: ReportTexts
+) -> None:
     report_id = new_report(sqlite_url)
     with transaction(sqlite_url) as session:
         code = session.get(Report, report_id).case_code
@@ -332,7 +380,9 @@ def test_flood_control_is_waited_out_then_the_alert_is_sent(
     assert alert_for(sqlite_url, report_id).status == "sent"
 
 
-def test_a_long_flood_wait_is_left_to_the_outbox(telegram: TelegramApiStandIn, sqlite_url: str, texts: ReportTexts) -> None:
+def test_a_long_flood_wait_is_left_to_the_outbox(
+    telegram: TelegramApiStandIn, sqlite_url: str, texts: ReportTexts
+) -> None:
     report_id = new_report(sqlite_url)
     telegram.fail_next("sendMessage", 429, retry_after=600)
     before = utcnow()
@@ -395,9 +445,15 @@ def test_an_expired_alert_is_not_sent(telegram: TelegramApiStandIn, sqlite_url: 
 
 def notifier_environment(telegram: TelegramApiStandIn, url: str, **changes: str) -> dict:
     env = child_environment()
-    env.update(DATABASE_URL=url, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_BASE_URL=telegram.base_url,
-               STAFF_TELEGRAM_CHAT_ID=STAFF_CHAT_ID, CONSOLE_BASE_URL=CONSOLE, ALERT_POLL_SECONDS="0.5",
-               LOG_LEVEL="INFO")
+    env.update(
+        DATABASE_URL=url,
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+        STAFF_TELEGRAM_CHAT_ID=STAFF_CHAT_ID,
+        CONSOLE_BASE_URL=CONSOLE,
+        ALERT_POLL_SECONDS="0.5",
+        LOG_LEVEL="INFO",
+    )
     env.update(changes)
     return env
 
@@ -428,8 +484,14 @@ def test_the_notifier_exits_at_once_when_nothing_is_configured(telegram: Telegra
     env = notifier_environment(telegram, sqlite_url, STAFF_TELEGRAM_CHAT_ID="")
     for name in ("STAFF_TELEGRAM_CHAT_ID", "TELEGRAM_BOT_TOKEN", "WHATSAPP_ACCESS_TOKEN"):
         env.pop(name, None)
-    done = subprocess.run([sys.executable, "-m", "bot.alerts.notifier"], cwd=get_settings().project_root, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.alerts.notifier"],
+        cwd=get_settings().project_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and "staff alerts are off" in done.stderr
     assert telegram.calls == []
 

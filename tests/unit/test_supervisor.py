@@ -1,5 +1,6 @@
 """`make run` supervises its processes (bot/serve.py): a child that exits is started again after
 a back-off and the others go on serving; RASA_REPLICAS starts Rasa servers on consecutive ports."""
+
 from __future__ import annotations
 
 import sys
@@ -20,8 +21,7 @@ def test_restart_back_off_doubles_up_to_its_cap() -> None:
 
 def test_a_child_that_exits_is_restarted_and_the_others_keep_running(tmp_path: Path, monkeypatch) -> None:
     starts = tmp_path / "starts"
-    flaky = Service("flaky", [sys.executable, "-c",
-                              f"open({str(starts)!r}, 'a').write('x'); import sys; sys.exit(3)"])
+    flaky = Service("flaky", [sys.executable, "-c", f"open({str(starts)!r}, 'a').write('x'); import sys; sys.exit(3)"])
     steady = Service("steady", [sys.executable, "-c", "import time; time.sleep(60)"])
     supervisor = Supervisor([flaky, steady], Settings(project_root=tmp_path))
     monkeypatch.setattr("bot.serve.FIRST_RESTART_SECONDS", 0.2)
@@ -50,16 +50,25 @@ def test_the_supervisor_stops_everything_on_sigterm(tmp_path: Path) -> None:
     assert supervisor.processes["steady"].poll() is not None
 
 
-@pytest.mark.parametrize("in_process, action_server_url, action_servers", [
-    ("true", "", 0),  # the default: actions inside each Rasa server
-    ("false", "", 1),  # one action server for all replicas
-    ("true", "http://actions:5055/webhook", 0),  # another host runs it: nothing to start here
-    ("false", "http://actions:5055/webhook", 0),
-])
-def test_replicas_get_consecutive_ports_and_at_most_one_action_server(in_process: str, action_server_url: str,
-                                                                     action_servers: int) -> None:
-    settings = Settings(rasa_replicas=3, rasa_port=5005, redis_url="redis://127.0.0.1:6379/0",
-                        actions_in_process_setting=in_process, action_server_url=action_server_url)
+@pytest.mark.parametrize(
+    "in_process, action_server_url, action_servers",
+    [
+        ("true", "", 0),  # the default: actions inside each Rasa server
+        ("false", "", 1),  # one action server for all replicas
+        ("true", "http://actions:5055/webhook", 0),  # another host runs it: nothing to start here
+        ("false", "http://actions:5055/webhook", 0),
+    ],
+)
+def test_replicas_get_consecutive_ports_and_at_most_one_action_server(
+    in_process: str, action_server_url: str, action_servers: int
+) -> None:
+    settings = Settings(
+        rasa_replicas=3,
+        rasa_port=5005,
+        redis_url="redis://127.0.0.1:6379/0",
+        actions_in_process_setting=in_process,
+        action_server_url=action_server_url,
+    )
     selected = services(settings)
     rasa = [service for service in selected if service.name.startswith("rasa")]
     assert [service.name for service in rasa] == ["rasa-1", "rasa-2", "rasa-3"]
@@ -72,12 +81,15 @@ def test_replicas_get_consecutive_ports_and_at_most_one_action_server(in_process
     assert single_service(settings, "rasa").command == rasa[0].command
 
 
-@pytest.mark.parametrize("changes, problem", [
-    (dict(rasa_replicas=2), "REDIS_URL"),
-    (dict(rasa_replicas=0), "between 1 and 16"),
-    (dict(rasa_replicas=17, redis_url="redis://127.0.0.1:6379/0"), "between 1 and 16"),
-    (dict(inbox_lease_seconds=3), "INBOX_LEASE_SECONDS"),
-])
+@pytest.mark.parametrize(
+    "changes, problem",
+    [
+        (dict(rasa_replicas=2), "REDIS_URL"),
+        (dict(rasa_replicas=0), "between 1 and 16"),
+        (dict(rasa_replicas=17, redis_url="redis://127.0.0.1:6379/0"), "between 1 and 16"),
+        (dict(inbox_lease_seconds=3), "INBOX_LEASE_SECONDS"),
+    ],
+)
 def test_replica_settings_that_cannot_work_are_refused(changes: dict, problem: str) -> None:
     [message] = Settings(**{"redis_url": "", **changes}).scaling_problems()
     assert problem in message

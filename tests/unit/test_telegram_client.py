@@ -1,5 +1,6 @@
 """bot/clients/telegram_bot.py: the Bot API client, with the real python-telegram-bot against the
 local stand-in over real HTTP."""
+
 from __future__ import annotations
 
 import asyncio
@@ -44,7 +45,7 @@ def api(monkeypatch) -> Any:
 
 def send(settings: Any, text: str, bot: Any = None) -> Any:
     async def go() -> Any:
-        async with (bot or make_bot(settings)) as client:
+        async with bot or make_bot(settings) as client:
             return await call_with_policy(settings, lambda: client.send_message(chat_id=42, text=text), "test send")
 
     return asyncio.run(go())

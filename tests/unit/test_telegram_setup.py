@@ -1,4 +1,5 @@
 """Start-up calls to the Bot API, against the local stand-in with the real python-telegram-bot client."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Telegram updates → incoming messages (pure)."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ from bot.channels.payloads import MAX_TEXT_CHARS
 from bot.channels.telegram import secret_matches
 from bot.channels.telegram_updates import (
     Ignored,
-    TelegramIncoming,
     RequestError,
+    TelegramIncoming,
     command_text,
     parse_update_body,
     update_to_incoming,
@@ -45,8 +46,15 @@ def test_commands() -> None:
 
 
 def test_button_press() -> None:
-    update = {"update_id": 11, "callback_query": {"id": "cb1", "from": {"id": 42}, "data": "/affirm",
-                                                   "message": {"message_id": 3, "chat": PRIVATE}}}
+    update = {
+        "update_id": 11,
+        "callback_query": {
+            "id": "cb1",
+            "from": {"id": 42},
+            "data": "/affirm",
+            "message": {"message_id": 3, "chat": PRIVATE},
+        },
+    }
     parsed = update_to_incoming(update, CHOOSER)
     assert isinstance(parsed, TelegramIncoming)
     assert parsed.incoming.text == "/affirm" and parsed.callback_query_id == "cb1"
@@ -82,13 +90,17 @@ def test_secret_comparison() -> None:
     assert not secret_matches("abc", "")
 
 
-@pytest.mark.parametrize("raw, kind", [
-    (b"[" * 100_000, "too_deep"),  # json.loads raises RecursionError on this
-    (b'{"update_id": 1, "message": ' + b"[" * 40 + b"]" * 40 + b"}", "too_deep"),
-    (b'{"update_id": ' + b"1" * 5000 + b"}", "number_too_long"),  # a ValueError, not a JSONDecodeError
-    (b'{"update_id": 1, "x": Infinity}', "not_json"),
-    (b"\xc3\x28", "not_utf8"),
-], ids=["brackets", "deep-field", "5000-digits", "infinity", "bad-utf8"])
+@pytest.mark.parametrize(
+    "raw, kind",
+    [
+        (b"[" * 100_000, "too_deep"),  # json.loads raises RecursionError on this
+        (b'{"update_id": 1, "message": ' + b"[" * 40 + b"]" * 40 + b"}", "too_deep"),
+        (b'{"update_id": ' + b"1" * 5000 + b"}", "number_too_long"),  # a ValueError, not a JSONDecodeError
+        (b'{"update_id": 1, "x": Infinity}', "not_json"),
+        (b"\xc3\x28", "not_utf8"),
+    ],
+    ids=["brackets", "deep-field", "5000-digits", "infinity", "bad-utf8"],
+)
 def test_hostile_json_gets_a_clear_400_instead_of_an_exception(raw: bytes, kind: str) -> None:
     result = parse_update_body(raw)
     assert isinstance(result, RequestError) and result.status == 400 and result.kind == kind and result.message
@@ -103,7 +115,7 @@ def test_booleans_are_not_ids() -> None:
 
 
 def test_a_chat_id_beyond_telegrams_range_is_not_a_chat() -> None:
-    huge = {"update_id": 1, "message": {"message_id": 7, "chat": {"id": 10 ** 19, "type": "private"}, "text": "hi"}}
+    huge = {"update_id": 1, "message": {"message_id": 7, "chat": {"id": 10**19, "type": "private"}, "text": "hi"}}
     assert isinstance(update_to_incoming(huge, CHOOSER), Ignored)
 
 
@@ -114,12 +126,15 @@ def test_text_and_captions_are_cut_to_telegrams_limit_and_cleaned_for_storage() 
     assert isinstance(dirty, TelegramIncoming) and dirty.incoming.text == "halo \ufffd"
 
 
-@pytest.mark.parametrize("query", [
-    {"id": "cb1", "data": "/x" * 40, "message": {"message_id": 3, "chat": PRIVATE}},  # over 64 bytes
-    {"id": "cb1", "data": "/affirm\x00", "message": {"message_id": 3, "chat": PRIVATE}},
-    {"id": "c\nb", "data": "/affirm", "message": {"message_id": 3, "chat": PRIVATE}},
-    {"id": "9" * 500, "data": "/affirm", "message": {"message_id": 3, "chat": PRIVATE}},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"id": "cb1", "data": "/x" * 40, "message": {"message_id": 3, "chat": PRIVATE}},  # over 64 bytes
+        {"id": "cb1", "data": "/affirm\x00", "message": {"message_id": 3, "chat": PRIVATE}},
+        {"id": "c\nb", "data": "/affirm", "message": {"message_id": 3, "chat": PRIVATE}},
+        {"id": "9" * 500, "data": "/affirm", "message": {"message_id": 3, "chat": PRIVATE}},
+    ],
+)
 def test_button_presses_telegram_could_not_have_sent_are_refused(query) -> None:
     result = update_to_incoming({"update_id": 1, "callback_query": query}, CHOOSER)
     assert isinstance(result, RequestError) and result.status == 400

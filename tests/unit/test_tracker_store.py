@@ -2,6 +2,7 @@
 the status check's slots sealed at rest and opened again on loading, no request metadata, and the
 whole conversation gone after "hapus data saya". Real Rasa trackers through the real store, on a
 SQLite file and on PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,15 +44,26 @@ def store_url(request, tmp_path: Path) -> Iterator[str]:
 
 def store_for(url: str) -> RedactingSQLTrackerStore:
     parsed = make_url(url)
-    return RedactingSQLTrackerStore(domain=DOMAIN, dialect=parsed.drivername, host=parsed.host, port=parsed.port,
-                                    db=parsed.database, username=parsed.username, password=parsed.password)
+    return RedactingSQLTrackerStore(
+        domain=DOMAIN,
+        dialect=parsed.drivername,
+        host=parsed.host,
+        port=parsed.port,
+        db=parsed.database,
+        username=parsed.username,
+        password=parsed.password,
+    )
 
 
 def stored_rows(url: str, sender: str) -> List[str]:
     engine = create_engine(url)
     with engine.connect() as connection:
-        return [row[0] for row in connection.execute(text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
-                                                     {"s": sender})]
+        return [
+            row[0]
+            for row in connection.execute(
+                text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+            )
+        ]
 
 
 def user(message: str, intent: str = "check_status", **metadata) -> UserUttered:
@@ -61,21 +73,29 @@ def user(message: str, intent: str = "check_status", **metadata) -> UserUttered:
 def test_codes_and_pins_never_reach_the_store_but_the_check_still_works(store_url: str) -> None:
     store = store_for(store_url)
     sender = "telegram:5550001"
-    tracker = DialogueStateTracker.from_events(sender, [
-        ActionExecuted("action_listen"),
-        user("cek status laporan k7qx 4m2p", client="address-key"),
-        ActiveLoop("status_form"),
-        SlotSet("status_case_code", CODE),
-        SlotSet("requested_slot", "status_pin"),
-        BotUttered("Sekarang tulis PIN 6 angka untuk laporan itu."),
-        ActionExecuted("action_listen"),
-    ], DOMAIN.slots)
+    tracker = DialogueStateTracker.from_events(
+        sender,
+        [
+            ActionExecuted("action_listen"),
+            user("cek status laporan k7qx 4m2p", client="address-key"),
+            ActiveLoop("status_form"),
+            SlotSet("status_case_code", CODE),
+            SlotSet("requested_slot", "status_pin"),
+            BotUttered("Sekarang tulis PIN 6 angka untuk laporan itu."),
+            ActionExecuted("action_listen"),
+        ],
+        DOMAIN.slots,
+    )
     asyncio.run(store.save(tracker))
     # The PIN arrives in the next turn, as a bare number: it is a PIN here because it was asked for.
     tracker.update(user(PIN, intent="greet"))
     tracker.update(SlotSet("status_pin", PIN))
-    tracker.update(BotUttered(f"✅ Laporanmu tersimpan. Kode laporan: {CODE} · PIN: {PIN}",
-                              data={"custom": {"type": "risk_assessment", "case_code": CODE}}))
+    tracker.update(
+        BotUttered(
+            f"✅ Laporanmu tersimpan. Kode laporan: {CODE} · PIN: {PIN}",
+            data={"custom": {"type": "risk_assessment", "case_code": CODE}},
+        )
+    )
     asyncio.run(store.save(tracker))
 
     rows = stored_rows(store_url, sender)
@@ -90,9 +110,13 @@ def test_codes_and_pins_never_reach_the_store_but_the_check_still_works(store_ur
 
 def test_numbers_that_are_not_pins_stay_in_the_story(store_url: str) -> None:
     store = store_for(store_url)
-    tracker = DialogueStateTracker.from_events("rest:story", [
-        user("aku sudah bayar 150000 ke sponsor buat medical", intent="greet"),
-    ], DOMAIN.slots)
+    tracker = DialogueStateTracker.from_events(
+        "rest:story",
+        [
+            user("aku sudah bayar 150000 ke sponsor buat medical", intent="greet"),
+        ],
+        DOMAIN.slots,
+    )
     asyncio.run(store.save(tracker))
     assert "150000" in stored_rows(store_url, "rest:story")[0]
 
@@ -100,8 +124,9 @@ def test_numbers_that_are_not_pins_stay_in_the_story(store_url: str) -> None:
 def test_erasure_deletes_the_whole_stored_conversation(store_url: str) -> None:
     store = store_for(store_url)
     sender = "whatsapp:628123450000"
-    tracker = DialogueStateTracker.from_events(sender, [user("halo", intent="greet"), BotUttered("Halo!")],
-                                               DOMAIN.slots)
+    tracker = DialogueStateTracker.from_events(
+        sender, [user("halo", intent="greet"), BotUttered("Halo!")], DOMAIN.slots
+    )
     asyncio.run(store.save(tracker))
     assert stored_rows(store_url, sender)
     tracker.update(user("ya hapus", intent="greet"))
@@ -122,14 +147,17 @@ def test_sealed_values_open_only_with_their_key() -> None:
     assert unseal("plain", key) == "plain" and seal(None, key) is None
 
 
-@pytest.mark.parametrize("message, expected", [
-    ("cek status K7QX-4M2P 482913", "cek status [kode laporan] [PIN]"),
-    ("k7qx 4m2p", "[kode laporan]"),
-    ("PIN: 482913", "PIN: [PIN]"),
-    ("bayar 150000 ke sponsor", "bayar 150000 ke sponsor"),
-    ("mana taun lalu", "mana taun lalu"),
-    ("kemnaker", "kemnaker"),
-])
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("cek status K7QX-4M2P 482913", "cek status [kode laporan] [PIN]"),
+        ("k7qx 4m2p", "[kode laporan]"),
+        ("PIN: 482913", "PIN: [PIN]"),
+        ("bayar 150000 ke sponsor", "bayar 150000 ke sponsor"),
+        ("mana taun lalu", "mana taun lalu"),
+        ("kemnaker", "kemnaker"),
+    ],
+)
 def test_redaction_of_texts(message: str, expected: str) -> None:
     assert redact_text(message) == expected
 
@@ -153,8 +181,12 @@ def test_a_conversation_loads_from_its_latest_session_as_rasas_own_query_would(s
     from rasa.shared.core.events import SessionStarted
 
     store = store_for(store_url)
-    first = [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.1),
-             ActionExecuted("action_listen", timestamp=1.2), user("halo", "greet")]
+    first = [
+        ActionExecuted("action_session_start", timestamp=1.0),
+        SessionStarted(timestamp=1.1),
+        ActionExecuted("action_listen", timestamp=1.2),
+        user("halo", "greet"),
+    ]
     first[-1].timestamp = 1.3
     tracker = DialogueStateTracker.from_events("rest:sessions", first, DOMAIN.slots)
     asyncio.run(store.save(tracker))
@@ -165,17 +197,23 @@ def test_a_conversation_loads_from_its_latest_session_as_rasas_own_query_would(s
         with store.session_scope() as session:
             rasas = [json.loads(row.data) for row in store._event_query(session, sender, False).all()]
         assert [event.as_dict() for event in loaded.events] == [
-            event.as_dict() for event in DialogueStateTracker.from_dict(sender, rasas, DOMAIN.slots).events]
+            event.as_dict() for event in DialogueStateTracker.from_dict(sender, rasas, DOMAIN.slots).events
+        ]
         return [event.as_dict() for event in loaded.events]
 
     assert [event["event"] for event in latest("rest:sessions")] == ["session_started", "action", "user"]
     again = asyncio.run(store.retrieve("rest:sessions"))
-    for event in [ActionExecuted("action_session_start", timestamp=5.0), SessionStarted(timestamp=5.1),
-                  ActionExecuted("action_listen", timestamp=5.2)]:
+    for event in [
+        ActionExecuted("action_session_start", timestamp=5.0),
+        SessionStarted(timestamp=5.1),
+        ActionExecuted("action_listen", timestamp=5.2),
+    ]:
         again.update(event)
     asyncio.run(store.save(again))
     assert [(event["event"], event["timestamp"]) for event in latest("rest:sessions")] == [
-        ("session_started", 5.1), ("action", 5.2)]
+        ("session_started", 5.1),
+        ("action", 5.2),
+    ]
     assert [event["event"] for event in latest("rest:other")] == ["user"]
     assert asyncio.run(store.retrieve("rest:nobody")) is None
 
@@ -194,8 +232,9 @@ def test_two_replicas_taking_turns_load_what_a_fresh_replica_loads(store_url: st
     or by the other replica: every load must equal a first load, slots and sealed values included."""
     first, second = store_for(store_url), store_for(store_url)
     sender = "telegram:5550077"
-    tracker = DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen"), user("halo", "greet")],
-                                               DOMAIN.slots)
+    tracker = DialogueStateTracker.from_events(
+        sender, [ActionExecuted("action_listen"), user("halo", "greet")], DOMAIN.slots
+    )
     asyncio.run(first.save(tracker))
     turns = [
         [ActiveLoop("status_form"), SlotSet("status_case_code", CODE), SlotSet("requested_slot", "status_pin")],
@@ -223,7 +262,9 @@ def count_decoded_rows(monkeypatch) -> List[int]:
 
     decoded: List[int] = []
     deserialise = tracker_store.deserialise_events
-    monkeypatch.setattr(tracker_store, "deserialise_events", lambda dicts: decoded.append(len(dicts)) or deserialise(dicts))
+    monkeypatch.setattr(
+        tracker_store, "deserialise_events", lambda dicts: decoded.append(len(dicts)) or deserialise(dicts)
+    )
     return decoded
 
 
@@ -247,7 +288,11 @@ def test_a_pin_asked_in_a_remembered_turn_is_still_redacted_when_it_arrives(stor
     sender = "telegram:5550088"
     asyncio.run(first.save(DialogueStateTracker.from_events(sender, [user("halo", "greet")], DOMAIN.slots)))
     asking = asyncio.run(first.retrieve(sender))
-    for event in [user("cek status", "check_status"), ActiveLoop("status_form"), SlotSet("requested_slot", "status_pin")]:
+    for event in [
+        user("cek status", "check_status"),
+        ActiveLoop("status_form"),
+        SlotSet("requested_slot", "status_pin"),
+    ]:
         asking.update(event)
     asyncio.run(second.save(asking))
     asyncio.run(first.retrieve(sender))  # the first replica now remembers the question
@@ -269,7 +314,9 @@ def test_rows_a_full_load_would_leave_out_are_not_added_to_a_remembered_session(
 
     def remembered_then_written_elsewhere(sender: str, text_: str) -> DialogueStateTracker:
         """A session that started at 100.0, remembered by ``store``; another replica's next turn."""
-        asyncio.run(store.save(DialogueStateTracker.from_events(sender, [SessionStarted(timestamp=100.0)], DOMAIN.slots)))
+        asyncio.run(
+            store.save(DialogueStateTracker.from_events(sender, [SessionStarted(timestamp=100.0)], DOMAIN.slots))
+        )
         asyncio.run(store.retrieve(sender))
         turn = asyncio.run(store_for(store_url).retrieve(sender))
         turn.update(user(text_, "greet"))
@@ -287,8 +334,9 @@ def test_rows_a_full_load_would_leave_out_are_not_added_to_a_remembered_session(
     asyncio.run(store_for(store_url).save(other))
     engine = create_engine(store_url)
     with engine.begin() as connection:  # as if this row, under an earlier id, became visible only now
-        connection.execute(text("UPDATE events SET id = id - 1000 WHERE sender_id = :s AND data LIKE '%terlambat%'"),
-                           {"s": sender})
+        connection.execute(
+            text("UPDATE events SET id = id - 1000 WHERE sender_id = :s AND data LIKE '%terlambat%'"), {"s": sender}
+        )
     assert "terlambat" in json.dumps(as_dicts(asyncio.run(store.retrieve(sender))))
     assert as_dicts(asyncio.run(store.retrieve(sender))) == fresh_load(store_url, sender)
 
@@ -319,8 +367,9 @@ def test_remembered_sessions_are_bounded() -> None:
     from bot.storage.tracker_store import LoadedSession, RecentSessions
 
     def loaded(at: float) -> LoadedSession:
-        return LoadedSession(last_id=1, last_data="{}", rows=1, session_start=-1.0, events=(), context=(None, None),
-                             loaded_at=at)
+        return LoadedSession(
+            last_id=1, last_data="{}", rows=1, session_start=-1.0, events=(), context=(None, None), loaded_at=at
+        )
 
     recent = RecentSessions(capacity=2, idle_seconds=60.0)
     for sender in ("a", "b"):

@@ -1,10 +1,10 @@
 """What a reviewer sees of the conversation behind a report (issue 10, item 5)."""
+
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-
-import dataclasses
 
 from bot.channels.rest import access_refusal, address_key, bearer_matches, client_address, conversation_id
 from bot.settings import get_settings
@@ -61,9 +61,14 @@ def test_an_anonymous_report_shows_only_the_report_with_phone_numbers_masked() -
 
 def test_a_later_report_never_shows_an_earlier_one_of_the_same_chat() -> None:
     later = SAVED + dt.timedelta(hours=2)
-    rows = CONVERSATION + [user(100, "mau lapor lagi"), action(100, "action_start_report"),
-                           user(110, "agen lain minta 10jt"), user(119, "kirim"), action(120.01, "action_submit_report"),
-                           bot(120.01, "✅ Tersimpan. Kode laporan: ABCD-2345")]
+    rows = CONVERSATION + [
+        user(100, "mau lapor lagi"),
+        action(100, "action_start_report"),
+        user(110, "agen lain minta 10jt"),
+        user(119, "kirim"),
+        action(120.01, "action_submit_report"),
+        bot(120.01, "✅ Tersimpan. Kode laporan: ABCD-2345"),
+    ]
     texts = [line.text for line in report_lines(rows, later, anonymous=False)]
     assert texts[0] == "oh iya nama asliku Sari Wulandari"  # from the end of the earlier report on
     assert not any("30jt" in text or "0813" in text for text in texts)
@@ -76,7 +81,7 @@ def test_an_anonymous_report_whose_start_is_unknown_shows_nothing() -> None:
 
 def test_rest_senders_live_in_their_own_namespace() -> None:
     assert conversation_id("whatsapp:6281234567890") == "rest:whatsapp:6281234567890"
-    assert conversation_id("telegram:1") .startswith("rest:")
+    assert conversation_id("telegram:1").startswith("rest:")
 
 
 def test_the_client_address_trusts_only_the_configured_proxies() -> None:
@@ -103,7 +108,9 @@ def test_rest_off_or_behind_a_token() -> None:
     assert access_refusal(guarded, "Bearer " + "t" * 31).status == 401
     assert access_refusal(guarded, "Bearer " + "t" * 32) is None
     # An unknown mode never means open.
-    assert access_refusal(dataclasses.replace(settings, rest_channel="maybe", rest_channel_token=""), None).status == 401
+    assert (
+        access_refusal(dataclasses.replace(settings, rest_channel="maybe", rest_channel_token=""), None).status == 401
+    )
 
 
 def test_without_a_save_time_the_whole_conversation_is_shown() -> None:
@@ -116,8 +123,10 @@ def test_a_token_that_starts_with_a_dash_is_one_argument() -> None:
 
     from bot.rasa_server import rasa_arguments
 
-    arguments = rasa_arguments(dataclasses.replace(get_settings(), rasa_api_token="-H6Mig" + "x" * 30),
-                               __import__("pathlib").Path("endpoints.yml"))
+    arguments = rasa_arguments(
+        dataclasses.replace(get_settings(), rasa_api_token="-H6Mig" + "x" * 30),
+        __import__("pathlib").Path("endpoints.yml"),
+    )
     parser = argparse.ArgumentParser()
     parser.add_argument("--auth-token")
     known, _ = parser.parse_known_args(arguments[2:])

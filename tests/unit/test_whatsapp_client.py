@@ -1,4 +1,5 @@
 """bot/clients/whatsapp_graph.py: the Graph API client, against the local stand-in over real HTTP."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,6 +34,7 @@ def test_errors_are_classified_for_retries() -> None:
 
 def test_messages_go_in_order_through_the_client_given() -> None:
     with GraphApiStandIn() as graph:
+
         async def send() -> None:
             async with new_http_client(graph.access_token) as http:
                 await api_for(graph, http).send_messages([text_body("satu"), text_body("dua")], 3, 0.01)
@@ -59,6 +61,7 @@ def test_a_rate_limit_is_waited_out_and_a_refusal_stops_the_rest() -> None:
 
 def test_a_wrong_token_is_a_graph_error_that_is_not_retried() -> None:
     with GraphApiStandIn() as graph:
+
         async def post() -> None:
             async with new_http_client("wrong-token") as http:
                 await api_for(graph, http).post_message(text_body("x"))

@@ -1,5 +1,6 @@
 """The WhatsApp channel without a Rasa server: signature, handshake, parsing and the 24-hour rule
 as pure functions, and WhatsAppOutput against the Graph API stand-in in this process."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,8 @@ from bot.channels.whatsapp_events import (
     ROUTE_SESSION,
     ROUTE_TEMPLATE,
     WHATSAPP_MAX_BODY_BYTES,
-    body_too_large,
     Notification,
+    body_too_large,
     decode_json,
     outside_conversation_route,
     parse_webhook,
@@ -63,18 +64,26 @@ USER = "6281234567890"
 # --- notification builders ------------------------------------------------------------------------
 
 
-def notification(*messages: Dict[str, Any], statuses: Optional[List[Dict[str, Any]]] = None,
-                 phone_number_id: Optional[str] = PHONE_NUMBER_ID, field: str = "messages") -> Dict[str, Any]:
-    value: Dict[str, Any] = {"messaging_product": "whatsapp",
-                             "contacts": [{"profile": {"name": "Sari"}, "wa_id": USER}]}
+def notification(
+    *messages: Dict[str, Any],
+    statuses: Optional[List[Dict[str, Any]]] = None,
+    phone_number_id: Optional[str] = PHONE_NUMBER_ID,
+    field: str = "messages",
+) -> Dict[str, Any]:
+    value: Dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "contacts": [{"profile": {"name": "Sari"}, "wa_id": USER}],
+    }
     if phone_number_id is not None:
         value["metadata"] = {"display_phone_number": "15550001111", "phone_number_id": phone_number_id}
     if messages:
         value["messages"] = list(messages)
     if statuses is not None:
         value["statuses"] = statuses
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": "WABA-1", "changes": [{"field": field, "value": value}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA-1", "changes": [{"field": field, "value": value}]}],
+    }
 
 
 def message(kind: str, content: Any = None, message_id: str = "wamid.A1", sender: str = USER) -> Dict[str, Any]:
@@ -101,9 +110,18 @@ def test_a_genuine_signature_is_accepted() -> None:
     assert verify_signature(raw, sign(raw).upper().replace("SHA256=", "sha256="), SECRET)
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "sha256=", "sha1=abc", "deadbeef", "sha256=" + "0" * 64, "sha256=ü" + "0" * 63,
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "sha256=",
+        "sha1=abc",
+        "deadbeef",
+        "sha256=" + "0" * 64,
+        "sha256=ü" + "0" * 63,
+    ],
+)
 def test_missing_or_malformed_signatures_are_refused(header: Optional[str]) -> None:
     assert not verify_signature(b'{"object": "x"}', header, SECRET)
 
@@ -126,16 +144,20 @@ def test_subscription_handshake_echoes_the_challenge_for_our_token() -> None:
     assert (result.status, result.text) == (200, "1158201444")
 
 
-@pytest.mark.parametrize("mode, token, challenge, status", [
-    ("subscribe", "wrong", "123", 403),
-    ("subscribe", None, "123", 400),
-    (None, "verify-me", "123", 400),
-    ("subscribe", "verify-me", None, 400),
-    ("unsubscribe", "verify-me", "123", 400),
-    ("subscribe", "verify-me", "9" * 1000, 400),
-])
-def test_subscription_handshake_refusals(mode: Optional[str], token: Optional[str], challenge: Optional[str],
-                                         status: int) -> None:
+@pytest.mark.parametrize(
+    "mode, token, challenge, status",
+    [
+        ("subscribe", "wrong", "123", 403),
+        ("subscribe", None, "123", 400),
+        (None, "verify-me", "123", 400),
+        ("subscribe", "verify-me", None, 400),
+        ("unsubscribe", "verify-me", "123", 400),
+        ("subscribe", "verify-me", "9" * 1000, 400),
+    ],
+)
+def test_subscription_handshake_refusals(
+    mode: Optional[str], token: Optional[str], challenge: Optional[str], status: int
+) -> None:
     assert verify_subscription(mode, token, challenge, "verify-me").status == status
 
 
@@ -146,11 +168,20 @@ def test_body_size_limit_uses_the_body_and_the_declared_length() -> None:
     assert not body_too_large(b"{}", "not a number")
 
 
-@pytest.mark.parametrize("raw, kind", [
-    (b"not json", "not_json"), (b"\xff\xfe", "not_utf8"), (b"", "not_json"), (b"NaN", "not_json"),
-    (b"[" * 100_000, "too_deep"), (b"[" * 33 + b"]" * 33, "too_deep"), (b'{"a":' * 40 + b"1" + b"}" * 40, "too_deep"),
-    (b"1" * 5000, "number_too_long"), (b'{"entry": [' + b"9" * 21 + b"]}", "number_too_long"),
-])
+@pytest.mark.parametrize(
+    "raw, kind",
+    [
+        (b"not json", "not_json"),
+        (b"\xff\xfe", "not_utf8"),
+        (b"", "not_json"),
+        (b"NaN", "not_json"),
+        (b"[" * 100_000, "too_deep"),
+        (b"[" * 33 + b"]" * 33, "too_deep"),
+        (b'{"a":' * 40 + b"1" + b"}" * 40, "too_deep"),
+        (b"1" * 5000, "number_too_long"),
+        (b'{"entry": [' + b"9" * 21 + b"]}", "number_too_long"),
+    ],
+)
 def test_bodies_that_are_not_json_give_400_with_their_kind(raw: bytes, kind: str) -> None:
     result = decode_json(raw)
     assert isinstance(result, RequestError) and result.status == 400 and result.kind == kind
@@ -172,7 +203,8 @@ def only(body: Dict[str, Any]) -> Incoming:
 
 def test_a_text_message_becomes_an_incoming_message() -> None:
     assert only(notification(text("magang jepang syaratnya apa"))) == Incoming(
-        external_id="wamid.A1", sender_id="whatsapp:" + USER, text="magang jepang syaratnya apa", metadata=None)
+        external_id="wamid.A1", sender_id="whatsapp:" + USER, text="magang jepang syaratnya apa", metadata=None
+    )
 
 
 @pytest.mark.parametrize("sample", WHATSAPP_SAMPLES, ids=lambda sample: sample.name)
@@ -197,8 +229,21 @@ def test_a_template_quick_reply_gives_its_payload_or_else_its_label() -> None:
     assert only(notification(message("button", {"text": "Halo"}))).text == "Halo"
 
 
-@pytest.mark.parametrize("kind", ["image", "audio", "video", "document", "sticker", "location", "contacts",
-                                  "unsupported", "order", "some_future_type"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "image",
+        "audio",
+        "video",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "unsupported",
+        "order",
+        "some_future_type",
+    ],
+)
 def test_media_and_unknown_types_are_messages_without_text(kind: str) -> None:
     item = only(notification(message(kind, {"id": "media-1"})))
     assert item.text is None and item.sender_id == "whatsapp:" + USER
@@ -208,10 +253,13 @@ def test_an_interactive_answer_that_is_not_a_button_or_row_has_no_text() -> None
     assert only(notification(message("interactive", {"type": "nfm_reply", "nfm_reply": {}}))).text is None
 
 
-@pytest.mark.parametrize("kind, content", [
-    ("reaction", {"message_id": "wamid.OURS", "emoji": "👍"}),
-    ("system", {"body": "User changed number", "type": "user_changed_number"}),
-])
+@pytest.mark.parametrize(
+    "kind, content",
+    [
+        ("reaction", {"message_id": "wamid.OURS", "emoji": "👍"}),
+        ("system", {"body": "User changed number", "type": "user_changed_number"}),
+    ],
+)
 def test_reactions_and_system_notices_are_not_answered(kind: str, content: Dict[str, Any]) -> None:
     assert parse_webhook(notification(message(kind, content)), PHONE_NUMBER_ID) == Notification()
 
@@ -224,7 +272,8 @@ def test_status_callbacks_are_acknowledged_and_ignored() -> None:
 def test_changes_for_another_phone_number_or_another_field_are_ignored() -> None:
     assert parse_webhook(notification(text("halo"), phone_number_id="999"), PHONE_NUMBER_ID) == Notification()
     assert parse_webhook(notification(text("halo"), field="account_update"), PHONE_NUMBER_ID) == Notification(
-        problems=("other_field",))
+        problems=("other_field",)
+    )
     # Without metadata there is nothing to compare: the message is ours.
     assert only(notification(text("halo"), phone_number_id=None)).text == "halo"
 
@@ -247,35 +296,58 @@ def _with_message(**changes: Any) -> Dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("body, problem", [
-    ("a string", "not_an_object"), ([], "not_an_object"), (None, "not_an_object"),
-    ({"entry": []}, "not_whatsapp_business_account"), ({"object": "page", "entry": []}, "not_whatsapp_business_account"),
-    ({"object": "whatsapp_business_account", "entry": "x"}, "malformed_entry"),
-    ({"object": "whatsapp_business_account", "entry": ["x"]}, "malformed_entry"),
-    ({"object": "whatsapp_business_account", "entry": [{"changes": "x"}]}, "malformed_change"),
-    ({"object": "whatsapp_business_account", "entry": [{"changes": [5]}]}, "malformed_change"),
-    ({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": "x"}]}]},
-     "malformed_value"),
-    (_with_value(metadata="x"), "malformed_value"), (_with_value(metadata={"phone_number_id": [1]}), "malformed_value"),
-    (_with_value(messages="x"), "malformed_message"), (_with_value(messages=["x"]), "malformed_message"),
-    (_with_value(statuses="x", messages=[]), "malformed_status"), (_with_value(statuses=[7], messages=[]), "malformed_status"),
-    (_with_value(errors="x", messages=[]), "errors"), (_with_value(errors=[{"code": "big"}], messages=[]), "errors"),
-    (_with_value(errors=[{"code": 10 ** 12}], messages=[]), "errors"),
-    (_with_message(**{"from": None}), "malformed_message"), (_with_message(**{"from": ""}), "malformed_message"),
-    (_with_message(id=5), "malformed_message"), (_with_message(type=["text"]), "malformed_message"),
-    (_with_message(**{"from": "6" * 500}), "malformed_message"),
-    (_with_message(**{"from": "62 812\n"}), "malformed_message"), (_with_message(id="wamid.\x00"), "malformed_message"),
-    (_with_message(text="x"), "malformed_message"), (_with_message(text={"body": 5}), "malformed_message"),
-    (_with_message(text={}), "malformed_message"),
-    (_with_message(type="interactive", interactive="x"), "malformed_message"),
-    (_with_message(type="interactive", interactive={"type": "button_reply", "button_reply": "x"}), "malformed_message"),
-    (_with_message(type="interactive", interactive={"type": "button_reply", "button_reply": {"id": ""}}),
-     "malformed_message"),
-    (_with_message(type="interactive", interactive={"type": "list_reply", "list_reply": {"id": "/x" * 200}}),
-     "malformed_message"),
-    (_with_message(type="button", button={}), "malformed_message"), (_with_message(type="button", button="x"),
-                                                                      "malformed_message"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ("a string", "not_an_object"),
+        ([], "not_an_object"),
+        (None, "not_an_object"),
+        ({"entry": []}, "not_whatsapp_business_account"),
+        ({"object": "page", "entry": []}, "not_whatsapp_business_account"),
+        ({"object": "whatsapp_business_account", "entry": "x"}, "malformed_entry"),
+        ({"object": "whatsapp_business_account", "entry": ["x"]}, "malformed_entry"),
+        ({"object": "whatsapp_business_account", "entry": [{"changes": "x"}]}, "malformed_change"),
+        ({"object": "whatsapp_business_account", "entry": [{"changes": [5]}]}, "malformed_change"),
+        (
+            {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": "x"}]}]},
+            "malformed_value",
+        ),
+        (_with_value(metadata="x"), "malformed_value"),
+        (_with_value(metadata={"phone_number_id": [1]}), "malformed_value"),
+        (_with_value(messages="x"), "malformed_message"),
+        (_with_value(messages=["x"]), "malformed_message"),
+        (_with_value(statuses="x", messages=[]), "malformed_status"),
+        (_with_value(statuses=[7], messages=[]), "malformed_status"),
+        (_with_value(errors="x", messages=[]), "errors"),
+        (_with_value(errors=[{"code": "big"}], messages=[]), "errors"),
+        (_with_value(errors=[{"code": 10**12}], messages=[]), "errors"),
+        (_with_message(**{"from": None}), "malformed_message"),
+        (_with_message(**{"from": ""}), "malformed_message"),
+        (_with_message(id=5), "malformed_message"),
+        (_with_message(type=["text"]), "malformed_message"),
+        (_with_message(**{"from": "6" * 500}), "malformed_message"),
+        (_with_message(**{"from": "62 812\n"}), "malformed_message"),
+        (_with_message(id="wamid.\x00"), "malformed_message"),
+        (_with_message(text="x"), "malformed_message"),
+        (_with_message(text={"body": 5}), "malformed_message"),
+        (_with_message(text={}), "malformed_message"),
+        (_with_message(type="interactive", interactive="x"), "malformed_message"),
+        (
+            _with_message(type="interactive", interactive={"type": "button_reply", "button_reply": "x"}),
+            "malformed_message",
+        ),
+        (
+            _with_message(type="interactive", interactive={"type": "button_reply", "button_reply": {"id": ""}}),
+            "malformed_message",
+        ),
+        (
+            _with_message(type="interactive", interactive={"type": "list_reply", "list_reply": {"id": "/x" * 200}}),
+            "malformed_message",
+        ),
+        (_with_message(type="button", button={}), "malformed_message"),
+        (_with_message(type="button", button="x"), "malformed_message"),
+    ],
+)
 def test_unusable_shapes_are_noted_by_kind_not_answered_and_never_raise(body: Any, problem: str) -> None:
     assert parse_webhook(body, PHONE_NUMBER_ID) == Notification(problems=(problem,))
 
@@ -305,8 +377,10 @@ def test_text_is_cut_to_whatsapps_limit_and_cleaned_for_storage() -> None:
 
 
 def test_the_problem_summary_counts_kinds() -> None:
-    assert problem_summary(["malformed_message", "errors:130429", "malformed_message"]) == \
-        "errors:130429, malformed_message x2"
+    assert (
+        problem_summary(["malformed_message", "errors:130429", "malformed_message"])
+        == "errors:130429, malformed_message x2"
+    )
     assert problem_summary([f"errors:{code}" for code in range(30)]).endswith("10 more kinds")
 
 
@@ -315,10 +389,15 @@ def test_the_problem_summary_counts_kinds() -> None:
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
 
 
-@pytest.mark.parametrize("ago, is_open", [
-    (dt.timedelta(minutes=1), True), (dt.timedelta(hours=23, minutes=59), True),
-    (dt.timedelta(hours=24), False), (dt.timedelta(days=3), False),
-])
+@pytest.mark.parametrize(
+    "ago, is_open",
+    [
+        (dt.timedelta(minutes=1), True),
+        (dt.timedelta(hours=23, minutes=59), True),
+        (dt.timedelta(hours=24), False),
+        (dt.timedelta(days=3), False),
+    ],
+)
 def test_the_window_is_open_for_24_hours(ago: dt.timedelta, is_open: bool) -> None:
     naive_utc = (NOW - ago).replace(tzinfo=None)  # as the inbox stores it
     assert window_open(naive_utc, NOW) is is_open
@@ -353,10 +432,16 @@ def test_recipient_is_the_wa_id_behind_our_prefix() -> None:
 def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphApiStandIn]:
     with GraphApiStandIn(access_token=TOKEN) as stand_in:
         environment = {
-            "WHATSAPP_ACCESS_TOKEN": TOKEN, "WHATSAPP_APP_SECRET": SECRET, "WHATSAPP_VERIFY_TOKEN": "verify-me",
-            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID, "WHATSAPP_API_BASE_URL": stand_in.base_url,
-            "WHATSAPP_API_VERSION": "v21.0", "WHATSAPP_TEMPLATE_NAME": "case_update",
-            "WHATSAPP_TEMPLATE_LANGUAGE": "id", "SEND_MAX_ATTEMPTS": "3", "SEND_RETRY_BASE_MS": "10",
+            "WHATSAPP_ACCESS_TOKEN": TOKEN,
+            "WHATSAPP_APP_SECRET": SECRET,
+            "WHATSAPP_VERIFY_TOKEN": "verify-me",
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            "WHATSAPP_API_BASE_URL": stand_in.base_url,
+            "WHATSAPP_API_VERSION": "v21.0",
+            "WHATSAPP_TEMPLATE_NAME": "case_update",
+            "WHATSAPP_TEMPLATE_LANGUAGE": "id",
+            "SEND_MAX_ATTEMPTS": "3",
+            "SEND_RETRY_BASE_MS": "10",
         }
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
@@ -383,8 +468,13 @@ def test_text_is_posted_to_the_phone_numbers_messages_with_our_token(graph: Grap
     assert output.failures == []
     assert call.path == f"/v21.0/{PHONE_NUMBER_ID}/messages" and call.status == 200
     assert call.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert call.json == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": USER,
-                         "type": "text", "text": {"preview_url": False, "body": "Halo!"}}
+    assert call.json == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": USER,
+        "type": "text",
+        "text": {"preview_url": False, "body": "Halo!"},
+    }
 
 
 def test_long_text_is_split_into_several_messages_in_order(graph: GraphApiStandIn) -> None:
@@ -438,7 +528,8 @@ def test_a_persistent_outage_gives_up_after_the_configured_attempts(graph: Graph
 
 
 def test_a_400_gives_up_at_once_and_the_rest_of_the_message_is_not_sent(
-        graph: GraphApiStandIn, caplog: pytest.LogCaptureFixture) -> None:
+    graph: GraphApiStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
     graph.fail_next(400, error_code=131047)
     with caplog.at_level(logging.DEBUG):
         output = deliver(BotMessage(text=LONG_TEXT), BotMessage(text="Pesan berikutnya"))
@@ -501,8 +592,9 @@ def test_a_later_follow_up_uses_the_template(inbox: str, graph: GraphApiStandIn)
     assert call.text == "Laporan JP-7Q2K sudah kami cek. · Balas pesan ini ya."
 
 
-def test_without_a_template_a_later_follow_up_waits(inbox: str, graph: GraphApiStandIn,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_template_a_later_follow_up_waits(
+    inbox: str, graph: GraphApiStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WHATSAPP_TEMPLATE_NAME", "")
     user_wrote(inbox, dt.timedelta(days=2))
     assert asyncio.run(send_outside_conversation("whatsapp:" + USER, FOLLOW_UP)) == "needs_template"
@@ -564,15 +656,17 @@ async def post_signed(url: str, body: Any, signature: Optional[str] = None) -> h
 
 
 def test_without_configuration_the_webhook_answers_404_and_reads_nothing(
-        graph: GraphApiStandIn, sanic_test_mode: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    graph: GraphApiStandIn, sanic_test_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WHATSAPP_APP_SECRET", "")
     turn = EchoTurn()
 
     async def run() -> List[httpx.Response]:
         async with webhook_server(turn) as url:
             async with httpx.AsyncClient(timeout=10) as client:
-                verify = await client.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me",
-                                                       "hub.challenge": "42"})
+                verify = await client.get(
+                    url, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "42"}
+                )
             return [verify, await post_signed(url, notification(text("halo")))]
 
     for reply in asyncio.run(run()):
@@ -582,13 +676,15 @@ def test_without_configuration_the_webhook_answers_404_and_reads_nothing(
 
 
 def test_a_signed_message_is_acknowledged_then_answered_once_in_the_background(
-        inbox: str, graph: GraphApiStandIn, sanic_test_mode: None) -> None:
+    inbox: str, graph: GraphApiStandIn, sanic_test_mode: None
+) -> None:
     turn = EchoTurn()
 
     async def run() -> List[int]:
         async with webhook_server(turn) as url:
-            statuses = [(await post_signed(url, notification(text("halo", "wamid.SAME")))).status_code
-                        for _ in range(2)]  # Meta redelivers when unsure we got it
+            statuses = [
+                (await post_signed(url, notification(text("halo", "wamid.SAME")))).status_code for _ in range(2)
+            ]  # Meta redelivers when unsure we got it
             statuses.append((await post_signed(url, notification(message("image", {}, "wamid.PIC")))).status_code)
             await asyncio.to_thread(graph.wait_for, 2, USER, 30)
             return statuses
@@ -600,13 +696,19 @@ def test_a_signed_message_is_acknowledged_then_answered_once_in_the_background(
 
 
 def test_signed_notifications_we_cannot_use_get_a_200_and_a_log_line_of_kinds_only(
-        inbox: str, graph: GraphApiStandIn, sanic_test_mode: None, caplog: pytest.LogCaptureFixture) -> None:
+    inbox: str, graph: GraphApiStandIn, sanic_test_mode: None, caplog: pytest.LogCaptureFixture
+) -> None:
     """Meta redelivers anything but a 200 for days: only the signature decides what is refused."""
     turn = EchoTurn()
-    unusable = [b"{not json", b"[" * 100_000, b'{"object": ' + b"9" * 5000 + b"}", b"\xff\xfe",
-                b'{"object": "whatsapp_business_account", "entry": "x"}',
-                samples.value_errors(USER, "wamid.E1", PHONE_NUMBER_ID),
-                samples.status_failed(USER, "wamid.E2", PHONE_NUMBER_ID)]
+    unusable = [
+        b"{not json",
+        b"[" * 100_000,
+        b'{"object": ' + b"9" * 5000 + b"}",
+        b"\xff\xfe",
+        b'{"object": "whatsapp_business_account", "entry": "x"}',
+        samples.value_errors(USER, "wamid.E1", PHONE_NUMBER_ID),
+        samples.status_failed(USER, "wamid.E2", PHONE_NUMBER_ID),
+    ]
     broken_batch = samples.text_with_a_broken_neighbour(USER, "wamid.GOOD", PHONE_NUMBER_ID)
     raw = json.dumps(notification(text("halo"))).encode()
 
@@ -622,19 +724,30 @@ def test_signed_notifications_we_cannot_use_get_a_200_and_a_log_line_of_kinds_on
 
     with caplog.at_level(logging.INFO, logger="bot.channels.whatsapp"):
         replies = asyncio.run(run())
-    assert [(r.status_code, r.json()) for r in replies[:len(unusable)]] == [(200, {"status": "ignored"})] * len(unusable)
+    assert [(r.status_code, r.json()) for r in replies[: len(unusable)]] == [(200, {"status": "ignored"})] * len(
+        unusable
+    )
     assert (replies[-3].status_code, replies[-3].json()) == (200, {"status": "ok"})
     assert turn.texts == ["Does it come in another color?"]  # the readable message of the broken batch
     assert [r.status_code for r in replies[-2:]] == [401, 403]
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    for kind in ("not_json", "too_deep", "number_too_long", "not_utf8", "malformed_entry", "errors:130429",
-                 "status_errors:131049", "malformed_message"):
+    for kind in (
+        "not_json",
+        "too_deep",
+        "number_too_long",
+        "not_utf8",
+        "malformed_entry",
+        "errors:130429",
+        "status_errors:131049",
+        "malformed_message",
+    ):
         assert kind in logged, kind
     assert USER not in logged and "wamid" not in logged and "color" not in logged
 
 
 def test_when_the_inbox_cannot_be_written_meta_is_asked_to_retry(
-        graph: GraphApiStandIn, sanic_test_mode: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    graph: GraphApiStandIn, sanic_test_mode: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'missing-folder' / 'app.db'}")
     turn = EchoTurn()
 
@@ -647,7 +760,8 @@ def test_when_the_inbox_cannot_be_written_meta_is_asked_to_retry(
 
 
 def test_messages_accepted_before_a_stop_are_answered_after_the_next_start(
-        inbox: str, graph: GraphApiStandIn, sanic_test_mode: None) -> None:
+    inbox: str, graph: GraphApiStandIn, sanic_test_mode: None
+) -> None:
     with transaction(inbox) as session:
         accept_message(session, "whatsapp", "wamid.BEFORE-CRASH", "whatsapp:" + USER, "magang berapa tahun?")
     turn = EchoTurn()
