@@ -93,7 +93,7 @@ import itertools
 import json
 import logging
 import weakref
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Text, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Text, Tuple
 
 if TYPE_CHECKING:
     from bot.in_process_actions import InProcessActions
@@ -131,7 +131,7 @@ def _keep_sessions_open() -> None:
             session = per_config[key] = make_session(self)
         return _KeptSession(session)
 
-    EndpointConfig.session = kept_session  # type: ignore[method-assign]
+    EndpointConfig.session = kept_session
 
 
 def _remember_event_types() -> None:
@@ -148,7 +148,7 @@ def _remember_event_types() -> None:
                 known[type_name] = found
         return found
 
-    Event.resolve_by_type = staticmethod(remembered)  # type: ignore[assignment]
+    Event.resolve_by_type = staticmethod(remembered)
 
 
 _APPLIED_MEMO = "_applied_events_memo"
@@ -212,7 +212,7 @@ def _continue_applied_events() -> None:
 
     global stock_applied_events
     stock_applied_events = DialogueStateTracker.applied_events
-    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
+    DialogueStateTracker.applied_events = applied_events
 
 
 def graph_run_order(schema: Any, targets: List[Text]) -> List[Tuple[Text, Tuple[Text, ...]]]:
@@ -263,17 +263,53 @@ def copy_slot(slot: Any) -> Any:
     return twin
 
 
-def tracker_holding(tracker: Any, events: List[Any], sender_id: Text) -> Any:
-    """A new tracker with ``events`` and the state ``tracker`` has now. By Rasa's design a
-    tracker's state is made by its events alone, so this is what replaying them would give when
-    they are the tracker's events (or those after its latest restart, which resets the state)."""
+_UNKNOWN = object()
+
+
+def replayed_followup_action(events: Sequence[Any]) -> Any:
+    """The follow-up action replaying ``events`` gives, read from the last event that sets it;
+    ``_UNKNOWN`` when a reverting event comes first (its replay is left to Rasa). Rasa's processor
+    clears a tracker's follow-up without an event before running an action, so the tracker's own
+    value is not what a replayed copy holds."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        FollowupAction,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+
+    for event in reversed(events):
+        if isinstance(event, (ActionReverted, UserUtteranceReverted)):
+            return _UNKNOWN
+        if isinstance(event, FollowupAction):
+            return event.action_name
+        if isinstance(event, (ActionExecuted, UserUttered)):
+            return None
+        if isinstance(event, Restarted):
+            return ACTION_SESSION_START_NAME
+        if isinstance(event, SessionStarted):
+            return ACTION_LISTEN_NAME
+    return ACTION_LISTEN_NAME  # a new tracker's
+
+
+def tracker_holding(
+    tracker: Any, events: List[Any], sender_id: Text, followup_action: Any, is_rule_tracker: bool
+) -> Any:
+    """A new tracker with ``events``, the state ``tracker`` has now and ``followup_action``. By
+    Rasa's design a tracker's state is made by its events (the follow-up aside, see
+    ``replayed_followup_action``), so this is what replaying them gives when they are the
+    tracker's events (or those after its latest restart, which resets the state)."""
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    twin = DialogueStateTracker(sender_id, (), None, is_rule_tracker=tracker.is_rule_tracker)
+    twin = DialogueStateTracker(sender_id, (), None, is_rule_tracker=is_rule_tracker)
     twin.events.extend(events)
     twin.slots = {name: copy_slot(slot) for name, slot in tracker.slots.items()}
     twin._paused = tracker._paused
-    twin.followup_action = tracker.followup_action
+    twin.followup_action = followup_action
     twin.latest_action = tracker.latest_action
     twin.latest_message = tracker.latest_message
     twin.latest_bot_utterance = tracker.latest_bot_utterance
@@ -299,22 +335,36 @@ def _copy_trackers_without_replaying() -> None:
         )
 
     def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
-        if not replays_as_is(self):
+        events = list(self.events)
+        followup = replayed_followup_action(events) if replays_as_is(self) else _UNKNOWN
+        if followup is _UNKNOWN:
             return stock_tracker_copy(self)
-        return tracker_holding(self, list(self.events), self.sender_id or DEFAULT_SENDER_ID)
+        return tracker_holding(self, events, self.sender_id or DEFAULT_SENDER_ID, followup, self.is_rule_tracker)
+
+    def slot_configuration(slot: Any) -> Tuple[Any, ...]:
+        return (
+            slot.name,
+            type(slot),
+            sorted((key, repr(value)) for key, value in vars(slot).items() if key not in ("_value", "_has_been_set")),
+        )
 
     def temporary_tracker(
         self: FormAction, current_tracker: DialogueStateTracker, additional_events: List[Any], domain: Any
     ) -> DialogueStateTracker:
         # Rasa replays the events after the latest restart onto the domain's slots, then adds
-        # these: the same, from the state the tracker already has.
-        same_slots = replays_as_is(current_tracker) and [(slot.name, type(slot)) for slot in domain.slots] == [
-            (name, type(slot)) for name, slot in current_tracker.slots.items()
+        # these: the same, from the state the tracker already has. (The follow-up is cleared by
+        # the ActionExecuted added, as in Rasa's; its tracker is never a rule tracker.)
+        same_slots = replays_as_is(current_tracker) and [slot_configuration(slot) for slot in domain.slots] == [
+            slot_configuration(slot) for slot in current_tracker.slots.values()
         ]
         if not same_slots:
             return stock_temporary_tracker(self, current_tracker, additional_events, domain)
         temporary = tracker_holding(
-            current_tracker, current_tracker.events_after_latest_restart(), current_tracker.sender_id
+            current_tracker,
+            current_tracker.events_after_latest_restart(),
+            current_tracker.sender_id,
+            None,
+            is_rule_tracker=False,
         )
         for event in [
             SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
@@ -327,8 +377,11 @@ def _copy_trackers_without_replaying() -> None:
     global stock_tracker_copy, stock_temporary_tracker
     stock_tracker_copy = DialogueStateTracker.copy
     stock_temporary_tracker = FormAction._temporary_tracker
-    DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
-    FormAction._temporary_tracker = temporary_tracker  # type: ignore[method-assign]
+    DialogueStateTracker.copy = copy_tracker
+    FormAction._temporary_tracker = temporary_tracker
+
+
+_PROCESSOR_LOGGER = logging.getLogger("rasa.core.processor")
 
 
 class _CopiesForDebugLines:
@@ -338,13 +391,14 @@ class _CopiesForDebugLines:
 
     @staticmethod
     def deepcopy(value: Any) -> Any:
-        return copy.deepcopy(value) if logging.getLogger("rasa").isEnabledFor(logging.DEBUG) else value
+        # The logger structlog's debug lines are written for (the caller's module).
+        return copy.deepcopy(value) if _PROCESSOR_LOGGER.isEnabledFor(logging.DEBUG) else value
 
 
 def _copy_for_debug_lines_only() -> None:
     import rasa.core.processor as processor
 
-    processor.copy = _CopiesForDebugLines  # type: ignore[assignment]
+    processor.copy = _CopiesForDebugLines
 
 
 # Rasa's own DaskGraphRunner.run (for the tests).
@@ -386,7 +440,7 @@ def _run_graphs_without_dask() -> None:
 
     global stock_graph_run
     stock_graph_run = DaskGraphRunner.run
-    DaskGraphRunner.run = run  # type: ignore[method-assign]
+    DaskGraphRunner.run = run
 
 
 _RULE_INDEX = "_rule_index_by_last_intent"
@@ -444,7 +498,7 @@ def _index_rules_by_last_intent() -> None:
 
     global stock_possible_keys
     stock_possible_keys = RulePolicy._get_possible_keys
-    RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
+    RulePolicy._get_possible_keys = get_possible_keys
 
 
 def _fail_turns_when_the_tracker_store_fails() -> None:
@@ -459,9 +513,9 @@ def _fail_turns_when_the_tracker_store_fails() -> None:
     async def save(self: FailSafeTrackerStore, tracker: Any) -> None:
         await self._tracker_store.save(tracker)
 
-    FailSafeTrackerStore.retrieve = retrieve  # type: ignore[method-assign]
-    FailSafeTrackerStore.retrieve_full_tracker = retrieve_full_tracker  # type: ignore[method-assign]
-    FailSafeTrackerStore.save = save  # type: ignore[method-assign]
+    FailSafeTrackerStore.retrieve = retrieve
+    FailSafeTrackerStore.retrieve_full_tracker = retrieve_full_tracker
+    FailSafeTrackerStore.save = save
 
 
 def json_copy(value: Any) -> Any:
@@ -552,7 +606,7 @@ def _run_actions_in_process(runner: "InProcessActions") -> None:
         bot_messages = await self._utter_responses(result.get("responses", []), output_channel, nlg, tracker)
         return list(bot_messages) + events.deserialise_events(result.get("events", []))
 
-    RemoteAction.run = run  # type: ignore[method-assign]
+    RemoteAction.run = run
 
 
 def apply(in_process_actions: Optional["InProcessActions"] = None) -> None:
@@ -591,5 +645,5 @@ def apply(in_process_actions: Optional["InProcessActions"] = None) -> None:
             )
             raise error
 
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_action_result
     _applied = True

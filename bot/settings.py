@@ -405,11 +405,15 @@ def get_settings() -> Settings:
     copying the environment to compare it, 2.6% of the Rasa server's CPU in a yappi profile)."""
     environment = _undecoded_environment()
     last = _last_reading[0] if _last_reading else None
-    same_environment = last is not None and last.environment == environment
-    secret_files = last.secret_files if same_environment else _secret_files(environment)  # type: ignore[union-attr]
+    if last is not None and last.environment == environment:
+        file_states = _file_states(last.secret_files)
+        if last.file_states == file_states:
+            return last.settings
+    # What the settings are read from, taken before reading them: a change made meanwhile (by
+    # another thread) is then seen at the next call, not recorded as already read.
+    seen = dict(environment)
+    secret_files = _secret_files(seen)
     file_states = _file_states(secret_files)
-    if same_environment and last.file_states == file_states:  # type: ignore[union-attr]
-        return last.settings  # type: ignore[union-attr]
     settings = Settings()
-    _last_reading[:] = [_Reading(dict(environment), secret_files, file_states, settings)]
+    _last_reading[:] = [_Reading(seen, secret_files, file_states, settings)]
     return settings

@@ -28,7 +28,8 @@ INSTITUTIONS: Dict[str, str] = {
 
 # Where each status may go. new → in_review → escalated → resolved | dismissed is the usual path;
 # an urgent case may be escalated straight away, and a closed case can be reopened for review.
-_NEW, _IN_REVIEW, _ESCALATED, _RESOLVED, _DISMISSED = (status.value for status in ReportStatus)
+_NEW, _IN_REVIEW, _ESCALATED = ReportStatus.NEW.value, ReportStatus.IN_REVIEW.value, ReportStatus.ESCALATED.value
+_RESOLVED, _DISMISSED = ReportStatus.RESOLVED.value, ReportStatus.DISMISSED.value
 TRANSITIONS: Dict[str, FrozenSet[str]] = {
     _NEW: frozenset({_IN_REVIEW, _ESCALATED, _DISMISSED}),
     _IN_REVIEW: frozenset({_ESCALATED, _RESOLVED, _DISMISSED}),

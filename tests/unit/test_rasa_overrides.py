@@ -410,7 +410,8 @@ def everything_of(tracker: DialogueStateTracker) -> Dict[str, Any]:
 
 
 def test_slot_copies_are_what_copy_copy_makes() -> None:
-    for slot in DOMAIN.slots:
+    for domain_slot in DOMAIN.slots:
+        slot = copy.copy(domain_slot)  # the shared domain stays as it is
         slot.value = ["changed"] if slot.type_name == "list" else slot.value
         twin = copy_slot(slot)
         stock = copy.copy(slot)
@@ -441,6 +442,10 @@ def test_tracker_copies_hold_what_replaying_gives_at_every_step(seed: int) -> No
         fast = tracker.copy()
         stock = rasa_overrides.stock_tracker_copy(tracker)
         assert everything_of(fast) == everything_of(stock)
+        # Rasa's processor clears the follow-up without an event before running an action: a
+        # replayed copy has it back, and so must this one.
+        tracker.clear_followup_action()
+        assert everything_of(tracker.copy()) == everything_of(rasa_overrides.stock_tracker_copy(tracker))
         # The copy is a tracker of its own: changing it leaves the original as it was.
         before = copy.deepcopy(everything_of(tracker))
         for slot in fast.slots.values():
@@ -475,13 +480,36 @@ def test_trackers_rasa_replays_differently_are_copied_the_stock_way(monkeypatch)
     monkeypatch.setattr(
         rasa_overrides, "stock_tracker_copy", lambda tracker: calls.append("copy") or stock_copy(tracker)
     )
+
+    class OwnTracker(DialogueStateTracker):
+        pass
+
     bounded = DialogueStateTracker("bounded", DOMAIN.slots, max_event_history=3)
     without_domain = DialogueStateTracker("no-domain", None)
-    for tracker in (bounded, without_domain):
+    subclassed = OwnTracker("own", DOMAIN.slots)
+    reverted = DialogueStateTracker("reverted", DOMAIN.slots)
+    for tracker in (bounded, without_domain, subclassed, reverted):
         for name in ["a", "b", "c", "d"]:
             tracker.update(Executed(f"utter_{name}"))
+    reverted.update(ActionReverted())  # its follow-up comes from Rasa's replay after the undo
+    for tracker in (bounded, without_domain, subclassed, reverted):
         assert tracker.copy().events == tracker.events
-    assert calls == ["copy", "copy"]
+    assert calls == ["copy"] * 4
+
+
+def test_a_form_tracker_whose_slots_differ_from_the_domains_is_built_the_stock_way(monkeypatch) -> None:
+    calls: List[str] = []
+    stock = rasa_overrides.stock_temporary_tracker
+    monkeypatch.setattr(rasa_overrides, "stock_temporary_tracker", lambda *args: calls.append("stock") or stock(*args))
+    form = FormAction("report_form", None)
+    same = DialogueStateTracker.from_events("same", [ActiveLoop("report_form")], DOMAIN.slots)
+    form._temporary_tracker(same, [], DOMAIN)
+    assert calls == []
+    older = [copy.copy(slot) for slot in DOMAIN.slots]
+    older[0].initial_value = "from an older domain"
+    differing = DialogueStateTracker.from_events("older", [ActiveLoop("report_form")], older)
+    built = form._temporary_tracker(differing, [], DOMAIN)
+    assert calls == ["stock"] and built.slots[older[0].name].initial_value == DOMAIN.slots[0].initial_value
 
 
 @pytest.mark.parametrize("seed", range(20))

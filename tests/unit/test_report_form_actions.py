@@ -73,10 +73,21 @@ def test_a_correction_clears_this_question_and_the_previous_one() -> None:
     assert said == [report_texts().text("correction_previous", "id")]
 
 
-def test_answers_that_cannot_be_read_are_asked_again_with_their_own_hint() -> None:
-    assert validate("report_recruiter_phone", "nomornya lupa kak")[1] == [reask("report_recruiter_phone")]
-    assert validate("report_anonymous", "hmm")[0] == {"report_anonymous": None}
-    assert validate("report_anonymous", "hmm")[1] == [reask("yes_no")]
+@pytest.mark.parametrize(
+    "slot, unreadable, hint",
+    [
+        ("report_what_happened", "tolong", "report_what_happened"),
+        ("report_recruiter_kind", "hmm", "report_recruiter_kind"),
+        ("report_recruiter_phone", "nomornya lupa kak", "report_recruiter_phone"),
+        ("report_location", "???", "report_location"),
+        ("report_reporter_location", "???", "report_reporter_location"),
+        ("report_consent_contact", "hmm", "yes_no"),
+        ("report_anonymous", "hmm", "yes_no"),
+        ("report_contact", "nanti aja", "report_contact"),
+    ],
+)
+def test_answers_that_cannot_be_read_are_asked_again_with_their_own_hint(slot: str, unreadable: str, hint: str) -> None:
+    assert validate(slot, unreadable) == ({slot: None}, [reask(hint)])
 
 
 def test_read_answers_are_kept_as_read() -> None:
