@@ -99,12 +99,9 @@ def _int(value: str) -> int:
         return 1
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _contains(column: ColumnElement, text: str) -> ColumnElement:
-    return func.lower(column).like(f"%{_like_escape(text.lower())}%", escape="\\")
+    # autoescape: "%" and "_" in what staff typed are matched as themselves, not as wildcards.
+    return func.lower(column).contains(text.lower(), autoescape=True)
 
 
 def _search_condition(search: str) -> ColumnElement:
@@ -123,7 +120,7 @@ def _search_condition(search: str) -> ColumnElement:
 def _flag_condition(flag: str) -> ColumnElement:
     # flags is a JSON list; its text form holds each code in quotes on SQLite and PostgreSQL alike.
     # ``flag`` is one of FLAG_CODES (letters and "_"), escaped so "_" is not a wildcard.
-    return cast(Report.flags, String).like(f'%"{_like_escape(flag)}"%', escape="\\")
+    return cast(Report.flags, String).contains(f'"{flag}"', autoescape=True)
 
 
 def filter_conditions(queue_filter: QueueFilter) -> List[ColumnElement]:

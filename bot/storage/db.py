@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import functools
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
@@ -99,19 +98,13 @@ def session_factory(url: str | None = None) -> sessionmaker:
 
 @contextlib.contextmanager
 def transaction(url: str | None = None) -> Iterator[Session]:
-    """One unit of work: committed when the block ends, rolled back if it raises."""
-    session: Session = session_factory(url)()
-    try:
+    """One unit of work: committed when the block ends, rolled back if it raises (SQLAlchemy's
+    ``sessionmaker.begin()``), closed either way."""
+    with session_factory(url).begin() as session:
         yield session
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 async def in_thread(function: Callable[..., T], *args: Any) -> T:
     """Database calls are synchronous (SQLAlchemy 1.4): async code (the chat channels, the
     notifier) runs them in a worker thread so the event loop keeps serving."""
-    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
+    return await asyncio.to_thread(function, *args)

@@ -89,6 +89,17 @@ def test_search_by_case_code_name_and_phone_in_any_spelling(database_url: str) -
 
 
 @support.BOTH_DATABASES
+def test_search_takes_like_wildcards_as_the_characters_typed(database_url: str) -> None:
+    percent = support.add_report(database_url, recruiter_name="PT 100% Jaya")
+    underscore = support.add_report(database_url, recruiter_name="agen_tki")
+    support.add_report(database_url, recruiter_name="Pak Darto")
+    assert _codes(database_url, search="%") == [support.case_code(database_url, percent)]
+    assert _codes(database_url, search="_") == [support.case_code(database_url, underscore)]
+    assert _codes(database_url, search="100% j") == [support.case_code(database_url, percent)]
+    assert _codes(database_url, search="\\") == []
+
+
+@support.BOTH_DATABASES
 def test_pages(database_url: str) -> None:
     for day in range(5):
         support.add_report(database_url, created_at=DAY + dt.timedelta(days=day))
