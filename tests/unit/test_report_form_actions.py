@@ -18,23 +18,14 @@ from actions.common import report_texts
 from actions.reports import CONFIRM_SLOT, EMERGENCY_SENT_SLOT, MONEY_IDR_SLOT, URGENT_SLOT, ValidateReportForm
 from bot.reports.answers import SKIPPED
 from bot.reports.draft import FORM_SLOTS, OPTIONAL_SLOTS
+from tests.unit.support import stub_tracker
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
 FORM = ValidateReportForm()
 
 
 def stub(text: str, slots: Optional[Dict[str, Any]] = None, language: str = "id") -> Tracker:
-    latest = {"text": text, "intent": {"name": "inform", "confidence": 1.0}, "entities": []}
-    return Tracker(
-        "stub-user",
-        {"language": language, **(slots or {})},
-        latest,
-        [],
-        False,
-        None,
-        {"name": "report_form"},
-        "action_listen",
-    )
+    return stub_tracker(text, "inform", {"language": language, **(slots or {})}, "report_form")
 
 
 def validate(
