@@ -54,7 +54,15 @@ _PLACES = (
     ("japan", r"jepang|japan|jpn|jpg|nihon|tokyo|osaka|aichi|nagoya|saitama|chiba|ibaraki|kumamoto"),
     (
         "indonesia",
-        r"indonesia|indo\b|rumah|kampung|jakarta|jawa|sumatra|sulawesi|kalimantan|bali|ntb|ntt|bandung|surabaya",
+        # The country, home, the administrative words only Indonesian addresses use, the provinces,
+        # and the districts most workers going to Japan come from ("cirebon" alone is an answer).
+        r"indonesia|indo\b|rumah|kampung|\bkab\b|kabupaten|\bkota\b|\bdesa\b|kecamatan|\bkec\b|"
+        r"jakarta|jawa|jabar|jateng|jatim|sumatra|sumatera|sumut|sumbar|sulawesi|kalimantan|papua|maluku|"
+        r"aceh|riau|jambi|bengkulu|lampung|banten|yogya|jogja|\bdiy\b|bali|lombok|ntb|ntt|"
+        r"bandung|surabaya|semarang|medan|makassar|palembang|bekasi|bogor|depok|tangerang|"
+        r"cirebon|indramayu|majalengka|kuningan|cianjur|sukabumi|garut|tasik|karawang|subang|purwakarta|"
+        r"brebes|tegal|cilacap|banyumas|kebumen|kendal|\bsolo\b|klaten|boyolali|wonogiri|"
+        r"malang|blitar|tulungagung|kediri|ponorogo|madiun|jember|banyuwangi|mataram|sumbawa|kupang",
     ),
     (
         "elsewhere",
@@ -102,6 +110,28 @@ def parse_recruiter_kind(text: Optional[str]) -> Optional[str]:
 
 def parse_reporter_location(text: Optional[str]) -> Optional[str]:
     return _choose(_PLACES, text)
+
+
+_NAMED = re.compile(
+    # "namanya pak budi, dia minta…", "nama LPK-nya: Sakura Jaya", "his name is Budi and…"
+    r"\b(?:nama(?:nya)?(?:\s+(?:lpk|pt|calo|sponsor|agen|akun(?:\s+(?:fb|facebook|ig|instagram|tiktok|wa))?)(?:\s*-?\s*nya)?)?|name(?:\s+is)?)\b"
+    r"\s*(?:adalah|yaitu|itu|is|:|=)?\s*"
+    r"(?P<name>[^,.;!?\n]+?)\s*(?=[,.;!?\n]|\s(?:dia|yg|yang|terus|trus|lalu|katanya|and|who|he|she)\b|$)",
+    re.IGNORECASE,
+)
+SHORT_NAME_CHARS = 60
+
+
+def parse_recruiter_name(text: Optional[str]) -> Optional[str]:
+    """Who recruited: the name itself when the answer says "namanya …" in a longer sentence, else the
+    answer as written (a short answer is the name; staff read a long one whole), at most 200 characters."""
+    answer = clean_text(text)[:200]
+    if len(answer) > SHORT_NAME_CHARS or _NAMED.search(answer):
+        match = _NAMED.search(answer)
+        name = match.group("name").strip() if match else ""
+        if re.search(r"[^\W\d_]{2}", name):
+            return name[:120]
+    return answer or None
 
 
 def parse_story(text: Optional[str]) -> Optional[str]:

@@ -64,6 +64,31 @@ def test_reporter_location() -> None:
     assert answers.parse_reporter_location("masih di rumah, jawa tengah") == "indonesia"
     assert answers.parse_reporter_location("malaysia") == "elsewhere"
     assert answers.parse_reporter_location("hmm") is None
+    # A district or city alone is an answer: the worker is at home in Indonesia.
+    assert answers.parse_reporter_location("cirebon") == "indonesia"
+    assert answers.parse_reporter_location("di kab. indramayu") == "indonesia"
+    assert answers.parse_reporter_location("kota tokyo") == "japan"
+    assert answers.parse_reporter_location("kabur dari asrama") is None
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("calo nya namanya pak budi, dia minta 30jt buat berangkat", "pak budi"),
+        ("namanya Bu Sri yg di desa sebelah", "Bu Sri"),
+        ("nama LPK-nya: Sakura Jaya Mandiri", "Sakura Jaya Mandiri"),
+        ("nama akun fb nya Kerja Jepang Murah", "Kerja Jepang Murah"),
+        ("his name is Kenji and he asked for money", "Kenji"),
+        # A short answer is the name as written; a long one without "namanya" is kept whole for staff.
+        ("LPK Sakura", "LPK Sakura"),
+        (
+            "orangnya ga mau kasih tau namanya, cuma bilang dari jakarta",
+            "orangnya ga mau kasih tau namanya, cuma bilang dari jakarta",
+        ),
+    ],
+)
+def test_the_recruiter_name_is_taken_out_of_a_sentence(text: str, name: str) -> None:
+    assert answers.parse_recruiter_name(text) == name
 
 
 def test_story_needs_a_sentence_and_is_bounded() -> None:
