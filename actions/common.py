@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge import KnowledgeBase, configured_knowledge
-from bot.language import choose_language
+from bot.language import SUPPORTED_LANGUAGES
 from bot.replies import BotMessage, UiText, cached_ui_text
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.settings import get_settings
@@ -18,6 +17,8 @@ from bot.text_guard import TRUNCATED_KEY
 LANGUAGE_SLOT = "language"
 LAST_ANSWER_SLOT = "last_answer"
 SUGGESTED_ANSWER_SLOT = "suggested_answer"
+# Where the assistant sends users it cannot help itself; said by rules and by actions.
+OFFICIAL_CHANNELS_RESPONSE = "utter_official_channels"
 
 
 def knowledge() -> KnowledgeBase:
@@ -30,17 +31,6 @@ def ui_text() -> UiText:
 
 def report_texts() -> ReportTexts:
     return load_report_texts(str(get_settings().content_dir))
-
-
-class ReportTextReply:
-    """Mixin for actions that only say one text from content/reports.yml (``text_key``)."""
-
-    text_key = ""
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        language = reply_language(tracker)
-        send(dispatcher, tracker, [BotMessage(report_texts().text(self.text_key, language))], language)
-        return language_events(tracker, language)
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -69,18 +59,31 @@ def client_key(tracker: Tracker) -> Optional[str]:
     return None
 
 
+# Replies are in Indonesian until the user clearly writes in English or asks for it; domain.yml's
+# responses say the same (their variation without a condition is the Indonesian one).
+DEFAULT_LANGUAGE = "id"
+
+
 def reply_language(tracker: Tracker) -> str:
-    return choose_language(latest_text(tracker), tracker.get_slot(LANGUAGE_SLOT), get_settings().default_language)
+    """The language slot, which the NLU pipeline sets once per message (action_set_reply_language)."""
+    language = tracker.get_slot(LANGUAGE_SLOT)
+    return language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def send(dispatcher: CollectingDispatcher, tracker: Tracker, messages: Sequence[BotMessage], language: str) -> None:
-    """Send one reply; warn first when the user's message was too long to read in full."""
+def warn_if_cut(dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> None:
+    """Say first when the user's message was too long to read in full. Only actions say this:
+    the long messages that get cut are stories and pasted offers, which actions answer."""
     if tracker.latest_message.get(TRUNCATED_KEY):
         dispatcher.utter_message(text=ui_text().get("too_long", language))
+
+
+def send(dispatcher: CollectingDispatcher, tracker: Tracker, messages: Sequence[BotMessage], language: str) -> None:
+    """Send one reply; warn first when the user's message was too long to read in full."""
+    warn_if_cut(dispatcher, tracker, language)
     for message in messages:
         kwargs: Dict[str, Any] = {"text": message.text}
         if message.buttons:
@@ -90,8 +93,7 @@ def send(dispatcher: CollectingDispatcher, tracker: Tracker, messages: Sequence[
         dispatcher.utter_message(**kwargs)
 
 
-def language_events(tracker: Tracker, language: str) -> List[Dict[str, Any]]:
-    """Remember the reply language only when it changed (keeps the tracker small)."""
-    if tracker.get_slot(LANGUAGE_SLOT) == language:
-        return []
-    return [SlotSet(LANGUAGE_SLOT, language)]
+def send_response(dispatcher: CollectingDispatcher, tracker: Tracker, response: str) -> None:
+    """Send one of domain.yml's responses (Rasa picks its variation for the language slot)."""
+    warn_if_cut(dispatcher, tracker, reply_language(tracker))
+    dispatcher.utter_message(response=response)

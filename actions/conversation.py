@@ -1,38 +1,46 @@
-"""Actions for the turns around the answers: greeting, help, small talk, language, fallbacks."""
+"""Actions for the turns around the answers that need code: the topic menu, the reply language,
+the "did you mean" fallback. Fixed replies (goodbye, thanks, small talk...) are domain.yml responses."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import LANGUAGE_SLOT, knowledge, language_events, latest_text, reply_language, send, ui_text
-from bot.intents import CANDIDATES_KEY, clarify_candidates, requested_language
-from bot.replies import clarify_reply, menu_reply, text_reply
+from actions.common import (
+    LANGUAGE_SLOT,
+    OFFICIAL_CHANNELS_RESPONSE,
+    knowledge,
+    latest_intent,
+    reply_language,
+    send,
+    send_response,
+    ui_text,
+)
+from bot.intents import (
+    CANDIDATES_KEY,
+    REPLY_LANGUAGE_KEY,
+    SET_LANGUAGE_INTENT,
+    clarify_candidates,
+    requested_language,
+)
+from bot.language import SUPPORTED_LANGUAGES
+from bot.replies import clarify_reply, menu_reply
 
 
 class _MenuReply:
-    """A UI text with the topic buttons."""
+    """A UI text with the topic buttons. An action, not a domain response, because the buttons are
+    the answers' own titles in the knowledge (bot/knowledge.py): a title changed there changes the
+    menu too, with no second copy in domain.yml to forget."""
 
     ui_key = ""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = reply_language(tracker)
         send(dispatcher, tracker, menu_reply(knowledge(), ui_text(), self.ui_key, language), language)
-        return language_events(tracker, language)
-
-
-class _TextReply:
-    """A fixed UI text from content/ui.yml in the user's language."""
-
-    ui_key = ""
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        language = reply_language(tracker)
-        send(dispatcher, tracker, text_reply(ui_text(), self.ui_key, language), language)
-        return language_events(tracker, language)
+        return []
 
 
 class ActionGreet(_MenuReply, Action):
@@ -49,92 +57,35 @@ class ActionShowCapabilities(_MenuReply, Action):
         return "action_show_capabilities"
 
 
-class ActionReplyGoodbye(_TextReply, Action):
-    ui_key = "goodbye"
+class ActionSetReplyLanguage(Action):
+    """The language slot's mapping (domain.yml), run by Rasa after every user message: it takes the
+    reply language the NLU pipeline found (bot/nlu_components.ReplyLanguageDetector). Button
+    payloads ("/set_language{"language": "en"}") skip the NLU pipeline, so for them the language
+    is the payload's entity."""
 
     def name(self) -> Text:
-        return "action_reply_goodbye"
-
-
-class ActionReplyThank(_TextReply, Action):
-    ui_key = "thank"
-
-    def name(self) -> Text:
-        return "action_reply_thank"
-
-
-class ActionReplyBotChallenge(_TextReply, Action):
-    ui_key = "bot_challenge"
-
-    def name(self) -> Text:
-        return "action_reply_bot_challenge"
-
-
-class ActionReplyChitchat(_TextReply, Action):
-    ui_key = "chitchat"
-
-    def name(self) -> Text:
-        return "action_reply_chitchat"
-
-
-class ActionReplyOutOfScope(_TextReply, Action):
-    ui_key = "out_of_scope"
-
-    def name(self) -> Text:
-        return "action_reply_out_of_scope"
-
-
-class ActionReplyNonText(_TextReply, Action):
-    ui_key = "non_text"
-
-    def name(self) -> Text:
-        return "action_reply_non_text"
-
-
-class ActionReplyDeny(_TextReply, Action):
-    ui_key = "deny_without_context"
-
-    def name(self) -> Text:
-        return "action_reply_deny"
-
-
-class ActionOfferOfficialChannels(_TextReply, Action):
-    """When the assistant cannot tell what the user needs: send them to people who can."""
-
-    ui_key = "official_channels"
-
-    def name(self) -> Text:
-        return "action_offer_official_channels"
-
-
-class ActionSetLanguage(Action):
-    """ "in English please" / "bahasa indonesia aja": switch the reply language."""
-
-    def name(self) -> Text:
-        return "action_set_language"
+        return "action_set_reply_language"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        requested = requested_language(tracker.latest_message.get("entities") or [], latest_text(tracker))
-        language = requested or reply_language(tracker)
-        send(dispatcher, tracker, text_reply(ui_text(), "language_set", language), language)
+        message = tracker.latest_message or {}
+        language = message.get(REPLY_LANGUAGE_KEY)
+        if language is None and latest_intent(tracker) == SET_LANGUAGE_INTENT:
+            language = requested_language(message.get("entities") or [], "")
+        if language not in SUPPORTED_LANGUAGES or language == tracker.get_slot(LANGUAGE_SLOT):
+            return []
         return [SlotSet(LANGUAGE_SLOT, language)]
 
 
-def _previous_bot_action(tracker: Tracker) -> Optional[str]:
-    """The last action before the current user message (ignoring listen and slot events)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return None
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
-            return event.get("name")
-    return None
-
-
 class ActionClarify(Action):
-    """Low NLU confidence: ask "did you mean ...?"; the second time in a row, offer official channels."""
+    """Low NLU confidence: ask "did you mean ...?" with up to three answers as buttons.
+
+    Not Rasa's action_two_stage_fallback, on purpose: that one asks to confirm the single top
+    intent by name and then holds the user in a loop (affirm / rephrase) until it gives up. Our
+    users' unclear messages are mostly real questions in words the classifier has not seen, so the
+    likeliest answers the retriever found are offered at once, and whatever the user types next is
+    read as a new message. An unclear message right after this one, or "none of these", gets the
+    official channels (two rules in stories/rules.yml); so does an unclear message with no answer
+    near it."""
 
     def name(self) -> Text:
         return "action_clarify"
@@ -147,8 +98,8 @@ class ActionClarify(Action):
             kb.answers,
             retrieved=tracker.latest_message.get(CANDIDATES_KEY) or (),
         )
-        if not candidates or _previous_bot_action(tracker) == self.name():
-            send(dispatcher, tracker, text_reply(ui_text(), "official_channels", language), language)
+        if not candidates:
+            send_response(dispatcher, tracker, OFFICIAL_CHANNELS_RESPONSE)
         else:
             send(dispatcher, tracker, clarify_reply(kb, ui_text(), candidates, language), language)
-        return language_events(tracker, language)
+        return []

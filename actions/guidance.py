@@ -10,12 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
     LAST_ANSWER_SLOT,
+    OFFICIAL_CHANNELS_RESPONSE,
     SUGGESTED_ANSWER_SLOT,
     knowledge,
-    language_events,
     latest_intent,
     reply_language,
     send,
+    send_response,
     ui_text,
 )
 from bot.replies import answer_reply, source_reply, text_reply
@@ -27,12 +28,11 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, answer_id: Optio
     answer = kb.get(answer_id)
     if answer is None:
         # An intent without an answer would be a content bug: fall back to the help menu.
-        send(dispatcher, tracker, text_reply(ui_text(), "official_channels", language), language)
-        return language_events(tracker, language)
+        send_response(dispatcher, tracker, OFFICIAL_CHANNELS_RESPONSE)
+        return []
     send(dispatcher, tracker, answer_reply(kb, answer.id, language), language)
     suggestion = answer.related[0] if answer.related else None
     return [
-        *language_events(tracker, language),
         SlotSet(LAST_ANSWER_SLOT, answer.id),
         SlotSet(SUGGESTED_ANSWER_SLOT, suggestion),
     ]
@@ -60,7 +60,7 @@ class ActionFollowSuggestion(Action):
             return _answer(dispatcher, tracker, suggestion)
         language = reply_language(tracker)
         send(dispatcher, tracker, text_reply(ui_text(), "affirm_without_context", language), language)
-        return language_events(tracker, language)
+        return []
 
 
 class ActionShowSource(Action):
@@ -73,4 +73,4 @@ class ActionShowSource(Action):
         language = reply_language(tracker)
         messages = source_reply(knowledge(), ui_text(), tracker.get_slot(LAST_ANSWER_SLOT), language)
         send(dispatcher, tracker, messages, language)
-        return language_events(tracker, language)
+        return []

@@ -14,9 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import (
     LAST_ANSWER_SLOT,
-    ReportTextReply,
     knowledge,
-    language_events,
     latest_text,
     reply_language,
     report_texts,
@@ -99,13 +97,6 @@ class ActionPrefillOffer(Action):
         return [SlotSet(OFFER_SLOT, text if is_description(text) else None)]
 
 
-class ActionAskOfferText(ReportTextReply, Action):
-    text_key = "offer_prompt"
-
-    def name(self) -> Text:
-        return "action_ask_offer_text"
-
-
 class ValidateOfferForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_offer_form"
@@ -113,12 +104,9 @@ class ValidateOfferForm(FormValidationAction):
     def validate_offer_text(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        # Too short to check: the form asks again (utter_ask_offer_text).
         text = clean_text(str(slot_value or ""))
-        if len(text) < 10:
-            language = reply_language(tracker)
-            dispatcher.utter_message(text=report_texts().text("offer_prompt", language))
-            return {OFFER_SLOT: None}
-        return {OFFER_SLOT: text}
+        return {OFFER_SLOT: text if len(text) >= 10 else None}
 
 
 class ActionCheckOffer(Action):
@@ -134,7 +122,7 @@ class ActionCheckOffer(Action):
         question = routed_question(tracker)
         assessment, messages = offer_check_messages(text, language, question)
         send(dispatcher, tracker, messages, language)
-        events: List[Dict[Text, Any]] = [*language_events(tracker, language), SlotSet("offer_level", assessment.level)]
+        events: List[Dict[Text, Any]] = [SlotSet("offer_level", assessment.level)]
         if question:
             events.append(SlotSet(LAST_ANSWER_SLOT, question))
         if assessment.level == "urgent":

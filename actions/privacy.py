@@ -26,7 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import language_events, reply_language, send, ui_text
+from actions.common import reply_language, send, ui_text
 from bot.intents import ERASE_DATA_ACTION
 from bot.privacy.erasure import erase_unlinked_data
 from bot.replies import BotMessage, Button
@@ -95,7 +95,7 @@ class ActionAskEraseMyData(Action):
             ],
             language,
         )
-        events: List[Dict[Text, Any]] = list(language_events(tracker, language))
+        events: List[Dict[Text, Any]] = []
         if _active_loop(tracker):
             # What action_deactivate_loop does: the form stops asking until "Batal" brings it back.
             events += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
@@ -145,7 +145,7 @@ class ActionEraseCancelled(Action):
         resume = resume if resume in forms else None
         key = "erase_cancelled_resume" if resume else "erase_cancelled"
         send(dispatcher, tracker, [BotMessage(ui_text().get(key, language))], language)
-        events: List[Dict[Text, Any]] = list(language_events(tracker, language))
+        events: List[Dict[Text, Any]] = []
         if tracker.get_slot(RESUME_SLOT) is not None:
             events.append(SlotSet(RESUME_SLOT, None))
         if resume:

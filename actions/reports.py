@@ -12,14 +12,14 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import (
-    ReportTextReply,
     client_key,
     knowledge,
-    language_events,
     latest_text,
     reply_language,
     report_texts,
     send,
+    send_response,
+    warn_if_cut,
 )
 from actions.offers import OFFER_SLOT, assess_text, offer_check_messages
 from bot.kept_secrets import report_pin_key
@@ -32,7 +32,8 @@ from bot.reports import answers
 from bot.reports.answers import clean_text
 from bot.reports.codes import find_case_code, find_pin
 from bot.reports.draft import FORM_SLOTS, OPTIONAL_SLOTS, ReportDraft, required_slots
-from bot.reports.texts import edit_target, question, status_label, summary
+from bot.reports.texts import edit_target, status_label, summary
+from bot.responses import Responses, domain_responses, response_text
 from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.storage.db import transaction
@@ -91,7 +92,6 @@ class ActionEmergency(Action):
             )
         send(dispatcher, tracker, messages, language)
         return [
-            *language_events(tracker, language),
             *events,
             SlotSet(URGENT_SLOT, True),
             SlotSet(EMERGENCY_SENT_SLOT, True),
@@ -111,7 +111,7 @@ class ActionStartReport(Action):
         language = reply_language(tracker)
         texts = report_texts()
         messages = [BotMessage(texts.text("report_intro", language))]
-        events: List[Dict[Text, Any]] = list(language_events(tracker, language))
+        events: List[Dict[Text, Any]] = []
         text = clean_text(latest_text(tracker))
         story = None
         if tells_story(text):
@@ -148,26 +148,20 @@ def story_slots(story: str) -> List[Dict[Text, Any]]:
     return events
 
 
-def _make_ask_action(slot: str) -> type:
+class ActionAskReportConfirm(Action):
+    """The form's last question: the report as it will be saved, with buttons to send it, change a
+    part or cancel (the other questions are domain.yml's utter_ask_report_* responses)."""
+
+    def name(self) -> Text:
+        return "action_ask_report_confirm"
+
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        language = reply_language(tracker)
-        texts = report_texts()
-        message = (
-            summary(texts, tracker.current_slot_values(), language)
-            if slot == CONFIRM_SLOT
-            else question(texts, slot, language)
+        message = summary(report_texts(), tracker.current_slot_values(), reply_language(tracker))
+        # Not send(): the answer that led here was already warned about if it was cut (the validator).
+        dispatcher.utter_message(
+            text=message.text, buttons=[{"title": b.title, "payload": b.payload} for b in message.buttons]
         )
-        send(dispatcher, tracker, [message], language)
-        return language_events(tracker, language)
-
-    return type(
-        f"ActionAsk_{slot}",
-        (Action,),
-        {"name": lambda self: f"action_ask_{slot}", "run": run, "__doc__": f"Asks for {slot} in the user's language."},
-    )
-
-
-ASK_ACTIONS = [_make_ask_action(slot) for slot in (*FORM_SLOTS, CONFIRM_SLOT)]
+        return []
 
 
 class ValidateReportForm(FormValidationAction):
@@ -184,6 +178,8 @@ class ValidateReportForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
+        # The next question is a domain response, which cannot say this itself.
+        warn_if_cut(dispatcher, tracker, reply_language(tracker))
         events = await super().run(dispatcher, tracker, domain)
         # Signs of danger in any answer: emergency contacts now, and the report becomes urgent.
         text = latest_text(tracker)
@@ -279,7 +275,7 @@ class ValidateReportForm(FormValidationAction):
         return self._parsed(
             "report_recruiter_name",
             value,
-            lambda v: answers.clean_text(v)[:200] or None,
+            answers.parse_recruiter_name,
             "required",
             dispatcher,
             tracker,
@@ -349,7 +345,7 @@ class ActionSubmitReport(Action):
             ordered = [code for code in FLAG_CODES if code in flags]
             level = risk_level(ordered)
             channel = (tracker.get_latest_input_channel() or "rest")[:30]
-            consent = consent_record(texts, slots, language)
+            consent = consent_record(domain_responses(), texts, slots, language)
             with transaction() as session:
                 if not may_file_report(
                     session, requester(tracker), utcnow(), FilingLimits.from_settings(get_settings())
@@ -387,12 +383,12 @@ class ActionSubmitReport(Action):
                 ],
                 language,
             )
-            return [*language_events(tracker, language), SlotSet(CONFIRM_SLOT, None)]
+            return [SlotSet(CONFIRM_SLOT, None)]
         if limited:
             # Nothing saved, nothing lost: the answers stay in the slots for a later "Kirim".
             logger.warning("report: a chat went over the daily report limit")
             send(dispatcher, tracker, [BotMessage(texts.text("report_limit", language))], language)
-            return [*language_events(tracker, language), SlotSet(CONFIRM_SLOT, None)]
+            return [SlotSet(CONFIRM_SLOT, None)]
         logger.info("report: saved a %s report", level)
         payload = {"type": "risk_assessment", "level": level, "flags": ordered, "case_code": code}
         send(
@@ -401,17 +397,18 @@ class ActionSubmitReport(Action):
             [BotMessage(texts.text("saved", language, code=code, pin=pin), custom=payload)],
             language,
         )
-        return [*language_events(tracker, language), *_clear_report_slots()]
+        return [*_clear_report_slots()]
 
 
-def consent_record(texts: Any, slots: Dict[str, Any], language: str) -> Optional[str]:
-    """The contact question exactly as the reporter saw it, with their answer (UU 27/2022: the
-    consent must be provable); None when the question was not asked."""
+def consent_record(responses: Responses, texts: Any, slots: Dict[str, Any], language: str) -> Optional[str]:
+    """The contact question exactly as the reporter saw it (domain.yml's response in their
+    language), with their answer (UU 27/2022: the consent must be provable); None when the question
+    was not asked."""
     answer = slots.get("report_consent_contact")
     if not isinstance(answer, bool):
         return None
     label = texts.reports["choices"]["yes_no"]["/affirm" if answer else "/deny"][language]
-    return f"{question(texts, 'report_consent_contact', language).text} → {label}"
+    return f"{response_text(responses, 'utter_ask_report_consent_contact', language)} → {label}"
 
 
 def requester(tracker: Tracker) -> Requester:
@@ -419,17 +416,15 @@ def requester(tracker: Tracker) -> Requester:
     return Requester(tracker.sender_id, client_key(tracker))
 
 
-class ActionReportCancelled(ReportTextReply, Action):
+class ActionReportCancelled(Action):
     """Cancelled: say so and forget every answer (nothing was saved)."""
-
-    text_key = "cancelled"
 
     def name(self) -> Text:
         return "action_report_cancelled"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        events = super().run(dispatcher, tracker, domain)
-        return [*events, *_clear_report_slots(), SlotSet("status_case_code", None), SlotSet("status_pin", None)]
+        send_response(dispatcher, tracker, "utter_report_cancelled")
+        return [*_clear_report_slots(), SlotSet("status_case_code", None), SlotSet("status_pin", None)]
 
 
 # --- status check -------------------------------------------------------------------------------
@@ -444,33 +439,21 @@ class ActionPrefillStatus(Action):
         return [SlotSet("status_case_code", find_case_code(text)), SlotSet("status_pin", find_pin(text))]
 
 
-class ActionAskStatusCaseCode(ReportTextReply, Action):
-    text_key = "status_ask_code"
-
-    def name(self) -> Text:
-        return "action_ask_status_case_code"
-
-
-class ActionAskStatusPin(ReportTextReply, Action):
-    text_key = "status_ask_pin"
-
-    def name(self) -> Text:
-        return "action_ask_status_pin"
-
-
 class ValidateStatusForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_status_form"
 
+    # None is no answer yet (action_prefill_status found nothing in "cek status laporan"): the form
+    # then asks for it; only an answer that is not a code or PIN is told what one looks like.
     def validate_status_case_code(self, value, dispatcher, tracker, domain):
         code = find_case_code(str(value or ""))
-        if code is None:
+        if code is None and value is not None:
             dispatcher.utter_message(text=report_texts().text("status_bad_code", reply_language(tracker)))
         return {"status_case_code": code}
 
     def validate_status_pin(self, value, dispatcher, tracker, domain):
         pin = find_pin(str(value or ""))
-        if pin is None:
+        if pin is None and value is not None:
             dispatcher.utter_message(text=report_texts().text("status_bad_pin", reply_language(tracker)))
         return {"status_pin": pin}
 
@@ -501,7 +484,7 @@ class ActionShowStatus(Action):
         except (SQLAlchemyError, OSError) as error:  # OSError: the kept PIN key cannot be read
             logger.error("status: lookup failed: %s", error_summary(error))
             send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language))], language)
-            return [*language_events(tracker, language), *clear]
+            return [*clear]
         if result.outcome != "ok" or result.view is None:
             message = texts.text("status_refused", language)
         else:
@@ -521,4 +504,4 @@ class ActionShowStatus(Action):
                 lines.append(texts.text("status_no_messages", language))
             message = "\n".join(lines)
         send(dispatcher, tracker, [BotMessage(message)], language)
-        return [*language_events(tracker, language), *clear]
+        return [*clear]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, List, Mapping, Optional, Sequence
 
-from bot.language import SUPPORTED_LANGUAGES
+from bot.language import SUPPORTED_LANGUAGES, detect_language
 
 FALLBACK_INTENT = "nlu_fallback"
 # Keys the NLU pipeline (bot/nlu_components.py) adds to a parsed message; actions read them
@@ -14,6 +14,8 @@ CANDIDATES_KEY = "knowledge_candidates"  # nearest answers for "did you mean", b
 OFFER_ROUTE_KEY = "offer_route"  # {"from_intent": ...}: routed to the offer check from this intent
 RETRIEVAL_KEY = "retrieval"  # {"from_intent": ...}: the answer was found by the second stage
 QUESTION_GUESS_KEY = "question_guess"  # a knowledge answer an offer-check request also asks for
+REPLY_LANGUAGE_KEY = "reply_language"  # "id" or "en" when the message says which; the language slot follows
+SET_LANGUAGE_INTENT = "set_language"
 
 _LANGUAGE_WORDS = {
     "en": re.compile(r"\b(english|inggris|inggeris|englis|eng)\b", re.IGNORECASE),
@@ -31,6 +33,16 @@ def requested_language(entities: Iterable[Mapping[str, Any]], text: str) -> Opti
         if _LANGUAGE_WORDS[language].search(text or ""):
             return language
     return None
+
+
+def reply_language_of(intent: Optional[str], entities: Iterable[Mapping[str, Any]], text: str) -> Optional[str]:
+    """The language the reply to this message should be in, or None to keep the conversation's:
+    the one asked for ("in English please"), else the one the message is clearly written in."""
+    if intent == SET_LANGUAGE_INTENT:
+        requested = requested_language(entities, text)
+        if requested:
+            return requested
+    return detect_language(text)
 
 
 def clarify_candidates(

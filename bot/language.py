@@ -71,13 +71,3 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     if english - indonesian >= _MIN_MARGIN or (english >= 1 and indonesian == 0 and len(words) <= 2):
         return "en"
     return None
-
-
-def choose_language(text: Optional[str], current: Optional[str], default: str = "id") -> str:
-    """The language to reply in: what the message clearly is, else the conversation's language."""
-    detected = detect_language(text)
-    if detected:
-        return detected
-    if current in SUPPORTED_LANGUAGES:
-        return current
-    return default

@@ -13,6 +13,10 @@
 * ``OfferRoutingClassifier`` (last) sends every message that describes a concrete offer or
   situation to the offer check, whatever intent was picked (bot/recruitment/routing.py); the
   question it also asked is kept under ``offer_route`` so the action can answer it too.
+* ``ReplyLanguageDetector`` (after the intent is known) says once per message which language the
+  reply should be in (``reply_language``: the language asked for, or the one the message is
+  clearly written in). The ``language`` slot takes it (domain.yml), so every response and action
+  reads the same language from the slot instead of guessing again.
 """
 
 from __future__ import annotations
@@ -26,11 +30,19 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intents import CANDIDATES_KEY, FALLBACK_INTENT, OFFER_ROUTE_KEY, QUESTION_GUESS_KEY, RETRIEVAL_KEY
+from bot.intents import (
+    CANDIDATES_KEY,
+    FALLBACK_INTENT,
+    OFFER_ROUTE_KEY,
+    QUESTION_GUESS_KEY,
+    REPLY_LANGUAGE_KEY,
+    RETRIEVAL_KEY,
+    reply_language_of,
+)
 from bot.knowledge import configured_knowledge
 from bot.recruitment.extract import extract_offer_facts
 from bot.recruitment.routing import asks_about_offers, offer_signals, route_to_offer_check
@@ -258,3 +270,17 @@ class OfferRoutingClassifier(_Stateless):
             # "aku ditawarin kerja… visa turis" tells a case, it asks for no FAQ.
             message.set(OFFER_ROUTE_KEY, {"from_intent": name, "question": signals.question_form}, add_to_output=True)
             _set_intent(message, OFFER_INTENT, 1.0)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ReplyLanguageDetector(_Stateless):
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith(INTENT_MESSAGE_PREFIX):
+                continue  # a button's "/intent" payload says nothing about the user's language
+            intent = (message.get(INTENT) or {}).get("name")
+            language = reply_language_of(intent, message.get(ENTITIES) or [], text)
+            if language:
+                message.set(REPLY_LANGUAGE_KEY, language, add_to_output=True)
+        return messages

@@ -85,7 +85,6 @@ class Settings:
     inbox_lease_seconds: int = field(default_factory=lambda: _env_int("INBOX_LEASE_SECONDS", 90))
     inbox_replay_seconds: float = field(default_factory=lambda: _env_float("INBOX_REPLAY_SECONDS", 30.0))
     # Language used before we know anything about the user: the audience is Indonesian.
-    default_language: str = field(default_factory=lambda: _env("DEFAULT_LANGUAGE", "id"))
     # "production" turns the start-up checks into refusals: no open REST channel, HTTPS console.
     environment: str = field(default_factory=lambda: _env("APP_ENV", "local").lower())
     # Address every server listens on. Loopback by default: the action server and the console are

@@ -25,6 +25,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from bot.channels.delivery import DeliveryFailed, SerialPerKey
 from bot.channels.render import bot_message_from_rasa
 from bot.replies import BotMessage, cached_ui_text
+from bot.responses import domain_responses, response_text
 from bot.safe_logging import error_summary
 from bot.settings import get_settings
 from bot.storage.db import in_thread, transaction
@@ -85,6 +86,12 @@ def bilingual_ui_text(key: str) -> str:
     """A notice sent outside a conversation turn, before we know the user's language: both."""
     ui = cached_ui_text(str(get_settings().content_dir / "ui.yml"))
     return f"{ui.get(key, 'id')}\n\n{ui.get(key, 'en')}"
+
+
+def bilingual_response(name: str) -> str:
+    """One of domain.yml's responses, both languages, for a message answered outside a turn."""
+    responses = domain_responses()
+    return f"{response_text(responses, name, 'id')}\n\n{response_text(responses, name, 'en')}"
 
 
 def no_reply_text() -> str:
@@ -242,7 +249,7 @@ class ChannelPipeline:
         if item.local_reply is not None:
             await output.send_bot_message(item.sender_id, item.local_reply)
         elif item.text is None:
-            await output.send_bot_message(item.sender_id, BotMessage(text=bilingual_ui_text("non_text")))
+            await output.send_bot_message(item.sender_id, BotMessage(text=bilingual_response("utter_non_text")))
         else:
             try:
                 await on_new_message(

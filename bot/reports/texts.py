@@ -112,16 +112,6 @@ def summary(texts: ReportTexts, slots: Mapping[str, Any], language: str) -> BotM
     return BotMessage(text="\n".join(lines), buttons=tuple(buttons))
 
 
-def question(texts: ReportTexts, slot: str, language: str) -> BotMessage:
-    """The form's question for a slot, with choice buttons where the answer is a choice."""
-    buttons: Tuple[Button, ...] = ()
-    if slot in ("report_recruiter_kind", "report_reporter_location"):
-        buttons = tuple(Button(label[language], value) for value, label in texts.reports["choices"][slot].items())
-    elif slot in ("report_reporter_safe", "report_consent_contact", "report_anonymous"):
-        buttons = tuple(Button(label[language], value) for value, label in texts.reports["choices"]["yes_no"].items())
-    return BotMessage(text=texts.reports["questions"][slot][language], buttons=buttons)
-
-
 def status_label(texts: ReportTexts, status: str, escalated_to: Optional[str], language: str) -> str:
     label = texts.reports["status_labels"][status][language]
     return label.format(institution=escalated_to or "-")

@@ -98,7 +98,7 @@ def risk_payload(messages: Sequence[Mapping[str, Any]]) -> Optional[Dict[str, An
 
 ANSWER_ACTIONS = ("action_answer_question", "action_emergency")
 CLARIFY_ACTION = "action_clarify"
-FALLBACK_ACTIONS = ("action_offer_official_channels", "action_default_fallback", "action_two_stage_fallback")
+FALLBACK_ACTIONS = ("utter_official_channels", "action_default_fallback", "action_two_stage_fallback")
 _NOT_A_STEP = {"action_listen", "action_session_start"}
 
 

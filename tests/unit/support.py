@@ -6,6 +6,18 @@ from typing import Any, Dict, Iterator, Optional
 
 from rasa_sdk import Tracker
 
+from bot.intents import reply_language_of
+
+
+def with_reply_language(text: str, intent: str, slots: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """The slots as an action sees them after Rasa has run the language slot's mapping for this
+    message (bot/nlu_components.ReplyLanguageDetector, then action_set_reply_language)."""
+    slots = dict(slots or {})
+    language = reply_language_of(intent, [], text)
+    if language:
+        slots["language"] = language
+    return slots
+
 
 def stub_tracker(
     text: str, intent: str, slots: Optional[Dict[str, Any]] = None, active_loop: Optional[str] = None, **message: Any
@@ -15,7 +27,7 @@ def stub_tracker(
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], **message}
     return Tracker(
         "stub-user",
-        dict(slots or {}),
+        with_reply_language(text, intent, slots),
         latest,
         [],
         False,

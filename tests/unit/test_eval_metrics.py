@@ -175,7 +175,7 @@ def test_the_best_real_intent_is_kept_beside_nlu_fallback() -> None:
     [
         # action_clarify without candidates sends the official channels instead.
         [{"event": "action", "name": "action_clarify"}, {"event": "bot", "text": "KP2MI...", "data": {}}],
-        [{"event": "action", "name": "action_offer_official_channels"}, {"event": "bot", "text": "KP2MI..."}],
+        [{"event": "action", "name": "utter_official_channels"}, {"event": "bot", "text": "KP2MI..."}],
         [{"event": "action", "name": "action_default_fallback"}],
         # An answer action that found no answer.
         [{"event": "action", "name": "action_answer_question"}, {"event": "bot", "text": "KP2MI..."}],
@@ -187,8 +187,8 @@ def test_fallbacks(events) -> None:
 
 def test_nlu_fallback_that_led_to_no_answer_is_a_fallback_and_other_actions_are_other() -> None:
     assert turn_outcome(_tracker(intent="nlu_fallback")).kind == "fallback"
-    outcome = turn_outcome(_tracker({"event": "action", "name": "action_reply_out_of_scope"}, intent="out_of_scope"))
-    assert outcome.kind == "other" and outcome.actions == ["action_reply_out_of_scope"]
+    outcome = turn_outcome(_tracker({"event": "action", "name": "utter_out_of_scope"}, intent="out_of_scope"))
+    assert outcome.kind == "other" and outcome.actions == ["utter_out_of_scope"]
 
 
 def test_only_the_last_user_turn_counts() -> None:
@@ -219,7 +219,7 @@ RULES = {
             "condition": [{"active_loop": "offer_form"}],
             "steps": [{"intent": "cancel"}, {"action": "action_deactivate_loop"}],
         },
-        {"rule": "cancel", "steps": [{"intent": "cancel"}, {"action": "action_reply_deny"}]},
+        {"rule": "cancel", "steps": [{"intent": "cancel"}, {"action": "utter_deny_without_context"}]},
         {"rule": "emergency", "steps": [{"intent": "emergency_help"}, {"action": "action_emergency"}]},
         {"rule": "after clarify", "steps": [{"action": "action_clarify"}, {"intent": "deny"}, {"action": "x"}]},
     ]
@@ -231,7 +231,7 @@ def test_rule_actions_prefers_unconditional_rules() -> None:
         "titp_overview": "action_answer_question",
         "salary": "action_answer_question",
         "greet": "action_greet",
-        "cancel": "action_reply_deny",
+        "cancel": "utter_deny_without_context",
         "emergency_help": "action_emergency",
     }
 
@@ -281,9 +281,7 @@ def test_judge_question_without_facts_uses_the_expected_action() -> None:
     assert judge_question(item, _messages("Halo!"), TurnOutcome("other", "greet", 0.9, ["action_greet"]), actions)[
         "hit"
     ]
-    missed = judge_question(
-        item, _messages("x"), TurnOutcome("other", "chitchat", 0.9, ["action_reply_chitchat"]), actions
-    )
+    missed = judge_question(item, _messages("x"), TurnOutcome("other", "chitchat", 0.9, ["utter_chitchat"]), actions)
     assert missed["category"] == "wrong_answer" and missed["fact_found"] is None
 
 

@@ -112,6 +112,8 @@ def test_no_superseded_claim_is_stated(kb) -> None:
     for name in ("ui.yml", "reports.yml", "risk_flags.yml"):
         data = yaml.safe_load((CONTENT / name).read_text(encoding="utf-8"))
         problems += [f"{name}: {p}" for text in yaml_strings(data) for p in _superseded(text)]
+    responses = yaml.safe_load((CONTENT.parent / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    problems += [f"domain.yml: {p}" for text in yaml_strings(responses) for p in _superseded(text)]
     assert not problems, problems
 
 

@@ -1,6 +1,7 @@
 import pytest
 
-from bot.language import choose_language, detect_language
+from bot.intents import reply_language_of
+from bot.language import detect_language
 
 
 @pytest.mark.parametrize(
@@ -37,8 +38,12 @@ def test_too_little_evidence_is_undecided(text) -> None:
     assert detect_language(text) is None
 
 
-def test_choose_language_keeps_the_conversation_language_when_unsure() -> None:
-    assert choose_language("N4", "en") == "en"
-    assert choose_language("N4", None) == "id"
-    assert choose_language("N4", "fr", default="en") == "en"
-    assert choose_language("how much does it cost", "id") == "en"
+def test_the_reply_language_is_the_one_asked_for_else_the_one_written() -> None:
+    # Asked for: the words name English although the sentence is Indonesian.
+    assert reply_language_of("set_language", [], "ganti bahasa inggris dong") == "en"
+    assert reply_language_of("set_language", [{"entity": "language", "value": "id"}], "pls indo") == "id"
+    # Not a request: "bahasa inggris" in a question about tests names no reply language.
+    assert reply_language_of("jlpt_levels", [{"entity": "language", "value": "en"}], "perlu bahasa inggris gak") == "id"
+    assert reply_language_of("ssw_overview", [], "how much does it cost") == "en"
+    # Too little to tell: None, and the conversation keeps its language.
+    assert reply_language_of("jlpt_levels", [], "N4") is None

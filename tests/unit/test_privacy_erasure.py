@@ -16,6 +16,7 @@ from bot.privacy.erasure import erase_unlinked_data
 from bot.storage.db import transaction
 from bot.storage.inbox import accept_message, finish_message
 from bot.storage.models import AuditEntry, InboxMessage, Report
+from tests.unit.support import with_reply_language
 
 SENDER = "telegram:5550001"
 OTHER = "telegram:5550002"
@@ -34,7 +35,7 @@ def tracker(
     history = [*(events or []), {"event": "user", "text": text, "input_channel": channel, "parse_data": latest}]
     return Tracker(
         SENDER,
-        dict(slots or {}),
+        with_reply_language(text, intent, slots),
         latest,
         history,
         False,
