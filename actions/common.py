@@ -85,12 +85,17 @@ def send(dispatcher: CollectingDispatcher, tracker: Tracker, messages: Sequence[
     """Send one reply; warn first when the user's message was too long to read in full."""
     warn_if_cut(dispatcher, tracker, language)
     for message in messages:
-        kwargs: Dict[str, Any] = {"text": message.text}
-        if message.buttons:
-            kwargs["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-        if message.custom is not None:
-            kwargs["json_message"] = dict(message.custom)
-        dispatcher.utter_message(**kwargs)
+        utter_bot_message(dispatcher, message)
+
+
+def utter_bot_message(dispatcher: CollectingDispatcher, message: BotMessage) -> None:
+    """One message as rasa_sdk sends it: text, buttons, and the custom payload if any."""
+    kwargs: Dict[str, Any] = {"text": message.text}
+    if message.buttons:
+        kwargs["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
+    if message.custom is not None:
+        kwargs["json_message"] = dict(message.custom)
+    dispatcher.utter_message(**kwargs)
 
 
 def send_response(dispatcher: CollectingDispatcher, tracker: Tracker, response: str) -> None:

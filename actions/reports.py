@@ -19,6 +19,7 @@ from actions.common import (
     report_texts,
     send,
     send_response,
+    utter_bot_message,
     warn_if_cut,
 )
 from actions.offers import OFFER_SLOT, assess_text, offer_check_messages
@@ -158,9 +159,7 @@ class ActionAskReportConfirm(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         message = summary(report_texts(), tracker.current_slot_values(), reply_language(tracker))
         # Not send(): the answer that led here was already warned about if it was cut (the validator).
-        dispatcher.utter_message(
-            text=message.text, buttons=[{"title": b.title, "payload": b.payload} for b in message.buttons]
-        )
+        utter_bot_message(dispatcher, message)
         return []
 
 
@@ -397,7 +396,7 @@ class ActionSubmitReport(Action):
             [BotMessage(texts.text("saved", language, code=code, pin=pin), custom=payload)],
             language,
         )
-        return [*_clear_report_slots()]
+        return _clear_report_slots()
 
 
 def consent_record(responses: Responses, texts: Any, slots: Dict[str, Any], language: str) -> Optional[str]:
@@ -484,7 +483,7 @@ class ActionShowStatus(Action):
         except (SQLAlchemyError, OSError) as error:  # OSError: the kept PIN key cannot be read
             logger.error("status: lookup failed: %s", error_summary(error))
             send(dispatcher, tracker, [BotMessage(texts.text("save_failed", language))], language)
-            return [*clear]
+            return clear
         if result.outcome != "ok" or result.view is None:
             message = texts.text("status_refused", language)
         else:
@@ -504,4 +503,4 @@ class ActionShowStatus(Action):
                 lines.append(texts.text("status_no_messages", language))
             message = "\n".join(lines)
         send(dispatcher, tracker, [BotMessage(message)], language)
-        return [*clear]
+        return clear
