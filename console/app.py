@@ -1,10 +1,11 @@
-"""The Flask application: configuration, sign-in plumbing and security headers. Views are in
-``console.views``."""
+"""The Flask application: configuration, sign-in plumbing, security headers, error pages and one
+database session per request (console/db.py). The pages are blueprints by area in
+``console/blueprints`` (auth, reports, admin, api), each with its templates beside it."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from flask import (
     Flask,
@@ -25,18 +26,23 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.kept_secrets import console_secret_key
 from bot.settings import Settings, get_settings, secret_problems
-from bot.storage.db import transaction
 from bot.storage.models import utcnow
-from console import auth
+from console import auth, db
+from console.blueprints.admin import blueprint as admin_pages
+from console.blueprints.api import blueprint as api
+from console.blueprints.auth import blueprint as auth_pages
+from console.blueprints.reports import blueprint as reports_pages
+from console.db import request_session
+from console.forms import CsrfOnlyForm
+from console.health import blueprint as health  # GET /healthz (no sign-in: the container probe)
 from console.staff import Staff, required_step
+from console.web import LEVEL_LABELS, STATUS_LABELS, is_api_request
 
 SESSION_HOURS = auth.SESSION_HOURS
 HSTS = "max-age=31536000; includeSubDomains"
 # Where a signed-in user with an unfinished step (a password to change, an admin's missing second
 # factor) may still go; everything else sends them to that step.
-OPEN_DURING_STEP = frozenset(
-    {"console.login", "console.login_code", "console.logout", "static", "api_docs.openapi_json"}
-)
+OPEN_DURING_STEP = frozenset({"auth.login", "auth.login_code", "auth.logout", "static", "api.openapi_json"})
 
 csrf = CSRFProtect()
 
@@ -44,9 +50,8 @@ csrf = CSRFProtect()
 def _load_user(session_token: str) -> Optional[Staff]:
     """Runs on every request with a session cookie: the cookie only names a server-side session,
     so a revoked, expired or disabled one is signed out at once, whatever the cookie says."""
-    with transaction(_settings().database_url) as session:
-        row = auth.session_for_token(session, session_token, utcnow())
-        return Staff.of(row.user, session_token) if row is not None else None
+    row = auth.session_for_token(request_session(), session_token, utcnow())
+    return Staff.of(row.user, session_token) if row is not None else None
 
 
 def _load_user_from_bearer(req: Request) -> Optional[Staff]:
@@ -56,16 +61,14 @@ def _load_user_from_bearer(req: Request) -> Optional[Staff]:
     scheme, _, token = (req.headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    settings = _settings()
-    with transaction(settings.database_url) as session:
-        user = auth.user_for_token(session, token.strip(), utcnow(), settings.console_token_days)
-        return Staff.of(user) if user is not None else None
+    user = auth.user_for_token(request_session(), token.strip(), utcnow(), _settings().console_token_days)
+    return Staff.of(user) if user is not None else None
 
 
 def _unauthorized() -> Response:
-    if request.path.startswith("/api/"):
+    if is_api_request():
         return jsonify(error="authentication required"), 401
-    return redirect(url_for("console.login", next=request.full_path if request.query_string else request.path))
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
 def _finish_step_first() -> Optional[Response]:
@@ -74,8 +77,8 @@ def _finish_step_first() -> Optional[Response]:
     step = required_step(current_user)
     if step is None or request.endpoint == step:
         return None
-    if request.path.startswith("/api/"):
-        what = "change your password" if step == "console.change_password" else "set up two-factor sign-in"
+    if is_api_request():
+        what = "change your password" if step == "auth.change_password" else "set up two-factor sign-in"
         return jsonify(error=f"finish signing in first: {what}"), 403
     return redirect(url_for(step))
 
@@ -118,6 +121,25 @@ def _csrf_error(error: CSRFError):
     ), 400
 
 
+def _template_globals() -> Dict[str, Any]:
+    return {
+        "LEVEL_LABELS": LEVEL_LABELS,
+        "STATUS_LABELS": STATUS_LABELS,
+        "logout_form": CsrfOnlyForm(),
+        "finishing_step": required_step(current_user),
+    }
+
+
+def _forbidden(_error: Exception):
+    return render_template("error.html", title="Not allowed", message="This page is for admins."), 403
+
+
+def _not_found(_error: Exception):
+    if is_api_request():
+        return jsonify(error="not found"), 404
+    return render_template("error.html", title="Not found", message="There is no such page or report."), 404
+
+
 def create_app(settings: Optional[Settings] = None) -> Flask:
     settings = settings or get_settings()
     problems = secret_problems("CONSOLE_SECRET_KEY", settings.console_secret_key)
@@ -151,15 +173,11 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(_finish_step_first)
     app.after_request(_security_headers)
+    db.init_app(app)  # after _security_headers: see console.db.init_app
     app.register_error_handler(CSRFError, _csrf_error)
-
-    from console.views import blueprint
-
-    app.register_blueprint(blueprint)
-    from console.api_docs import blueprint as api_docs  # GET /api/openapi.json (no sign-in: a description)
-
-    app.register_blueprint(api_docs)
-    from console.health import blueprint as health  # GET /healthz (no sign-in: the container probe)
-
-    app.register_blueprint(health)
+    app.register_error_handler(403, _forbidden)
+    app.register_error_handler(404, _not_found)
+    app.context_processor(_template_globals)
+    for blueprint in (auth_pages, reports_pages, admin_pages, api, health):
+        app.register_blueprint(blueprint)
     return app

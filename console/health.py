@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
-from bot.storage.db import transaction
+from console.db import request_session
 
 blueprint = Blueprint("health", __name__)
 
@@ -17,8 +17,7 @@ blueprint = Blueprint("health", __name__)
 @blueprint.route("/healthz")
 def healthz() -> Response:
     try:
-        with transaction() as session:
-            session.execute(text("SELECT 1"))
+        request_session().execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure is "not ready"; the reason stays in the server's log
         response = jsonify(status="database unavailable")
         response.status_code = 503

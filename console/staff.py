@@ -1,6 +1,6 @@
 """The signed-in staff account as the console's views see it, and the step a browser must finish
 before anything else. Its own module: the app factory (console/app.py) loads users into it and
-the views (console/views.py) read it, and neither imports the other for it."""
+the blueprints (console/blueprints/) read it, and neither imports the other for it."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def required_step(user: Any) -> Optional[str]:
     if not getattr(user, "is_authenticated", False) or getattr(user, "via_api_token", True):
         return None
     if user.must_change_password:
-        return "console.change_password"
+        return "auth.change_password"
     if user.is_admin and not user.totp_enabled:
-        return "console.totp_setup"
+        return "auth.totp_setup"
     return None

@@ -86,8 +86,8 @@ def frozen_now(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
     across a window boundary would see its count restart), TOTP codes still match the real time."""
     now = utcnow()
     import console.app
-    import console.views
+    import console.web
 
-    monkeypatch.setattr(console.views, "utcnow", lambda: now)
+    monkeypatch.setattr(console.web, "utcnow", lambda: now)
     monkeypatch.setattr(console.app, "utcnow", lambda: now)
     return now

@@ -130,14 +130,14 @@ def test_a_code_signs_in_once(app: Flask) -> None:
 
 
 def test_the_code_step_expires_after_five_minutes(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    import console.views
+    import console.web
 
     client = app.test_client()
     token = csrf_token(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"username": support.ADMIN[0], "password": support.ADMIN[1], "csrf_token": token})
     page = client.get("/login/code").get_data(as_text=True)
     later = utcnow() + dt.timedelta(minutes=5, seconds=5)
-    monkeypatch.setattr(console.views, "utcnow", lambda: later)
+    monkeypatch.setattr(console.web, "utcnow", lambda: later)
     response = client.post(
         "/login/code", data={"code": support.next_code(support.ADMIN[0]), "csrf_token": csrf_token(page)}
     )

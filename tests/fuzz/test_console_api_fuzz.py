@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from console.api_docs import openapi_document
+from console.blueprints.api import openapi_document
 from tests.console import support
 from tests.databases import PostgresUnavailable, missing_service, throwaway_postgres
 from tests.fuzz.cases import CASES
@@ -111,7 +111,7 @@ def test_every_api_route_of_the_app_is_described(console: Console) -> None:
     routes = {
         shape(rule.rule)
         for rule in console.app.url_map.iter_rules()
-        if rule.rule.startswith("/api/") and rule.endpoint != "api_docs.openapi_json"
+        if rule.rule.startswith("/api/") and rule.endpoint != "api.openapi_json"
     }
     assert routes <= described, routes - described
 

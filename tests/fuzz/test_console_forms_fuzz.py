@@ -112,7 +112,7 @@ def post_rules(console_app: Console) -> List[Rule]:
         (
             rule
             for rule in console_app.app.url_map.iter_rules()
-            if "POST" in (rule.methods or ()) and rule.endpoint != "console.logout"
+            if "POST" in (rule.methods or ()) and rule.endpoint != "auth.logout"
         ),
         key=lambda rule: rule.rule,
     )
@@ -194,13 +194,13 @@ def test_forms_on_an_id_past_the_databases_integers_are_no_server_error(console_
 def test_the_walk_covers_the_consoles_forms(console_app: Console) -> None:
     endpoints = {rule.endpoint for rule in post_rules(console_app)}
     assert {
-        "console.login",
-        "console.change_status",
-        "console.add_note",
-        "console.message_reporter",
-        "console.assign",
-        "console.users",
-        "console.tokens",
+        "auth.login",
+        "reports.change_status",
+        "reports.add_note",
+        "reports.message_reporter",
+        "reports.assign",
+        "admin.users",
+        "admin.tokens",
     } <= endpoints
 
 
