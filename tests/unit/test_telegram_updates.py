@@ -19,10 +19,23 @@ from bot.channels.telegram_updates import (
 
 CHOOSER = "Pilih bahasa / Choose a language"
 PRIVATE = {"id": 42, "type": "private"}
+USER = {"id": 42, "is_bot": False, "first_name": "Sari"}
+# Shaped as Telegram sends them: python-telegram-bot's Update.de_json needs the required fields.
+PHOTO = [{"file_id": "x", "file_unique_id": "u", "width": 90, "height": 60}]
+
+
+def pressed(**fields):
+    return {
+        "id": "cb1",
+        "from": USER,
+        "chat_instance": "77",
+        "message": {"message_id": 3, "date": 1, "chat": PRIVATE},
+        **fields,
+    }
 
 
 def message(**fields):
-    return {"update_id": 10, "message": {"message_id": 7, "date": 0, "chat": PRIVATE, **fields}}
+    return {"update_id": 10, "message": {"message_id": 7, "date": 1764748800, "chat": PRIVATE, "from": USER, **fields}}
 
 
 def test_text_message() -> None:
@@ -48,12 +61,7 @@ def test_commands() -> None:
 def test_button_press() -> None:
     update = {
         "update_id": 11,
-        "callback_query": {
-            "id": "cb1",
-            "from": {"id": 42},
-            "data": "/affirm",
-            "message": {"message_id": 3, "chat": PRIVATE},
-        },
+        "callback_query": pressed(data="/affirm"),
     }
     parsed = update_to_incoming(update, CHOOSER)
     assert isinstance(parsed, TelegramIncoming)
@@ -62,15 +70,15 @@ def test_button_press() -> None:
 
 
 def test_media_and_captions() -> None:
-    photo = update_to_incoming(message(photo=[{"file_id": "x"}]), CHOOSER)
+    photo = update_to_incoming(message(photo=PHOTO), CHOOSER)
     assert isinstance(photo, TelegramIncoming) and photo.incoming.text is None
-    captioned = update_to_incoming(message(photo=[{"file_id": "x"}], caption="ini asli?"), CHOOSER)
+    captioned = update_to_incoming(message(photo=PHOTO, caption="ini asli?"), CHOOSER)
     assert captioned.incoming.text == "ini asli?"
 
 
 def test_ignored_updates() -> None:
     assert isinstance(update_to_incoming({"update_id": 1, "edited_message": {}}, CHOOSER), Ignored)
-    group = {"update_id": 1, "message": {"message_id": 1, "chat": {"id": -5, "type": "group"}, "text": "hi"}}
+    group = {"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": -5, "type": "group"}, "text": "hi"}}
     assert isinstance(update_to_incoming(group, CHOOSER), Ignored)
 
 
@@ -79,9 +87,17 @@ def test_malformed_updates() -> None:
     assert isinstance(parse_update_body(b'{"update_id": "1"}'), RequestError)
     assert isinstance(parse_update_body(b'{"update_id": true}'), RequestError)
     assert parse_update_body(json.dumps({"update_id": 1, "x": "y" * 300_000}).encode()).status == 413
-    assert isinstance(update_to_incoming({"update_id": 1, "message": "hi"}, CHOOSER), RequestError)
-    assert isinstance(update_to_incoming({"update_id": 1, "message": {"chat": PRIVATE}}, CHOOSER), RequestError)
-    assert isinstance(update_to_incoming({"update_id": 1, "callback_query": {"data": "/x"}}, CHOOSER), RequestError)
+    for body in (
+        {"update_id": 1, "message": "hi"},
+        {"update_id": 1, "message": {"chat": PRIVATE}},  # no message_id, no date
+        {"update_id": 1, "message": {"message_id": 1, "date": 10**20, "chat": PRIVATE}},  # no such time
+        {"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": []}},
+        {"update_id": 1, "callback_query": {"data": "/x"}},
+        {"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": PRIVATE, "photo": [{"file_id": "x"}]}},
+    ):
+        result = update_to_incoming(body, CHOOSER)
+        assert isinstance(result, RequestError) and result.status == 400, body
+        assert result.kind == "bad_update" and "not a Telegram update" in result.message
 
 
 def test_secret_comparison() -> None:
@@ -108,14 +124,20 @@ def test_hostile_json_gets_a_clear_400_instead_of_an_exception(raw: bytes, kind:
 
 def test_booleans_are_not_ids() -> None:
     assert isinstance(parse_update_body(b'{"update_id": false}'), RequestError)
-    chat_true = {"update_id": 1, "message": {"message_id": 7, "chat": {"id": True, "type": "private"}, "text": "hi"}}
+    chat_true = {
+        "update_id": 1,
+        "message": {"message_id": 7, "date": 1, "chat": {"id": True, "type": "private"}, "text": "hi"},
+    }
     assert isinstance(update_to_incoming(chat_true, CHOOSER), Ignored)
-    message_id_true = {"update_id": 1, "message": {"message_id": True, "chat": PRIVATE, "text": "hi"}}
+    message_id_true = {"update_id": 1, "message": {"message_id": True, "date": 1, "chat": PRIVATE, "text": "hi"}}
     assert isinstance(update_to_incoming(message_id_true, CHOOSER), RequestError)
 
 
 def test_a_chat_id_beyond_telegrams_range_is_not_a_chat() -> None:
-    huge = {"update_id": 1, "message": {"message_id": 7, "chat": {"id": 10**19, "type": "private"}, "text": "hi"}}
+    huge = {
+        "update_id": 1,
+        "message": {"message_id": 7, "date": 1, "chat": {"id": 10**19, "type": "private"}, "text": "hi"},
+    }
     assert isinstance(update_to_incoming(huge, CHOOSER), Ignored)
 
 
@@ -129,10 +151,10 @@ def test_text_and_captions_are_cut_to_telegrams_limit_and_cleaned_for_storage() 
 @pytest.mark.parametrize(
     "query",
     [
-        {"id": "cb1", "data": "/x" * 40, "message": {"message_id": 3, "chat": PRIVATE}},  # over 64 bytes
-        {"id": "cb1", "data": "/affirm\x00", "message": {"message_id": 3, "chat": PRIVATE}},
-        {"id": "c\nb", "data": "/affirm", "message": {"message_id": 3, "chat": PRIVATE}},
-        {"id": "9" * 500, "data": "/affirm", "message": {"message_id": 3, "chat": PRIVATE}},
+        pressed(data="/x" * 40),  # over 64 bytes
+        pressed(data="/affirm\x00"),
+        pressed(id="c\nb", data="/affirm"),
+        pressed(id="9" * 500, data="/affirm"),
     ],
 )
 def test_button_presses_telegram_could_not_have_sent_are_refused(query) -> None:
