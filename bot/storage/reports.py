@@ -7,12 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple
 
-from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.alerts.outbox import needs_staff_alert
 from bot.alerts.reporter_notices import initial_notice
+from bot.recruitment.linking import same_recruiter
 from bot.recruitment.registry import normalise_name
 from bot.reports.codes import DUMMY_PIN_HASH, hash_pin, is_legacy_pin_hash, new_case_code, new_pin, verify_pin
 from bot.reports.draft import ReportDraft
@@ -20,12 +20,6 @@ from bot.reports.status import ReportStatus
 from bot.storage import counters
 from bot.storage.counters import counter_key
 from bot.storage.models import AuditEntry, Recruiter, Report, ReportEvent, StaffAlert, StaffMessage, utcnow
-
-SAME_NAME_SCORE = 90
-
-
-def _same_area(a: Optional[str], b: Optional[str]) -> bool:
-    return bool(a and b and normalise_name(a) == normalise_name(b))
 
 
 def find_or_create_recruiter(session: Session, draft: ReportDraft) -> Optional[Recruiter]:
@@ -40,10 +34,16 @@ def find_or_create_recruiter(session: Session, draft: ReportDraft) -> Optional[R
             return found
     name = normalise_name(draft.recruiter_name or "")
     if name and draft.location:
-        for candidate in session.execute(select(Recruiter).where(Recruiter.normalised_name.isnot(None))).scalars():
-            if fuzz.ratio(name, candidate.normalised_name) >= SAME_NAME_SCORE and _same_area(
-                draft.location, candidate.area
-            ):
+        # Three short columns, not every recruiter as an object: this runs for every saved report.
+        rows = session.execute(
+            select(Recruiter.id, Recruiter.normalised_name, Recruiter.area)
+            .where(Recruiter.normalised_name.isnot(None), Recruiter.area.isnot(None))
+            .order_by(Recruiter.id)
+        ).all()
+        match_id = same_recruiter(name, draft.location, ((row[0], row[1], row[2]) for row in rows))
+        if match_id is not None:
+            candidate = session.get(Recruiter, match_id)
+            if candidate is not None:
                 if draft.recruiter_phone and not candidate.phone_e164:
                     candidate.phone_e164 = draft.recruiter_phone
                 return candidate
