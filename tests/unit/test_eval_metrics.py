@@ -262,7 +262,7 @@ def test_judge_question_categories() -> None:
     item = {"text": "brp lama magang?", "lang": "id", "answer": "titp_overview", "expect": ["5 tahun"]}
     right = TurnOutcome("answer", "titp_overview", 0.9, ["action_answer_question"], "titp_overview")
     hit = judge_question(item, _messages("Maksimal 5 tahun."), right, actions)
-    assert hit["hit"] and hit["category"] is None
+    assert (hit["hit"], hit["fact_found"], hit["right_answer"], hit["category"]) == (True, True, True, None)
     no_fact = judge_question(item, _messages("Program TITP.", buttons=["5 tahun"]), right, actions)
     assert no_fact["category"] == "right_answer_fact_missing"
     wrong = TurnOutcome("answer", "salary", 0.9, ["action_answer_question"], "salary")
@@ -272,15 +272,25 @@ def test_judge_question_categories() -> None:
     fallback = TurnOutcome("fallback", "nlu_fallback", 0.2, ["action_clarify"])
     assert judge_question(item, _messages("KP2MI"), fallback, actions)["category"] == "fallback"
     # The user got the fact even from a neighbouring answer: that is a hit.
-    assert judge_question(item, _messages("... 5 tahun ..."), wrong, actions)["hit"]
+    neighbour = judge_question(item, _messages("... 5 tahun ..."), wrong, actions)
+    assert (neighbour["hit"], neighbour["fact_found"], neighbour["right_answer"], neighbour["category"]) == (
+        True,
+        True,
+        False,
+        None,
+    )
 
 
 def test_judge_question_without_facts_uses_the_expected_action() -> None:
     actions = rule_actions(RULES)
     item = {"text": "halo", "lang": "id", "intent": "greet", "expect": []}
-    assert judge_question(item, _messages("Halo!"), TurnOutcome("other", "greet", 0.9, ["action_greet"]), actions)[
-        "hit"
-    ]
+    greeted = judge_question(item, _messages("Halo!"), TurnOutcome("other", "greet", 0.9, ["action_greet"]), actions)
+    assert (greeted["hit"], greeted["fact_found"], greeted["right_answer"], greeted["category"]) == (
+        True,
+        None,
+        True,
+        None,
+    )
     missed = judge_question(item, _messages("x"), TurnOutcome("other", "chitchat", 0.9, ["utter_chitchat"]), actions)
     assert missed["category"] == "wrong_answer" and missed["fact_found"] is None
 

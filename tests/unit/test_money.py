@@ -1,3 +1,4 @@
+import dataclasses
 import random
 from decimal import Decimal
 from typing import List, Tuple
@@ -511,11 +512,12 @@ def test_fake_ssw_fee_in_yen_is_above_fifty_juta() -> None:
 
 
 def test_money_rejects_unknown_currency() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^unknown currency 'EUR', expected one of \('IDR', 'JPY', 'USD'\)$"):
         Money(Decimal(1), "EUR", 0, 1)
 
 
 def test_money_is_frozen() -> None:
     money = Money(Decimal(1), "IDR", 0, 1)
-    with pytest.raises(AttributeError):
+    with pytest.raises(dataclasses.FrozenInstanceError, match="^cannot assign to field 'amount'$"):
         money.amount = Decimal(2)  # type: ignore[misc]
+    assert money.amount == Decimal(1)

@@ -60,7 +60,9 @@ def test_a_check_routed_from_small_talk_gives_no_answer() -> None:
         text, "check_offer", {"offer_text": text}, offer_route={"from_intent": "thank", "question": True}
     )
     messages, slots = run(ActionCheckOffer(), stub)
-    assert payloads(messages) and "last_answer" not in slots
+    assert [(p["level"], p["flags"]) for p in payloads(messages)] == [("high", ["wrong_visa"])]
+    assert messages[0].get("custom", {}).get("type") == "risk_assessment"  # the check first: no answer before it
+    assert "last_answer" not in slots
 
 
 def test_a_report_request_with_its_story_is_checked_and_not_asked_again() -> None:
@@ -69,7 +71,8 @@ def test_a_report_request_with_its_story_is_checked_and_not_asked_again() -> Non
     assert slots["report_what_happened"] == text
     assert slots["report_recruiter_kind"] == "individual"
     assert slots["report_money_idr"] == 30_000_000
-    assert payloads(messages)
+    [check] = payloads(messages)
+    assert check["level"] == "high" and set(check["flags"]) == {"unlicensed_agency", "upfront_fee"}
     # already reporting: no second "report it?" question
     assert not any(m.get("buttons") for m in messages)
 
@@ -130,7 +133,8 @@ def test_an_emergency_reply_fits_a_phone_and_gives_each_contact_once() -> None:
     text = "tolong aku dikunci di asrama, paspor diambil bos"
     messages, _ = run(ActionEmergency(), stub_tracker(text, "emergency_help"))
     reply = "\n".join(m.get("text") or "" for m in messages)
-    assert payloads(messages)
+    [check] = payloads(messages)
+    assert check["level"] == "urgent" and set(check["flags"]) == {"trafficking_signs", "document_retention"}
     assert reply.count("0-800-1000") <= 2 and len(reply) <= 2000
 
 

@@ -63,7 +63,7 @@ def test_event_types_resolve_as_before_and_unknown_ones_still_fail() -> None:
     assert Event.resolve_by_type("slot") is SlotSet
     assert Event.resolve_by_type("action") is ActionExecuted
     assert Event.resolve_by_type("no-such-event", default=SlotSet) is SlotSet
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^Unknown event name 'no-such-event'\.$"):
         Event.resolve_by_type("no-such-event")
 
 
@@ -77,9 +77,9 @@ class BrokenStore(TrackerStore):
 
 def test_a_failing_tracker_store_fails_the_turn_instead_of_starting_afresh() -> None:
     store = FailSafeTrackerStore(BrokenStore(None))
-    with pytest.raises(ConnectionError):
+    with pytest.raises(ConnectionError, match="^database down$"):
         asyncio.run(store.retrieve("telegram:1"))
-    with pytest.raises(ConnectionError):
+    with pytest.raises(ConnectionError, match="^database down$"):
         asyncio.run(store.save(object()))  # type: ignore[arg-type]
     assert store._fallback_tracker_store is None  # nothing went to process memory
 

@@ -23,8 +23,14 @@ def test_sample_registry_is_marked_and_imports() -> None:
     path = get_settings().project_root / "content" / "registry" / "sample_registry.csv"
     assert "SAMPLE" in path.read_text(encoding="utf-8").splitlines()[0]
     entries = load_registry_csv(path)
-    assert len(entries) >= 3
-    assert {e.kind for e in entries} <= {"lpk", "so", "p3mi"}
+    # Every data row of the file is imported, the comment lines above the header are not.
+    assert [e.licence_number for e in entries] == [
+        "SAMPLE-SO-0001",
+        "SAMPLE-LPK-0002",
+        "SAMPLE-P3MI-0003",
+        "SAMPLE-SO-0004",
+    ]
+    assert {e.kind for e in entries} == {"lpk", "so", "p3mi"}
 
 
 @pytest.mark.parametrize(

@@ -94,7 +94,8 @@ def test_read_answers_are_kept_as_read() -> None:
 def test_feeling_unsafe_sends_the_emergency_contacts_once_and_makes_the_report_urgent() -> None:
     result, said = validate("report_reporter_safe", "tidak aman")
     assert result == {"report_reporter_safe": False, URGENT_SLOT: True, EMERGENCY_SENT_SLOT: True}
-    assert said and any("110" in text or "0-800-1000" in text for text in said)
+    assert said == [report_texts().text("emergency", "id")]  # the one emergency message, nothing else
+    assert "110 (polisi)" in said[0] and "KP2MI 0-800-1000" in said[0]
     again, said_again = validate("report_reporter_safe", "tidak aman", {EMERGENCY_SENT_SLOT: True})
     assert again == {"report_reporter_safe": False, URGENT_SLOT: True} and said_again == []
 

@@ -110,7 +110,7 @@ def test_staff_free_text_leaves_the_audit_trail_but_the_facts_stay() -> None:
 def test_limits_below_a_day_are_refused() -> None:
     settings = dataclasses.replace(get_settings(), retention_conversation_days=0)
     assert retention.limit_problems(settings) == ["RETENTION_CONVERSATION_DAYS must be at least 1 day(s), not 0."]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^RETENTION_CONVERSATION_DAYS must be at least 1 day\(s\), not 0\.$"):
         run_retention(settings, NOW)
 
 
@@ -402,7 +402,7 @@ def test_a_failed_run_is_recorded_with_the_error_class_and_raised(tmp_path, monk
         raise OSError("disk full")
 
     monkeypatch.setattr(retention, "forget_before", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="^disk full$"):
         run_retention(settings, NOW)
     with transaction(url) as session:
         [entry] = session.execute(select(AuditEntry)).scalars().all()

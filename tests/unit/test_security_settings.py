@@ -68,11 +68,16 @@ def test_the_whole_example_file_as_given_does_not_start(monkeypatch) -> None:
 
 
 def test_short_self_chosen_secrets_are_refused_platform_ones_only_for_placeholders() -> None:
-    assert secret_problems("CONSOLE_SECRET_KEY", "short-but-random")
+    assert secret_problems("CONSOLE_SECRET_KEY", "short-but-random") == [
+        "CONSOLE_SECRET_KEY is too short: use at least 32 random characters."
+    ]
     assert not secret_problems("CONSOLE_SECRET_KEY", STRONG)
     assert not secret_problems("WHATSAPP_APP_SECRET", "0123456789abcdef0123456789abcdef")
-    assert secret_problems("TELEGRAM_BOT_TOKEN", "123456:CHANGE-ME")
-    assert secret_problems("STAFF_ADMIN_PASSWORD", "admin123")
+    [placeholder] = secret_problems("TELEGRAM_BOT_TOKEN", "123456:CHANGE-ME")
+    assert placeholder.startswith("TELEGRAM_BOT_TOKEN is a placeholder: put a real secret in it")
+    assert secret_problems("STAFF_ADMIN_PASSWORD", "admin123") == [
+        "STAFF_ADMIN_PASSWORD is too short: use at least 12 characters."
+    ]
 
 
 def test_production_needs_rest_off_or_behind_a_token(monkeypatch) -> None:

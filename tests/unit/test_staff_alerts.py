@@ -224,7 +224,7 @@ def test_save_report_adds_an_alert_only_for_urgent_and_high(database_url: str) -
 
 
 def test_a_report_rolled_back_leaves_no_alert(database_url: str) -> None:
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="^the turn failed after saving$"):
         with transaction(database_url) as session:
             save_report(session, draft(), "urgent", [], "rest", "u", "id", PIN_KEY)
             raise RuntimeError("the turn failed after saving")

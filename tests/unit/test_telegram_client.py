@@ -72,4 +72,4 @@ def test_the_bot_uses_the_http_client_it_is_given(api) -> None:
             return await super().do_request(url, method, *args, **kwargs)
 
     send(settings, "halo", bot=make_bot(settings, request=CountingRequest()))
-    assert "sendMessage" in sent
+    assert sent == ["getMe", "sendMessage"]  # every call of the send, the bot's start-up one too, went through it

@@ -421,7 +421,7 @@ def test_route_outside_a_conversation() -> None:
 def test_recipient_is_the_wa_id_behind_our_prefix() -> None:
     assert whatsapp_recipient("whatsapp:" + USER) == USER
     for bad in ("telegram:123", "whatsapp:", USER):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="^not a WhatsApp sender id$"):
             whatsapp_recipient(bad)
 
 
