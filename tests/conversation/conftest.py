@@ -73,15 +73,21 @@ def _agent_with_actions(folder: Path, model: Path, loop: asyncio.AbstractEventLo
             ),
         )
         agent = loop.run_until_complete(load_agent(model_path=str(model), endpoints=endpoints, loop=loop))
-        yield agent, loop
+        yield agent, loop, f"sqlite:///{folder / 'tracker.db'}"
 
 
 @pytest.fixture
 def chat(assistant_agent) -> Conversation:
-    agent, loop = assistant_agent
+    agent, loop, _tracker_store_url = assistant_agent
     return Conversation(agent, loop)
 
 
 @pytest.fixture(scope="session")
 def database_url(assistant_agent) -> str:
     return os.environ["DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def tracker_store_url(assistant_agent) -> str:
+    """Where Rasa itself wrote the conversations (the console reads transcripts from here)."""
+    return assistant_agent[2]

@@ -171,3 +171,46 @@ def test_failed_database_write_tells_the_user_and_keeps_the_answers(chat, databa
     chat.say("/report_recruiter")  # "Coba lagi": every answer is still there, straight to the summary
     assert chat.slot("requested_slot") == "report_confirm"
     assert "Kode laporan:" in saved_text(chat.say("send"))
+
+
+def _saved_report(database_url: str, code: str) -> Report:
+    with transaction(database_url) as session:
+        report = session.execute(select(Report).where(Report.case_code == code)).scalar_one()
+        session.expunge(report)
+        return report
+
+
+@pytest.mark.parametrize("anonymous", [False, True], ids=["named", "anonymous"])
+def test_the_console_transcript_is_read_from_the_tracker_rasa_wrote(
+    chat, database_url: str, tracker_store_url: str, anonymous: bool
+) -> None:
+    """Rasa's own SQL tracker store wrote these rows while the assistant talked: the console reads
+    them as a reviewer sees them (up to the report, codes redacted, an anonymous one cut and masked)."""
+    from console.transcript import MASKED_PHONE, load_transcript
+
+    chat.say("magang ke jepang brp biayanya")  # before the report: shown only for a named report
+    chat.say("mau lapor calo")
+    fill_form(chat, {**ANSWERS, "report_anonymous": "/affirm" if anonymous else "/deny"})
+    messages = chat.say("send")
+    code = payloads(messages)[-1]["case_code"]
+    chat.say(f"cek status laporan {code}")  # after the report: the reporter's own business
+    report = _saved_report(database_url, code)
+    assert report.conversation_id == chat.sender and report.anonymous is anonymous
+
+    lines = load_transcript(tracker_store_url, report.conversation_id, report.created_at, report.anonymous)
+
+    assert lines is not None
+    user_lines = [line.text for line in lines if line.speaker == "user"]
+    bot_text = "\n".join(line.text for line in lines if line.speaker == "bot")
+    assert ANSWERS["report_what_happened"] in user_lines and "Pak Darto" in user_lines
+    assert "Apa yang terjadi? Ceritakan singkat" in bot_text  # the form's first question
+    assert all(line.at is not None for line in lines)
+    everything = "\n".join(line.text for line in lines)
+    assert code not in everything and "[kode laporan] · PIN: [PIN]" in bot_text  # redacted, still readable
+    assert user_lines[-1] == "send"  # the status check after the report is not shown
+    if anonymous:
+        assert user_lines[0] == "mau lapor calo"  # only the report itself
+        assert ANSWERS["report_recruiter_phone"] not in user_lines and MASKED_PHONE in user_lines
+    else:
+        assert user_lines[0] == "magang ke jepang brp biayanya"
+        assert ANSWERS["report_recruiter_phone"] in user_lines
