@@ -14,8 +14,10 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/guidance.tar.gz
+# The console's compiled message catalogues (console/i18n.py): built from the .po files in git.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard console/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: help setup lock lint browser train run telegram test eval bench validate unit migrate clean
+.PHONY: help setup lock lint browser messages train run telegram test eval bench validate unit migrate clean
 
 help:
 	@echo "make run    set up, train when the data changed, start the assistant (REST on :5005, actions on :5055) and the staff console (:8080)"
@@ -37,8 +39,17 @@ $(INSTALLED): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-setup: $(INSTALLED)
+setup: $(INSTALLED) $(CATALOGUES)
 	@mkdir -p var models
+
+%.mo: %.po $(INSTALLED)
+	$(VENV)/bin/pybabel compile -i $< -o $@
+
+# After changing the console's texts: collect them again and merge them into each language's .po
+# (then translate the new entries; tests/console/test_i18n.py fails while one is missing).
+messages: setup
+	$(VENV)/bin/pybabel extract -F console/babel.cfg -k _l -o console/translations/messages.pot console
+	$(VENV)/bin/pybabel update -i console/translations/messages.pot -d console/translations
 
 # Re-pin requirements.txt from requirements.in with pip-tools, run from a venv of its own (its
 # dependencies would not fit Rasa's pins). Existing pins are kept unless requirements.in asks otherwise.

@@ -205,6 +205,10 @@ class Settings:
     console_lock_minutes: int = field(default_factory=lambda: _env_int("CONSOLE_LOCK_MINUTES", 15))
     # Bearer tokens for the console API expire after this many days.
     console_token_days: int = field(default_factory=lambda: _env_int("CONSOLE_TOKEN_DAYS", 90))
+    # The console shows times in this zone (an IANA name): the staff work in Jakarta time.
+    console_timezone: str = field(default_factory=lambda: _env("CONSOLE_TIMEZONE", "Asia/Jakarta"))
+    # The console's language when a staff member has not picked one ("id" or "en"; ?lang= switches).
+    console_language: str = field(default_factory=lambda: _env("CONSOLE_LANGUAGE", "id"))
 
     @property
     def telegram_enabled(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, Optional
 
+import pytz
 from flask import (
     Flask,
     Request,
@@ -20,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -27,7 +29,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from bot.kept_secrets import console_secret_key
 from bot.settings import Settings, get_settings, secret_problems
 from bot.storage.models import utcnow
-from console import auth, db
+from console import auth, db, i18n
 from console.blueprints.admin import blueprint as admin_pages
 from console.blueprints.api import blueprint as api
 from console.blueprints.auth import blueprint as auth_pages
@@ -116,8 +118,11 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def _csrf_error(error: CSRFError):
+    # The description is Flask-WTF's English sentence; console.web.FORM_MESSAGES puts it in the catalogue.
     return render_template(
-        "error.html", title="Form expired", message=f"{error.description} Go back, reload the page and try again."
+        "error.html",
+        title=gettext("Form expired"),
+        message=gettext("%(problem)s Go back, reload the page and try again.", problem=gettext(str(error.description))),
     ), 400
 
 
@@ -131,13 +136,15 @@ def _template_globals() -> Dict[str, Any]:
 
 
 def _forbidden(_error: Exception):
-    return render_template("error.html", title="Not allowed", message="This page is for admins."), 403
+    return render_template("error.html", title=gettext("Not allowed"), message=gettext("This page is for admins.")), 403
 
 
 def _not_found(_error: Exception):
     if is_api_request():
         return jsonify(error="not found"), 404
-    return render_template("error.html", title="Not found", message="There is no such page or report."), 404
+    return render_template(
+        "error.html", title=gettext("Not found"), message=gettext("There is no such page or report.")
+    ), 404
 
 
 def create_app(settings: Optional[Settings] = None) -> Flask:
@@ -146,6 +153,12 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     if problems:
         # Anyone who knows the key can forge a session cookie: refuse a weak one outright.
         raise ValueError(" ".join(problems))
+    try:
+        pytz.timezone(settings.console_timezone)
+    except pytz.UnknownTimeZoneError:
+        raise ValueError(
+            f"CONSOLE_TIMEZONE must be a time zone name such as Asia/Jakarta, not {settings.console_timezone!r}."
+        ) from None
     app = Flask(__name__)
     app.config.update(
         CONSOLE_SETTINGS=settings,
@@ -166,6 +179,7 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         hops = settings.trusted_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     csrf.init_app(app)
+    i18n.init_app(app, settings.console_timezone, settings.console_language)
     login_manager = LoginManager(app)
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)

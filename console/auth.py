@@ -21,6 +21,7 @@ import pyotp
 import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -56,7 +57,10 @@ EPOCH = dt.datetime(1970, 1, 1)
 
 
 class AccountError(ValueError):
-    """A request about accounts that cannot be done; the message is safe to show to staff."""
+    """A request about accounts that cannot be done; the message is safe to show to staff.
+
+    Messages (and the problems returned below) are in the page's language during a request, in
+    English elsewhere (the CLI): Flask-Babel's gettext needs no request."""
 
 
 # --- audit -----------------------------------------------------------------------------------
@@ -78,17 +82,17 @@ def normalise_username(raw: str) -> str:
 def password_problem(password: str, username: str) -> Optional[str]:
     """Why a new password is not acceptable, or None."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        return f"The password needs at least {MIN_PASSWORD_LENGTH} characters."
+        return gettext("The password needs at least %(count)s characters.", count=MIN_PASSWORD_LENGTH)
     if normalise_username(password) == normalise_username(username):
-        return "The password cannot be the username."
+        return gettext("The password cannot be the username.")
     return None
 
 
 def validate_new_account(username: str, password: str, role: str) -> None:
     if not _USERNAME.fullmatch(username):
-        raise AccountError("Username: 2–40 characters, lower-case letters, digits, '.', '_' or '-'.")
+        raise AccountError(gettext("Username: 2–40 characters, lower-case letters, digits, '.', '_' or '-'."))
     if role not in STAFF_ROLES:
-        raise AccountError(f"Role must be one of: {', '.join(STAFF_ROLES)}.")
+        raise AccountError(gettext("Role must be one of: %(roles)s.", roles=", ".join(STAFF_ROLES)))
     problem = password_problem(password, username)
     if problem:
         raise AccountError(problem)
@@ -103,7 +107,7 @@ def find_user(session: Session, username: str) -> Optional[StaffUser]:
 def _user(session: Session, username: str) -> StaffUser:
     user = find_user(session, username)
     if user is None:
-        raise AccountError(f"No user {normalise_username(username)!r}.")
+        raise AccountError(gettext("No user %(name)s.", name=repr(normalise_username(username))))
     return user
 
 
@@ -128,7 +132,7 @@ def create_user(
     username = normalise_username(username)
     validate_new_account(username, password, role)
     if find_user(session, username) is not None:
-        raise AccountError(f"The username {username!r} is taken.")
+        raise AccountError(gettext("The username %(name)s is taken.", name=repr(username)))
     user = StaffUser(
         username=username, password_hash=_hasher.hash(password), role=role, active=True, password_changed_at=now
     )
@@ -388,7 +392,7 @@ def totp_setup_secret(session: Session, user: StaffUser) -> str:
     """The secret to enrol with: kept (unconfirmed) on the account, so reloading the page shows the
     same QR code as the one already scanned. Two-factor counts as on only once confirmed."""
     if user.totp_enabled_at is not None:
-        raise AccountError("Two-factor sign-in is already on.")
+        raise AccountError(gettext("Two-factor sign-in is already on."))
     secret = totp_secret_of(user)
     if not secret:
         secret = pyotp.random_base32()
@@ -417,11 +421,13 @@ def confirm_totp(session: Session, user_id: int, code: str, now: dt.datetime) ->
     user = session.get(StaffUser, user_id)
     secret = totp_secret_of(user) if user is not None else None
     if user is None or user.totp_enabled_at is not None or not secret:
-        raise AccountError("Two-factor sign-in is already on, or the set-up expired: reload the page.")
+        raise AccountError(gettext("Two-factor sign-in is already on, or the set-up expired: reload the page."))
     step = matching_step(secret, code, now, None)
     if step is None:
         raise AccountError(
-            "That code is not right. Check the time on your phone, and enter the 6-digit code the app shows now."
+            gettext(
+                "That code is not right. Check the time on your phone, and enter the 6-digit code the app shows now."
+            )
         )
     user.totp_enabled_at = now
     user.totp_last_step = step
@@ -443,15 +449,17 @@ def disable_totp(
     Wrong codes are counted like wrong sign-in codes (a stolen session cannot guess its way in)."""
     user = session.get(StaffUser, user_id)
     if user is None or user.totp_enabled_at is None:
-        return "Two-factor sign-in is not on."
+        return gettext("Two-factor sign-in is not on.")
     if user.role == "admin":
-        return "Admins must keep two-factor sign-in on (another admin can reset it)."
+        return gettext("Admins must keep two-factor sign-in on (another admin can reset it).")
     limits = _limits(policy, user.username, address, user.id)
     if _is_locked(session, limits, now, policy):
-        return f"Too many wrong codes. Try again in {lock_minutes_left(now, policy)} minutes."
+        return gettext(
+            "Too many wrong codes. Try again in %(minutes)s minutes.", minutes=lock_minutes_left(now, policy)
+        )
     if not accept_totp(session, user, code, now):
         _count_failure(session, limits, now, policy)
-        return "That code is not right: enter the 6-digit code your app shows now."
+        return gettext("That code is not right: enter the 6-digit code your app shows now.")
     _refund(session, limits, now, policy)
     _clear_totp(session, user)
     # Sessions signed in with the second factor are from before: only this one stays.
@@ -559,21 +567,23 @@ def change_password(
     as failed sign-ins."""
     user = session.get(StaffUser, user_id)
     if user is None or not user.active:
-        return "No such account."
+        return gettext("No such account.")
     limits = _limits(policy, user.username, address)
     if _is_locked(session, limits, now, policy):
-        return f"Too many wrong passwords. Try again in {lock_minutes_left(now, policy)} minutes."
+        return gettext(
+            "Too many wrong passwords. Try again in %(minutes)s minutes.", minutes=lock_minutes_left(now, policy)
+        )
     if not _password_matches(user, current):
         _count_failure(session, limits, now, policy)
-        return "Your current password is not right."
+        return gettext("Your current password is not right.")
     _refund(session, limits, now, policy)
     if new != repeat:
-        return "The two new passwords differ."
+        return gettext("The two new passwords differ.")
     problem = password_problem(new, user.username)
     if problem:
         return problem
     if new == current:
-        return "Choose a password different from the current one."
+        return gettext("Choose a password different from the current one.")
     user.password_hash = _hasher.hash(new)
     user.password_changed_at = now
     user.must_change_password = False
@@ -703,10 +713,10 @@ def create_token(
     days = _token_days(days)
     user = find_user(session, username)
     if user is None or not user.active:
-        raise AccountError(f"No active user {normalise_username(username)!r}.")
+        raise AccountError(gettext("No active user %(name)s.", name=repr(normalise_username(username))))
     name = (name or "").strip()
     if not 1 <= len(name) <= 80:
-        raise AccountError("Give the token a name of 1–80 characters (what it is for).")
+        raise AccountError(gettext("Give the token a name of 1–80 characters (what it is for)."))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=user.id,
@@ -757,7 +767,7 @@ def list_tokens(session: Session) -> List[ApiToken]:
 def revoke_token(session: Session, token_id: int, now: dt.datetime, actor: str = "cli") -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise AccountError("No such token.")
+        raise AccountError(gettext("No such token."))
     if token.revoked_at is None:
         token.revoked_at = now
         audit(session, actor, "token_revoked", now, token_id=token.id, name=token.name, username=token.user.username)

@@ -1,11 +1,14 @@
 """Charts as inline SVG, drawn on the server: nothing is loaded from the internet, and the page
-works without JavaScript. Every label is escaped; numbers are formatted by us."""
+works without JavaScript. Every label is escaped; numbers are formatted by us. The words are in the
+page's language (English outside a request)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Mapping, Sequence, Tuple
 
+from babel.dates import format_date
+from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
 # Colour per risk level (most severe darkest), and a palette for other series.
@@ -26,10 +29,17 @@ PALETTE: Sequence[str] = (
 )
 
 LEGEND_COLUMNS = 3
+# A series' label: a str, or a lazy translation (console.web.LEVEL_LABELS).
+Labels = Mapping[str, object]
 
 
 def series_colours(names: Sequence[str]) -> Dict[str, str]:
     return {name: LEVEL_COLOURS.get(name, PALETTE[index % len(PALETTE)]) for index, name in enumerate(names)}
+
+
+def _day_month(day: dt.date) -> str:
+    """ "05 Dec" in English, "05 Des" in Indonesian."""
+    return format_date(day, "dd MMM", locale=get_locale() or "en")
 
 
 def _nice_max(value: int) -> int:
@@ -46,7 +56,7 @@ def stacked_weekly_bars(
     title: str,
     weeks: List[dt.date],
     series: Dict[str, List[int]],
-    labels: Dict[str, str],
+    labels: Labels,
     width: int = 720,
     height: int = 260,
 ) -> Markup:
@@ -79,26 +89,36 @@ def stacked_weekly_bars(
                 y -= bar_h
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{bar_h:.1f}" '
-                    f'fill="{colours[name]}"><title>{escape(labels.get(name, name))}, week of '
-                    f"{monday.isoformat()}: {count}</title></rect>"
+                    f'fill="{colours[name]}"><title>'
+                    + str(
+                        escape(
+                            gettext(
+                                "%(series)s, week of %(week)s: %(count)s",
+                                series=str(labels.get(name, name)),
+                                week=monday.isoformat(),
+                                count=count,
+                            )
+                        )
+                    )
+                    + "</title></rect>"
                 )
         parts.append(
             f'<text x="{x + slot * 0.35:.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="axis">'
-            f"{monday.strftime('%d %b')}</text>"
+            f"{escape(_day_month(monday))}</text>"
         )
     parts.extend(_legend(list(series), labels, colours, top + plot_h + 36, width))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def _legend(names: List[str], labels: Dict[str, str], colours: Dict[str, str], y0: float, width: int) -> List[str]:
+def _legend(names: List[str], labels: Labels, colours: Dict[str, str], y0: float, width: int) -> List[str]:
     parts: List[str] = []
     column_w = width / LEGEND_COLUMNS
     longest = int(column_w // 7) - 4  # about 7 px per character at the legend's font size
     for index, name in enumerate(names):
         x = 10 + column_w * (index % LEGEND_COLUMNS)
         y = y0 + 24 * (index // LEGEND_COLUMNS)
-        label = labels.get(name, name)
+        label = str(labels.get(name, name))
         short = label if len(label) <= longest else label[: longest - 1] + "…"
         parts.append(
             f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="12" height="12" fill="{colours[name]}"/>'
@@ -111,7 +131,7 @@ def _legend(names: List[str], labels: Dict[str, str], colours: Dict[str, str], y
 def horizontal_bars(title: str, rows: List[Tuple[str, int]], colour: str = "#1d4ed8", width: int = 720) -> Markup:
     """One bar per row (label, count), largest first as given."""
     if not rows:
-        return Markup('<p class="muted">No data yet.</p>')
+        return Markup('<p class="muted">') + escape(gettext("No data yet.")) + Markup("</p>")
     label_w, row_h, right = 240, 26, 50
     height = row_h * len(rows) + 10
     largest = max(count for _, count in rows) or 1

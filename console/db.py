@@ -15,6 +15,7 @@ from typing import Iterator, Optional
 
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask import session as cookie_session
+from flask_babel import gettext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -53,8 +54,8 @@ def _unavailable() -> Response:
     return make_response(
         render_template(
             "error.html",
-            title="Not saved",
-            message="The database did not answer, so nothing was saved. Wait a moment and try again.",
+            title=gettext("Not saved"),
+            message=gettext("The database did not answer, so nothing was saved. Wait a moment and try again."),
         ),
         503,
     )

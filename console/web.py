@@ -7,6 +7,9 @@ import functools
 from typing import Any, Callable, Dict, Optional
 
 from flask import abort, current_app, jsonify, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
@@ -17,16 +20,37 @@ from bot.settings import Settings
 from bot.storage import models
 from bot.storage.models import Report
 from console import queries
+from console.i18n import page_language
 from console.staff import Staff
 
-LEVEL_LABELS: Dict[str, str] = {"urgent": "Urgent", "high": "High", "medium": "Medium", "low": "Low"}
-STATUS_LABELS: Dict[str, str] = {
-    ReportStatus.NEW.value: "New",
-    ReportStatus.IN_REVIEW.value: "In review",
-    ReportStatus.ESCALATED.value: "Escalated",
-    ReportStatus.RESOLVED.value: "Resolved",
-    ReportStatus.DISMISSED.value: "Dismissed",
+# Lazy: each page shows them in its own language (str() of one is the page's text).
+LEVEL_LABELS: Dict[str, LazyString] = {
+    "urgent": _l("Urgent"),
+    "high": _l("High"),
+    "medium": _l("Medium"),
+    "low": _l("Low"),
 }
+STATUS_LABELS: Dict[str, LazyString] = {
+    ReportStatus.NEW.value: _l("New"),
+    ReportStatus.IN_REVIEW.value: _l("In review"),
+    ReportStatus.ESCALATED.value: _l("Escalated"),
+    ReportStatus.RESOLVED.value: _l("Resolved"),
+    ReportStatus.DISMISSED.value: _l("Dismissed"),
+}
+# WTForms and Flask-WTF have no Indonesian catalogue of their own: their messages that can reach a
+# page (form_problem, the CSRF error page) are listed here so that the extraction puts them in ours.
+FORM_MESSAGES = (
+    _l("This field is required."),
+    _l("Not a valid choice."),
+    _l("CSRF Token"),
+    _l("The CSRF token is missing."),
+    _l("The CSRF session token is missing."),
+    _l("The CSRF token has expired."),
+    _l("The CSRF token is invalid."),
+    _l("The CSRF tokens do not match."),
+    _l("The referrer header is missing."),
+    _l("The referrer does not match the host."),
+)
 
 
 def utcnow() -> dt.datetime:
@@ -52,7 +76,8 @@ def report_texts() -> ReportTexts:
 
 def flag_titles() -> Dict[str, str]:
     texts = report_texts()
-    return {code: texts.flags[code]["title"]["en"] for code in FLAG_CODES}
+    language = page_language()  # content/ has each title in "id" and "en"
+    return {code: texts.flags[code]["title"].get(language, texts.flags[code]["title"]["en"]) for code in FLAG_CODES}
 
 
 def admin_required(view: Callable) -> Callable:
@@ -72,8 +97,11 @@ def form_problem(form: Any) -> Optional[str]:
     """None when the submitted form (CSRF token included) is valid, else what is wrong, per field."""
     if form.validate_on_submit():
         return None
+    # gettext(str(...)) also translates WTForms' own English messages (FORM_MESSAGES); a text that
+    # is already in the page's language is not in the catalogue and comes back as it is.
     return "; ".join(
-        f"{getattr(form, name).label.text}: {' '.join(problems)}" for name, problems in form.errors.items()
+        f"{gettext(str(getattr(form, name).label.text))}: {' '.join(gettext(str(problem)) for problem in problems)}"
+        for name, problems in form.errors.items()
     )
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Dict, FrozenSet, Optional
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,14 +19,15 @@ from bot.storage.models import Report, ReportEvent, StaffMessage, StaffUser
 from bot.storage.reports import add_staff_message
 
 # Institutions a report can be escalated to: the key is stored on the report and is what the reporter
-# sees on a status check; the value is the longer name staff pick from in the console.
-INSTITUTIONS: Dict[str, str] = {
-    "KP2MI": "KP2MI (Kementerian Pelindungan Pekerja Migran Indonesia)",
-    "Kemnaker": "Kemnaker (Kementerian Ketenagakerjaan)",
-    "Polri": "Polri (police)",
-    "KBRI Tokyo": "KBRI Tokyo (Embassy of Indonesia)",
-    "KJRI Osaka": "KJRI Osaka (Consulate General of Indonesia)",
-    "OTIT": "OTIT (Organization for Technical Intern Training, Japan)",
+# sees on a status check; the value is the longer name staff pick from in the console (in the page's
+# language).
+INSTITUTIONS: Dict[str, LazyString] = {
+    "KP2MI": _l("KP2MI (Kementerian Pelindungan Pekerja Migran Indonesia)"),
+    "Kemnaker": _l("Kemnaker (Kementerian Ketenagakerjaan)"),
+    "Polri": _l("Polri (police)"),
+    "KBRI Tokyo": _l("KBRI Tokyo (Embassy of Indonesia)"),
+    "KJRI Osaka": _l("KJRI Osaka (Consulate General of Indonesia)"),
+    "OTIT": _l("OTIT (Organization for Technical Intern Training, Japan)"),
 }
 
 # Where each status may go. new → in_review → escalated → resolved | dismissed is the usual path;
@@ -43,7 +47,7 @@ MAX_TEXT = 4000
 
 
 class WorkflowError(ValueError):
-    """A change that is not allowed; the message is safe to show to staff."""
+    """A change that is not allowed; the message is safe to show to staff (in the page's language)."""
 
 
 def allowed_targets(status: str) -> FrozenSet[str]:
@@ -51,24 +55,30 @@ def allowed_targets(status: str) -> FrozenSet[str]:
 
 
 def transition_problem(current: str, target: str, institution: Optional[str], reason: Optional[str]) -> Optional[str]:
-    """Why this status change is not allowed, or None when it is."""
+    """Why this status change is not allowed (in the page's language), or None when it is. The
+    statuses are named by their stored values, as in the audit trail."""
     if target not in TRANSITIONS:
-        return f"Unknown status {target!r}."
+        return _("Unknown status %(status)s.", status=repr(target))
     if target not in allowed_targets(current):
-        return f"A report cannot go from {current} to {target}."
+        return _("A report cannot go from %(current)s to %(target)s.", current=current, target=target)
     if target == _ESCALATED and institution not in INSTITUTIONS:
-        return "Choose the institution the report is escalated to."
+        return _("Choose the institution the report is escalated to.")
     if target in NEEDS_REASON and not (reason or "").strip():
-        return f"Say why the report is {target}."
+        return _("Say why the report is %(status)s.", status=target)
     return None
+
+
+# What _clean_text names in its messages (the key is only for the code).
+_TEXT_NAMES: Dict[str, LazyString] = {"reason": _l("reason"), "note": _l("note"), "message": _l("message")}
 
 
 def _clean_text(text: Optional[str], what: str) -> str:
     cleaned = (text or "").strip()
+    name = str(_TEXT_NAMES.get(what, what))
     if not cleaned:
-        raise WorkflowError(f"The {what} is empty.")
+        raise WorkflowError(_("The %(what)s is empty.", what=name))
     if len(cleaned) > MAX_TEXT:
-        raise WorkflowError(f"The {what} is longer than {MAX_TEXT} characters.")
+        raise WorkflowError(_("The %(what)s is longer than %(limit)s characters.", what=name, limit=MAX_TEXT))
     return cleaned
 
 
@@ -103,9 +113,9 @@ def assign(session: Session, report: Report, assignee: Optional[str], actor: str
     if assignee is not None:
         user = session.execute(select(StaffUser).where(StaffUser.username == assignee)).scalars().first()
         if user is None or not user.active:
-            raise WorkflowError(f"No active staff user {assignee!r}.")
+            raise WorkflowError(_("No active staff user %(name)s.", name=repr(assignee)))
     if assignee == report.assigned_to:
-        raise WorkflowError("The report is already assigned that way.")
+        raise WorkflowError(_("The report is already assigned that way."))
     event = ReportEvent(
         report_id=report.id,
         kind="assigned",

@@ -4,6 +4,7 @@ seeded reports and accounts, a fake Rasa tracker store, and signing in through t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import sqlite3
@@ -12,6 +13,8 @@ from typing import Dict, List, Optional, Sequence
 
 import pyotp
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
 
 from bot.reports.draft import ReportDraft
 from bot.settings import get_settings
@@ -26,7 +29,23 @@ REVIEWER = ("rudi.review", "review-password-123")
 # Admins must have a second factor: the test admin's authenticator "app" is this secret.
 ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 XSS = "<script>alert(1)</script>"
+INDONESIAN_CATALOGUE = get_settings().project_root / "console" / "translations" / "id" / "LC_MESSAGES" / "messages.po"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@functools.lru_cache(maxsize=1)
+def indonesian_catalogue() -> Catalog:
+    with INDONESIAN_CATALOGUE.open("rb") as handle:
+        return read_po(handle, locale="id")
+
+
+def translated(english: str, language: str) -> str:
+    """What a page in ``language`` shows for an English source text (which must be catalogued)."""
+    if language == "en":
+        return english
+    message = indonesian_catalogue().get(english)
+    assert message is not None and message.string, f"no Indonesian for {english!r}"
+    return message.string if isinstance(message.string, str) else message.string[0]
 
 
 def environment(folder: Path) -> Dict[str, str]:
@@ -36,6 +55,9 @@ def environment(folder: Path) -> Dict[str, str]:
         "DATABASE_URL": f"sqlite:///{folder / 'var' / 'app.db'}",
         "TRACKER_STORE_URL": f"sqlite:///{folder / 'var' / 'tracker.db'}",
         "CONSOLE_BASE_URL": "http://localhost:8080",
+        # The page tests read the English source texts; tests/console/test_i18n.py and the browser
+        # test check the Indonesian default.
+        "CONSOLE_LANGUAGE": "en",
     }
 
 

@@ -21,7 +21,9 @@ import pytest
 import requests
 
 from bot.manage import migrate
+from bot.reports.texts import load_report_texts
 from bot.serve import child_environment
+from bot.settings import get_settings
 from bot.storage.db import transaction
 from console import auth
 from tests.console import support
@@ -33,6 +35,7 @@ ADMIN_USER, ADMIN_PASSWORD = "first.admin", "first-admin-password"
 REVIEWER_USER, REVIEWER_PASSWORD = "tia.review", "tia-review-password"
 REVIEWER_SECRET = pyotp.random_base32()  # the reviewer's authenticator app
 COOKIE = "console_session"
+FLAG_TITLES = {code: flag["title"] for code, flag in load_report_texts(str(get_settings().content_dir)).flags.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -41,9 +44,10 @@ def chromium_installed() -> None:
         missing_service("Chromium is not installed: run scripts/install-browser")
 
 
-# One server and one browser for the module (each takes seconds to start): tests start signed out.
-@pytest.fixture(scope="module")
-def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+# One server per language and one browser (each takes seconds to start): tests start signed out.
+# In Indonesian the console is as it starts (its default); in English the staff member switched.
+@pytest.fixture(scope="module", params=["id", "en"])
+def console_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[dict]:
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         missing_service("Chromium is not installed: run scripts/install-browser")
     tmp_path = tmp_path_factory.mktemp("console")
@@ -56,6 +60,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             "CONSOLE_SECRET_KEY": secrets.token_hex(32),
         }
     )
+    env.pop("CONSOLE_LANGUAGE", None)  # the product's default (Indonesian), not the page tests' English
     database_url = env["DATABASE_URL"]
     migrate(database_url)
     report_id = support.seed_demo(database_url, tmp_path / "var" / "tracker.db", dt.datetime.utcnow())
@@ -76,7 +81,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             support.enable_totp(
                 auth.create_user(session, REVIEWER_USER, REVIEWER_PASSWORD, "reviewer"), REVIEWER_SECRET
             )
-        yield {"base": base, "report_id": report_id, "database_url": database_url}
+        yield {"base": base, "report_id": report_id, "database_url": database_url, "language": request.param}
     finally:
         stop_process(process)
 
@@ -111,6 +116,12 @@ def signed_out(browser, console_server: dict):
     browser.get(console_server["base"] + "/static/console.css")  # cookies are deleted per site
     browser.delete_all_cookies()
     browser.get(console_server["base"] + "/login")
+    if console_server["language"] == "en":
+        from selenium.webdriver.common.by import By
+
+        switch = browser.find_element(By.ID, "language-switch")
+        assert switch.text == "English"
+        switch.click()  # the choice is kept in a cookie for the pages that follow
     return browser
 
 
@@ -149,6 +160,10 @@ def test_reviewer_with_two_factor_signs_in_filters_opens_and_escalates_a_report(
 
     browser = signed_out
     wait = WebDriverWait(browser, 10)
+    language = console_server["language"]
+
+    def shown(english: str) -> str:
+        return support.translated(english, language)
 
     base = console_server["base"]
     browser.get(f"{base}/reports/{console_server['report_id']}")
@@ -162,12 +177,14 @@ def test_reviewer_with_two_factor_signs_in_filters_opens_and_escalates_a_report(
     _submit(browser)
     # The login URL holds "next=/reports/…" too: wait until we have left it.
     wait.until(lambda driver: "/login" not in driver.current_url)
-    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Report ")  # back where we were going
+    # Back where we were going, in the chosen language.
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith(shown("Report %(case)s").split("%")[0])
     browser.get(base + "/")
 
     levels = [row.get_attribute("class") for row in browser.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")]
     assert levels[:2] == ["row-urgent", "row-urgent"] and levels[-1] == "row-low"
-    _screenshot(browser, "queue")
+    _screenshot(browser, f"queue-{language}" if language != "en" else "queue")
 
     Select(browser.find_element(By.NAME, "level")).select_by_value("high")
     browser.find_element(By.NAME, "area").send_keys("garut")
@@ -179,8 +196,8 @@ def test_reviewer_with_two_factor_signs_in_filters_opens_and_escalates_a_report(
     rows[0].find_element(By.CSS_SELECTOR, "td a").click()
     wait.until(until.url_contains("/reports/"))
     assert "Pak Darto minta DP 15 juta" in browser.find_element(By.ID, "transcript").text
-    assert "Upfront payment" in browser.page_source
-    _screenshot(browser, "report", height=1600)
+    assert FLAG_TITLES["upfront_fee"][language] in browser.page_source
+    _screenshot(browser, f"report-{language}" if language != "en" else "report", height=1600)
 
     form = browser.find_element(By.ID, "status-form")
     Select(form.find_element(By.NAME, "status")).select_by_value("escalated")
@@ -188,14 +205,17 @@ def test_reviewer_with_two_factor_signs_in_filters_opens_and_escalates_a_report(
     form.find_element(By.NAME, "reason").send_keys("Unlicensed individual asking for a deposit; sent to KP2MI.")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait.until(until.presence_of_element_located((By.CSS_SELECTOR, "p.flash")))
-    assert "Status changed to Escalated" in browser.find_element(By.CSS_SELECTOR, "p.flash").text
-    assert browser.find_element(By.ID, "status").text == "Escalated"
+    escalated = shown("Escalated")
+    assert browser.find_element(By.CSS_SELECTOR, "p.flash").text == shown("Status changed to %(status)s.") % {
+        "status": escalated
+    }
+    assert browser.find_element(By.ID, "status").text == escalated
     audit = browser.find_element(By.ID, "audit").text
     assert "status_changed" in audit and REVIEWER_USER in audit and "sent to KP2MI" in audit
 
     browser.get(base + "/dashboard")
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 4
-    _screenshot(browser, "dashboard", height=1900)
+    _screenshot(browser, f"dashboard-{language}" if language != "en" else "dashboard", height=1900)
 
 
 def test_admin_enrols_two_factor_and_a_copied_cookie_dies_at_logout(console_server: dict, signed_out) -> None:

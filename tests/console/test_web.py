@@ -7,6 +7,7 @@ import secrets
 import stat
 
 import pytest
+from babel.dates import format_datetime
 from flask import Flask
 from sqlalchemy import select
 
@@ -330,7 +331,10 @@ def test_tokens_expire_and_the_tokens_page_shows_their_dates(database_url: str, 
         expires = row.expires_at
     listing = " ".join(_page(admin, "/admin/tokens").split())
     assert "<th>Created</th><th>Last used</th><th>Expires</th><th>Revoked</th>" in listing
-    assert expires.strftime("%Y-%m-%d %H:%M") in listing and 'class="state-active">active' in listing
+    # Shown in the console's time zone and the page's language; the machine-readable time is UTC.
+    shown = format_datetime(expires.replace(tzinfo=dt.timezone.utc), "medium", tzinfo="Asia/Jakarta", locale="en")
+    assert f'<time datetime="{expires.isoformat()}Z">{" ".join(shown.split())}</time>' in listing
+    assert 'class="state-active">active' in listing
     with transaction(database_url) as session:
         auth.list_tokens(session)[0].expires_at = utcnow() - dt.timedelta(seconds=1)
     response = api.get("/api/reports", headers=headers)

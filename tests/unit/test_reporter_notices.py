@@ -435,12 +435,13 @@ def test_the_report_page_shows_the_notice_status(env, database_url: str, tmp_pat
     env.setenv("VAR_DIR", str(tmp_path / "var"))
     env.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'var' / 'tracker.db'}")
     env.delenv("CONSOLE_SECRET_KEY", raising=False)
+    env.setenv("CONSOLE_LANGUAGE", "en")  # the English source texts below
     support.create_accounts(database_url)
     shown = {
         ("telegram", f"telegram:{TELEGRAM_CHAT}", "sent"): "notified on Telegram",
         ("whatsapp", f"whatsapp:{WA_ID}", "waiting"): "waiting: WhatsApp 24-hour window",
         ("whatsapp", f"whatsapp:{WA_ID}", "failed"): "not sent: gave up (whatsapp: graph api 400 code 100)",
-        ("telegram", f"telegram:{TELEGRAM_CHAT}", "pending"): "pending on Telegram, 2 failed attempt(s)",
+        ("telegram", f"telegram:{TELEGRAM_CHAT}", "pending"): "pending on Telegram, 2 failed attempts",
         ("rest", "rest-user-1", "none"): "not sent (REST chat: shown at next status check)",
     }
     reports = {}

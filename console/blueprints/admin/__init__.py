@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Dict, Optional
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from console import auth, web
 from console.db import change, request_session
@@ -39,17 +40,31 @@ def users():
                     actor=web.staff().username,
                     now=web.utcnow(),
                 )
-            flash(f"Account {created.username} ({created.role}) created.", "ok")
+            flash(gettext("Account %(name)s (%(role)s) created.", name=created.username, role=created.role), "ok")
             return redirect(url_for("admin.users"))
         except auth.AccountError as error:
             flash(str(error), "error")
     return _users_page(form)
 
 
+# What an admin may not do to their own account here, as _own_account_refused says it.
+_OWN_ACCOUNT_REFUSALS = {
+    "disable": lambda: gettext(
+        "You cannot disable your own account here (use your account page, or ask another admin)."
+    ),
+    "reset the password of": lambda: gettext(
+        "You cannot reset the password of your own account here (use your account page, or ask another admin)."
+    ),
+    "reset two-factor sign-in of": lambda: gettext(
+        "You cannot reset two-factor sign-in of your own account here (use your account page, or ask another admin)."
+    ),
+}
+
+
 def _own_account_refused(username: str, what: str) -> Optional[Response]:
     if auth.normalise_username(username) != web.staff().username:
         return None
-    flash(f"You cannot {what} your own account here (use your account page, or ask another admin).", "error")
+    flash(_OWN_ACCOUNT_REFUSALS[what](), "error")
     return redirect(url_for("admin.users"))
 
 
@@ -64,7 +79,10 @@ def set_user_active(username: str, action: str):
     try:
         with change() as session:
             auth.set_active(session, username, action == "enable", web.staff().username, web.utcnow())
-        flash(f"Account {username} {action}d.", "ok")
+        if action == "enable":
+            flash(gettext("Account %(name)s enabled.", name=username), "ok")
+        else:
+            flash(gettext("Account %(name)s disabled.", name=username), "ok")
     except auth.AccountError as error:
         flash(str(error), "error")
     return redirect(url_for("admin.users"))
@@ -99,11 +117,15 @@ def reset_totp(username: str):
     try:
         with change() as session:
             user = auth.reset_totp(session, username, web.staff().username, web.utcnow())
-        flash(
-            f"Two-factor sign-in of {user.username} reset and their sessions ended"
-            f"{'; they set it up again at their next sign-in' if user.role == 'admin' else ''}.",
-            "ok",
-        )
+        if user.role == "admin":
+            done = gettext(
+                "Two-factor sign-in of %(name)s reset and their sessions ended; "
+                "they set it up again at their next sign-in.",
+                name=user.username,
+            )
+        else:
+            done = gettext("Two-factor sign-in of %(name)s reset and their sessions ended.", name=user.username)
+        flash(done, "ok")
     except auth.AccountError as error:
         flash(str(error), "error")
     return redirect(url_for("admin.users"))
@@ -164,7 +186,7 @@ def revoke_token(token_id: int):
     try:
         with change() as session:
             auth.revoke_token(session, token_id, web.utcnow(), web.staff().username)
-        flash("Token revoked.", "ok")
+        flash(gettext("Token revoked."), "ok")
     except auth.AccountError as error:
         flash(str(error), "error")
     return redirect(url_for("admin.tokens"))

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
+from flask_babel import gettext, ngettext
 from flask_login import login_required, login_user, logout_user
 
 from bot.storage.models import StaffUser
@@ -25,7 +26,10 @@ blueprint = Blueprint("auth", __name__, template_folder="templates")
 # as a login: nothing but the code page accepts it, and only for this long.
 PENDING_KEY = "pending_sign_in"
 PENDING_SECONDS = 5 * 60
-LOCKED = "Too many failed sign-ins. Try again in {minutes} minutes."
+
+
+def locked_message(minutes: int) -> str:
+    return gettext("Too many failed sign-ins. Try again in %(minutes)s minutes.", minutes=minutes)
 
 
 def safe_next(target: Optional[str]) -> str:
@@ -111,11 +115,11 @@ def login():
             cookie_session[PENDING_KEY] = pending
             return redirect(url_for("auth.login_code"))
         if result.outcome == "locked":
-            error = LOCKED.format(minutes=result.locked_minutes)
+            error = locked_message(result.locked_minutes)
         else:
             # The same words for an unknown user, a wrong password and a disabled account.
             logger.info("staff sign-in failed")
-            error = "Wrong username or password."
+            error = gettext("Wrong username or password.")
     status = 200 if error is None else 401
     return render_template("auth/login.html", form=form, error=error), status
 
@@ -127,7 +131,7 @@ def login_code():
     if not pending_is_fresh(pending, now):
         cookie_session.pop(PENDING_KEY, None)
         if pending is not None:
-            flash("The sign-in took too long: enter your password again.", "error")
+            flash(gettext("The sign-in took too long: enter your password again."), "error")
         return redirect(url_for("auth.login"))
     form = CodeForm()
     error = None
@@ -148,19 +152,22 @@ def login_code():
             )
             if result.recovery_codes_left is not None:
                 flash(
-                    f"You used a recovery code; {result.recovery_codes_left} left. Lost your phone? Ask an "
-                    "admin to reset two-factor sign-in, then set it up again.",
+                    gettext(
+                        "You used a recovery code; %(left)s left. Lost your phone? Ask an "
+                        "admin to reset two-factor sign-in, then set it up again.",
+                        left=result.recovery_codes_left,
+                    ),
                     "ok",
                 )
             return response
         if result.outcome == "expired":
             cookie_session.pop(PENDING_KEY, None)
-            flash("Please sign in again.", "error")
+            flash(gettext("Please sign in again."), "error")
             return redirect(url_for("auth.login"))
         if result.outcome == "locked":
-            error = LOCKED.format(minutes=result.locked_minutes)
+            error = locked_message(result.locked_minutes)
         else:
-            error = "That code is not right. Enter the 6-digit code your app shows now, or a recovery code."
+            error = gettext("That code is not right. Enter the 6-digit code your app shows now, or a recovery code.")
     elif request.method == "POST":
         error = web.form_problem(form)
     status = 200 if error is None else 401
@@ -215,7 +222,7 @@ def change_password():
             keep_token=web.staff().session_token,
         )
         if error is None:
-            flash("Password changed. Every other session of yours has been signed out.", "ok")
+            flash(gettext("Password changed. Every other session of yours has been signed out."), "ok")
             return redirect(url_for("auth.account"))
     elif request.method == "POST":
         error = web.form_problem(form)
@@ -242,7 +249,7 @@ def totp_setup():
     session = request_session()
     user = session.get(StaffUser, web.staff().id)
     if user.totp_enabled_at is not None:
-        flash("Two-factor sign-in is already on.", "ok")
+        flash(gettext("Two-factor sign-in is already on."), "ok")
         return redirect(url_for("auth.account"))
     secret = auth.totp_setup_secret(session, user)
     return render_template(
@@ -270,7 +277,7 @@ def totp_disable():
             lock_policy(),
             keep_token=web.staff().session_token,
         )
-    flash(problem or "Two-factor sign-in is off.", "error" if problem else "ok")
+    flash(problem or gettext("Two-factor sign-in is off."), "error" if problem else "ok")
     return redirect(url_for("auth.account"))
 
 
@@ -282,5 +289,8 @@ def end_other_sessions():
     count = auth.revoke_sessions(
         request_session(), web.staff().id, web.utcnow(), "signed_out_elsewhere", keep_token=web.staff().session_token
     )
-    flash(f"Signed out {count} other session(s).", "ok")
+    flash(
+        ngettext("Signed out %(num)s other session(s).", "Signed out %(num)s other sessions.", count),
+        "ok",
+    )
     return redirect(url_for("auth.account"))

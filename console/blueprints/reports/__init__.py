@@ -8,6 +8,7 @@ import logging
 from typing import Any, Callable, Dict, List
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from bot.storage.models import Report
 from console import auth, charts, export, queries, web, workflow
 from console.db import change, request_session
 from console.forms import AssignForm, MessageForm, NoteForm, StatusForm
+from console.i18n import page_language
 from console.privacy import can_see_contact, hide_contact
 from console.transcript import load_transcript
 
@@ -41,11 +43,12 @@ def queue():
 
 
 def _assignee_choices(session: Session) -> List[tuple]:
-    return [("", "— nobody —")] + [(user.username, user.username) for user in auth.list_users(session) if user.active]
+    return [("", gettext("— nobody —"))] + [(user.username, user.username) for user in auth.list_users(session) if user.active]
 
 
 def _flag_details(codes: List[str]) -> List[Dict[str, str]]:
     texts = web.report_texts()
+    language = page_language()  # content/ has each text in "id" and "en"
     details = []
     for code in codes:
         flag = texts.flags.get(code)
@@ -55,9 +58,9 @@ def _flag_details(codes: List[str]) -> List[Dict[str, str]]:
             details.append(
                 {
                     "code": code,
-                    "title": flag["title"]["en"],
-                    "explanation": flag["explanation"]["en"],
-                    "rule": flag["rule"]["en"],
+                    "title": flag["title"].get(language, flag["title"]["en"]),
+                    "explanation": flag["explanation"].get(language, flag["explanation"]["en"]),
+                    "rule": flag["rule"].get(language, flag["rule"]["en"]),
                 }
             )
     return details
@@ -132,7 +135,7 @@ def change_status(report_id: int):
             institution=form.institution.data or None,
             reason=form.reason.data,
         )
-        return f"Status changed to {web.STATUS_LABELS[form.status.data]}."
+        return gettext("Status changed to %(status)s.", status=web.STATUS_LABELS[form.status.data])
 
     return _apply(report_id, form, step)
 
@@ -145,7 +148,9 @@ def assign(report_id: int):
 
     def step(session: Session, report: Report) -> str:
         workflow.assign(session, report, form.assignee.data, web.staff().username)
-        return f"Assigned to {form.assignee.data}." if form.assignee.data else "Unassigned."
+        if form.assignee.data:
+            return gettext("Assigned to %(name)s.", name=form.assignee.data)
+        return gettext("Unassigned.")
 
     return _apply(report_id, form, step)
 
@@ -157,7 +162,7 @@ def add_note(report_id: int):
 
     def step(session: Session, report: Report) -> str:
         workflow.add_note(session, report, web.staff().username, form.text.data)
-        return "Note added."
+        return gettext("Note added.")
 
     return _apply(report_id, form, step)
 
@@ -169,7 +174,7 @@ def message_reporter(report_id: int):
 
     def step(session: Session, report: Report) -> str:
         workflow.message_reporter(session, report, web.staff().username, form.text.data)
-        return (
+        return gettext(
             "Message saved: the reporter reads it at their next status check"
             " (Telegram and WhatsApp reporters also get a notice in their chat)."
         )
@@ -199,11 +204,13 @@ def dashboard():
         "reports/dashboard.html",
         trends=trends,
         level_chart=charts.stacked_weekly_bars(
-            "Reports per week by level", trends.weeks, trends.by_level, web.LEVEL_LABELS
+            gettext("Reports per week by level"), trends.weeks, trends.by_level, web.LEVEL_LABELS
         ),
-        flag_chart=charts.stacked_weekly_bars("Reports per week by red flag", trends.weeks, trends.by_flag, titles),
-        area_chart=charts.horizontal_bars("Areas named in most reports", trends.top_areas, "#0f766e"),
+        flag_chart=charts.stacked_weekly_bars(
+            gettext("Reports per week by red flag"), trends.weeks, trends.by_flag, titles
+        ),
+        area_chart=charts.horizontal_bars(gettext("Areas named in most reports"), trends.top_areas, "#0f766e"),
         recruiter_chart=charts.horizontal_bars(
-            "Recruiters named in several reports", trends.repeat_recruiters, "#b91c1c"
+            gettext("Recruiters named in several reports"), trends.repeat_recruiters, "#b91c1c"
         ),
     )

@@ -1,0 +1,90 @@
+"""The console's languages: Indonesian by default, English on request (Flask-Babel catalogues).
+
+The staff are Indonesian, so a page without a choice is in Indonesian (``CONSOLE_LANGUAGE``). ``?lang=en`` (the link in
+every page's header) switches, and a cookie keeps the choice for the next pages. The source strings
+in the templates and the code are English; ``console/translations/id`` holds the Indonesian
+catalogue (``make setup`` compiles it; ``tests/console/test_i18n.py`` fails on a missing entry).
+Dates are shown in the staff's time zone (``CONSOLE_TIMEZONE``, WIB by default) and numbers in the
+page's language ("30.000.000" in Indonesian, "30,000,000" in English).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import urlencode
+
+from flask import Flask, Response, current_app, has_request_context, request
+from flask_babel import Babel, get_locale, get_timezone
+
+LANGUAGES = ("id", "en")
+DEFAULT_LANGUAGE = "id"
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+LANGUAGE_COOKIE = "console_lang"
+LANGUAGE_PARAMETER = "lang"
+# A year: the choice is a preference, not a secret (it is not signed and carries nothing personal).
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def chosen_language(asked: Optional[str], remembered: Optional[str], default: str = DEFAULT_LANGUAGE) -> str:
+    """The page's language: what this request asks for, else what the cookie remembers, else the
+    console's default. Anything that is not one of ours is ignored rather than an error."""
+    for candidate in (asked, remembered):
+        if candidate and candidate.strip().lower() in LANGUAGES:
+            return candidate.strip().lower()
+    return default
+
+
+def _select_locale() -> str:
+    if not has_request_context():
+        # Start-up work inside an app context (creating the first admin, say) has no page.
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return chosen_language(
+        request.args.get(LANGUAGE_PARAMETER),
+        request.cookies.get(LANGUAGE_COOKIE),
+        current_app.config["BABEL_DEFAULT_LOCALE"],
+    )
+
+
+def _remember_language(response: Response) -> Response:
+    asked = request.args.get(LANGUAGE_PARAMETER)
+    if asked and asked.strip().lower() in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            asked.strip().lower(),
+            max_age=LANGUAGE_COOKIE_SECONDS,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response
+
+
+def page_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def other_language() -> str:
+    return "en" if page_language() == "id" else "id"
+
+
+def language_switch_url(language: str) -> str:
+    """This page in another language: the same path and query, with ``lang`` replaced."""
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != LANGUAGE_PARAMETER]
+    query.append((LANGUAGE_PARAMETER, language))
+    return f"{request.path}?{urlencode(query)}"
+
+
+def init_app(app: Flask, timezone: str, default_language: str = DEFAULT_LANGUAGE) -> None:
+    if default_language not in LANGUAGES:
+        raise ValueError(f"CONSOLE_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {default_language!r}.")
+    app.config.update(BABEL_DEFAULT_LOCALE=default_language, BABEL_DEFAULT_TIMEZONE=timezone)
+    Babel(app, locale_selector=_select_locale)
+    app.after_request(_remember_language)
+    app.jinja_env.globals.update(
+        page_language=page_language,
+        other_language=other_language,
+        language_switch_url=language_switch_url,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        page_timezone=lambda: str(get_timezone()),
+    )
