@@ -41,6 +41,21 @@ def import_registry(path: Path, database_url: Optional[str] = None) -> int:
         return replace_registry(session, entries)
 
 
+def wrap_legacy_pins(database_url: Optional[str] = None) -> int:
+    """PIN hashes of earlier versions (scrypt, no key) get the key too, so that a copy of the
+    database cannot test PINs (bot/reports/codes.py). Runs at every start; 0 when there are none."""
+    from bot.kept_secrets import REPORT_PIN_KEY_FILE, report_pin_key
+    from bot.storage.reports import wrap_legacy_pin_hashes
+
+    settings = get_settings()
+    if not settings.report_pin_key and not (settings.var_dir / REPORT_PIN_KEY_FILE).exists():
+        # No key yet: one made here (a migration Job's own empty volume, say) could differ from the
+        # services' key and would make every wrapped PIN wrong. The next start with the key wraps.
+        return 0
+    with transaction(database_url) as session:
+        return wrap_legacy_pin_hashes(session, report_pin_key(settings))
+
+
 def ensure_registry(database_url: Optional[str] = None) -> None:
     """An empty registry table gets the configured CSV (the sample file by default)."""
     with transaction(database_url) as session:
@@ -52,7 +67,7 @@ def ensure_registry(database_url: Optional[str] = None) -> None:
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.manage", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("migrate", help="apply database migrations and wrap old PIN hashes with the key")
     importer = sub.add_parser("import-registry", help="import a CSV export of licensed LPK/SO/P3MI")
     importer.add_argument("csv", type=Path)
     retention = sub.add_parser("retention", help="apply the retention policy once (UU 27/2022), printing the counts")
@@ -60,7 +75,8 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     if args.command == "migrate":
         migrate()
-        print("database is up to date")
+        wrapped = wrap_legacy_pins()
+        print("database is up to date" + (f"; {wrapped} old PIN hash(es) wrapped with the key" if wrapped else ""))
         return 0
     if args.command == "retention":
         return retention_command(dry_run=args.dry_run)

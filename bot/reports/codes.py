@@ -5,9 +5,10 @@ the database (scrypt at 43 ms: about 6 CPU-hours per PIN, less than a euro of cl
 costing 43 ms of the assistant's CPU at every report and status check. With the key kept outside
 the database (REPORT_PIN_KEY, a secret like the others), a copy of the database alone gives no way
 to test a PIN at all. Guessing through the chat is limited by the status check's counters
-(bot/storage/reports.py). PINs hashed by earlier versions (scrypt, no key) still verify and are
-re-hashed with the key at the next status check with the right PIN; until then those rows stay
-as testable from a database copy as they were.
+(bot/storage/reports.py). PINs hashed by earlier versions (scrypt, no key) are wrapped with the
+key at start-up (``wrap_legacy_pin_hash``: the key over the stored scrypt digest, so no PIN is
+needed), which leaves a database copy nothing to test them with; they still verify, and are
+re-hashed to the plain keyed hash at the next status check with the right PIN.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ PIN_HASH_SCHEME = "hmac-sha256"
 # Earlier versions' hashes: verified, never written.
 _LEGACY_SCHEME = "scrypt"
 _LEGACY_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+# A legacy hash wrapped with the key: HMAC(key, scrypt digest). Verified, and replaced like the legacy one.
+WRAPPED_LEGACY_SCHEME = "scrypt-hmac-sha256"
 
 
 def new_case_code() -> str:
@@ -70,8 +73,34 @@ DUMMY_PIN_HASH = f"{PIN_HASH_SCHEME}$" + "00" * 16 + "$" + "00" * 32
 
 
 def is_legacy_pin_hash(stored: str) -> bool:
-    """A hash of an earlier version (no key): to be replaced once its PIN is known right."""
-    return stored.startswith(_LEGACY_SCHEME + "$")
+    """A hash of an earlier version (scrypt, wrapped or not): replaced once its PIN is known right,
+    because the plain keyed hash costs no scrypt at each status check."""
+    return stored.startswith((_LEGACY_SCHEME + "$", WRAPPED_LEGACY_SCHEME + "$"))
+
+
+# How an unkeyed scrypt hash starts (the storage layer finds them by it).
+LEGACY_SCHEME_PREFIX = _LEGACY_SCHEME + "$"
+
+
+def needs_wrapping(stored: str) -> bool:
+    """An unkeyed scrypt hash: a copy of the database can test PINs against it."""
+    return stored.startswith(LEGACY_SCHEME_PREFIX)
+
+
+def _wrapped(digest: bytes, salt: bytes, key: bytes) -> bytes:
+    return hmac.new(key, b"legacy-pin" + salt + digest, hashlib.sha256).digest()
+
+
+def wrap_legacy_pin_hash(stored: str, key: bytes) -> str:
+    """The unkeyed scrypt hash as one that needs the key too; anything else unchanged."""
+    if not needs_wrapping(stored):
+        return stored
+    try:
+        _scheme, salt_hex, digest_hex = stored.split("$")
+        salt, digest = bytes.fromhex(salt_hex), bytes.fromhex(digest_hex)
+    except ValueError:
+        return stored  # unreadable: verify_pin refuses it anyway
+    return f"{WRAPPED_LEGACY_SCHEME}${salt.hex()}${_wrapped(digest, salt, key).hex()}"
 
 
 def verify_pin(pin: str, stored: str, key: bytes) -> bool:
@@ -87,6 +116,8 @@ def verify_pin(pin: str, stored: str, key: bytes) -> bool:
         digest = _keyed_digest(candidate, salt, key)
     elif scheme == _LEGACY_SCHEME:
         digest = hashlib.scrypt(candidate.encode(), salt=salt, **_LEGACY_SCRYPT)
+    elif scheme == WRAPPED_LEGACY_SCHEME:
+        digest = _wrapped(hashlib.scrypt(candidate.encode(), salt=salt, **_LEGACY_SCRYPT), salt, key)
     else:
         return False
     return wellformed and hmac.compare_digest(digest, expected)

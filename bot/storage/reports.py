@@ -7,14 +7,23 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.alerts.outbox import needs_staff_alert
 from bot.alerts.reporter_notices import initial_notice
 from bot.recruitment.linking import same_recruiter
 from bot.recruitment.registry import normalise_name
-from bot.reports.codes import DUMMY_PIN_HASH, hash_pin, is_legacy_pin_hash, new_case_code, new_pin, verify_pin
+from bot.reports.codes import (
+    DUMMY_PIN_HASH,
+    LEGACY_SCHEME_PREFIX,
+    hash_pin,
+    is_legacy_pin_hash,
+    new_case_code,
+    new_pin,
+    verify_pin,
+    wrap_legacy_pin_hash,
+)
 from bot.reports.draft import ReportDraft
 from bot.reports.status import ReportStatus
 from bot.storage import counters
@@ -121,6 +130,30 @@ def save_report(
         # Same transaction as the report (outbox): the alert exists exactly when the report does.
         session.add(StaffAlert(report_id=report.id))
     return report, pin
+
+
+def wrap_legacy_pin_hashes(session: Session, pin_key: bytes, batch: int = 500) -> int:
+    """Wrap every unkeyed scrypt PIN hash with the key (bot/reports/codes.py); returns how many.
+    Idempotent, and one short query when there are none (every start runs it)."""
+    wrapped, after_id = 0, 0
+    while True:
+        rows = session.execute(
+            select(Report.id, Report.pin_hash)
+            .where(Report.id > after_id, Report.pin_hash.startswith(LEGACY_SCHEME_PREFIX, autoescape=True))
+            .order_by(Report.id)
+            .limit(batch)
+        ).all()
+        for report_id, stored in rows:
+            new = wrap_legacy_pin_hash(stored, pin_key)
+            if new != stored:
+                # Compare-and-set: a status check that re-hashed the row meanwhile wins.
+                changed = session.execute(
+                    update(Report).where(Report.id == report_id, Report.pin_hash == stored).values(pin_hash=new)
+                )
+                wrapped += changed.rowcount
+            after_id = report_id
+        if len(rows) < batch:
+            return wrapped
 
 
 def reports_about_same_recruiter(session: Session, report: Report) -> int:

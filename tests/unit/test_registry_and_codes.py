@@ -141,3 +141,17 @@ def test_pin_in_free_text() -> None:
     assert find_pin("pin 482913") == "482913"
     assert find_pin("4829131") is None
     assert find_pin("12345") is None
+
+
+def test_a_wrapped_old_hash_verifies_only_with_its_key() -> None:
+    from bot.reports.codes import needs_wrapping, wrap_legacy_pin_hash
+
+    legacy = legacy_pin_hash("482913")
+    wrapped = wrap_legacy_pin_hash(legacy, KEY)
+    assert wrapped.startswith("scrypt-hmac-sha256$") and wrapped != legacy and not needs_wrapping(wrapped)
+    assert is_legacy_pin_hash(wrapped)  # still re-hashed to the cheap keyed hash at the next right PIN
+    assert verify_pin("482913", wrapped, KEY) and not verify_pin("482913", wrapped, OTHER_KEY)
+    assert not verify_pin("482914", wrapped, KEY)
+    assert wrap_legacy_pin_hash(wrapped, KEY) == wrapped  # once only
+    keyed = hash_pin("482913", KEY)
+    assert wrap_legacy_pin_hash(keyed, KEY) == keyed and wrap_legacy_pin_hash("scrypt$zz$yy", KEY) == "scrypt$zz$yy"

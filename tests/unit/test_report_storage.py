@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select, update
 
 from bot.manage import ensure_registry
+from bot.reports.codes import verify_pin
 from bot.reports.draft import ReportDraft
 from bot.storage.db import transaction
 from bot.storage.models import Report, ReportEvent
@@ -219,3 +220,45 @@ def test_registry_is_imported_once_into_an_empty_database(database_url: str) -> 
     with transaction(database_url) as session:
         entries = load_registry(session)
     assert len(entries) == 4
+
+
+def test_old_unkeyed_pin_hashes_are_wrapped_with_the_key_and_still_open_the_report(database_url: str) -> None:
+    """After wrapping, a copy of the database alone cannot test a PIN: the stored value needs the key."""
+    from bot.reports.codes import needs_wrapping
+    from bot.storage.reports import wrap_legacy_pin_hashes
+
+    code, pin = _saved(database_url)
+    other_code, other_pin = _saved(database_url)
+    with transaction(database_url) as session:
+        session.execute(update(Report).where(Report.case_code == code).values(pin_hash=legacy_pin_hash(pin)))
+    with transaction(database_url) as session:
+        assert wrap_legacy_pin_hashes(session, PIN_KEY, batch=1) == 1
+    with transaction(database_url) as session:
+        stored = session.execute(select(Report.pin_hash).where(Report.case_code == code)).scalar_one()
+        assert wrap_legacy_pin_hashes(session, PIN_KEY) == 0  # nothing left: idempotent
+    assert stored.startswith("scrypt-hmac-sha256$") and not needs_wrapping(stored)
+    assert not verify_pin(pin, stored, b"another key of 32 bytes........")
+    assert _check(database_url, code, _wrong(pin), OWNER) == "refused"
+    assert _check(database_url, code, pin, OWNER) == "ok"
+    with transaction(database_url) as session:  # re-hashed to the plain keyed hash at the right PIN
+        assert (
+            session.execute(select(Report.pin_hash).where(Report.case_code == code))
+            .scalar_one()
+            .startswith("hmac-sha256$")
+        )
+    assert _check(database_url, other_code, other_pin, OWNER) == "ok"  # untouched rows still work
+
+
+def test_the_start_wraps_only_with_a_key_it_did_not_have_to_invent(database_url: str, tmp_path, monkeypatch) -> None:
+    from bot.kept_secrets import REPORT_PIN_KEY_FILE
+    from bot.manage import wrap_legacy_pins
+
+    code, pin = _saved(database_url)
+    with transaction(database_url) as session:
+        session.execute(update(Report).where(Report.case_code == code).values(pin_hash=legacy_pin_hash(pin)))
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "fresh-var"))
+    monkeypatch.delenv("REPORT_PIN_KEY", raising=False)
+    assert wrap_legacy_pins(database_url) == 0  # a new key here could differ from the services' one
+    assert not (tmp_path / "fresh-var" / REPORT_PIN_KEY_FILE).exists()
+    monkeypatch.setenv("REPORT_PIN_KEY", "a-report-pin-key-of-enough-length-0123456789")
+    assert wrap_legacy_pins(database_url) == 1
