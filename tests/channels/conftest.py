@@ -44,6 +44,16 @@ ACTION_SERVER_TOKEN = "action-server-token-for-tests-0123456789"
 # Configured like the other secrets, so a stack started again on the same stores (a restart)
 # checks the PINs the first one gave out.
 REPORT_PIN_KEY = "report-pin-key-for-tests-0123456789abcdef"
+# "magang jepang syaratnya apa": the requirements (selection) answer, not the TITP closing dates.
+REQUIREMENTS_QUESTION_ANSWER = "titp_selection"
+
+
+def answer_opening(answer_id: str, language: str = "id") -> str:
+    """The first words of a knowledge answer as the user reads them (no markup in them)."""
+    from bot.knowledge import load_knowledge
+
+    text = load_knowledge(get_settings().content_dir / "knowledge").answers[answer_id].text[language]
+    return text.split("\n")[0][:50]
 
 
 @dataclass

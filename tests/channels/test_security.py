@@ -43,7 +43,8 @@ def test_rest_cannot_speak_as_a_telegram_user(stack: Stack) -> None:
     send(stack, text_update(chat, "/lapor"))
     asked = _next_question(stack, sender, None)
     assert asked == "report_what_happened"
-    send(stack, text_update(chat, "aku bayar 30 juta ke calo di Garut, paspor ditahan"))
+    story = "aku bayar 30 juta ke calo di Garut, paspor ditahan"
+    send(stack, text_update(chat, story))
     asked = _next_question(stack, sender, asked)
     events_before = len(stack.tracker(sender)["events"])
 
@@ -56,7 +57,7 @@ def test_rest_cannot_speak_as_a_telegram_user(stack: Stack) -> None:
     # ...and reaches only a conversation of its own: the victim's draft is untouched.
     victim = stack.tracker(sender)
     assert victim["slots"]["requested_slot"] == asked
-    assert victim["slots"]["report_what_happened"]
+    assert victim["slots"]["report_what_happened"] == story
     assert len(victim["events"]) == events_before
     assert stack.tracker(f"rest:{sender}")["events"]  # the attacker's own, separate conversation
 
