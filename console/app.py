@@ -37,8 +37,9 @@ from console.blueprints.reports import blueprint as reports_pages
 from console.db import request_session
 from console.forms import CsrfOnlyForm
 from console.health import blueprint as health  # GET /healthz (no sign-in: the container probe)
+from console.labels import LEVEL_LABELS, STATUS_LABELS
 from console.staff import Staff, required_step
-from console.web import LEVEL_LABELS, STATUS_LABELS, is_api_request
+from console.web import is_api_request
 
 SESSION_HOURS = auth.SESSION_HOURS
 HSTS = "max-age=31536000; includeSubDomains"

@@ -29,7 +29,7 @@ PALETTE: Sequence[str] = (
 )
 
 LEGEND_COLUMNS = 3
-# A series' label: a str, or a lazy translation (console.web.LEVEL_LABELS).
+# A series' label: a str, or a lazy translation (console.labels.LEVEL_LABELS).
 Labels = Mapping[str, object]
 
 

@@ -10,10 +10,11 @@ page's language ("30.000.000" in Indonesian, "30,000,000" in English).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request, url_for
 from flask_babel import Babel, get_locale, get_timezone
 
 LANGUAGES = ("id", "en")
@@ -69,15 +70,25 @@ def other_language() -> str:
 
 
 def language_switch_url(language: str) -> str:
-    """This page in another language: the same path and query, with ``lang`` replaced."""
+    """This page in another language: a link relative to this page (only ``?query``, never the
+    path, which the request chose: ``/%5Cevil.com`` would make ``/\\evil.com``, a link to another
+    site), with the same query and ``lang`` replaced. A page that answered a form (a POST) has no address to show
+    again: its link goes to the queue."""
+    if request.method not in ("GET", "HEAD"):
+        return url_for("reports.queue", **{LANGUAGE_PARAMETER: language})
     query = [(key, value) for key, value in request.args.items(multi=True) if key != LANGUAGE_PARAMETER]
     query.append((LANGUAGE_PARAMETER, language))
-    return f"{request.path}?{urlencode(query)}"
+    return "?" + urlencode(query)
 
 
 def init_app(app: Flask, timezone: str, default_language: str = DEFAULT_LANGUAGE) -> None:
     if default_language not in LANGUAGES:
         raise ValueError(f"CONSOLE_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {default_language!r}.")
+    for language in LANGUAGES:
+        compiled = Path(app.root_path) / "translations" / language / "LC_MESSAGES" / "messages.mo"
+        if language != "en" and not compiled.is_file():
+            # Flask-Babel would quietly fall back to English under lang="id".
+            raise RuntimeError(f"{compiled} is missing: run `make setup` (pybabel compile -d console/translations).")
     app.config.update(BABEL_DEFAULT_LOCALE=default_language, BABEL_DEFAULT_TIMEZONE=timezone)
     Babel(app, locale_selector=_select_locale)
     app.after_request(_remember_language)

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+import pytz
 from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -38,12 +39,15 @@ class QueueFilter:
     date_to: Optional[dt.date] = None
     search: str = ""
     page: int = 1
+    # The days of from/to are days in this zone (the one the pages show times in); stored times are UTC.
+    timezone: str = "UTC"
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> "QueueFilter":
+    def from_args(cls, args: Mapping[str, str], timezone: str = "UTC") -> "QueueFilter":
         """Read query parameters; values that are not valid choices are ignored, not errors."""
         status = args.get("status", "open")
         return cls(
+            timezone=timezone,
             status=status if status in STATUS_CHOICES else "open",
             level=_choice(args.get("level", ""), LEVELS),
             flag=_choice(args.get("flag", ""), FLAG_CODES),
@@ -123,6 +127,13 @@ def _flag_condition(flag: str) -> ColumnElement:
     return cast(Report.flags, String).contains(f'"{flag}"', autoescape=True)
 
 
+def day_start_utc(day: dt.date, timezone: str) -> dt.datetime:
+    """Midnight of ``day`` in ``timezone`` as the naive UTC time the database stores: "from 5 March"
+    on a page in Jakarta time starts at 4 March 17:00 UTC."""
+    local = pytz.timezone(timezone).localize(dt.datetime.combine(day, dt.time()))
+    return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+
 def filter_conditions(queue_filter: QueueFilter) -> List[ColumnElement]:
     conditions: List[ColumnElement] = []
     if queue_filter.status == "open":
@@ -138,10 +149,10 @@ def filter_conditions(queue_filter: QueueFilter) -> List[ColumnElement]:
     if queue_filter.area:
         conditions.append(_contains(Report.location, queue_filter.area))
     if queue_filter.date_from:
-        conditions.append(Report.created_at >= dt.datetime.combine(queue_filter.date_from, dt.time()))
+        conditions.append(Report.created_at >= day_start_utc(queue_filter.date_from, queue_filter.timezone))
     if queue_filter.date_to:
         conditions.append(
-            Report.created_at < dt.datetime.combine(queue_filter.date_to + dt.timedelta(days=1), dt.time())
+            Report.created_at < day_start_utc(queue_filter.date_to + dt.timedelta(days=1), queue_filter.timezone)
         )
     if queue_filter.search:
         conditions.append(_search_condition(queue_filter.search))

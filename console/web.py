@@ -9,12 +9,10 @@ from typing import Any, Callable, Dict, Optional
 from flask import abort, current_app, jsonify, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
 from bot.recruitment.risk import FLAG_CODES
-from bot.reports.status import ReportStatus
 from bot.reports.texts import ReportTexts, load_report_texts
 from bot.settings import Settings
 from bot.storage import models
@@ -23,20 +21,6 @@ from console import queries
 from console.i18n import page_language
 from console.staff import Staff
 
-# Lazy: each page shows them in its own language (str() of one is the page's text).
-LEVEL_LABELS: Dict[str, LazyString] = {
-    "urgent": _l("Urgent"),
-    "high": _l("High"),
-    "medium": _l("Medium"),
-    "low": _l("Low"),
-}
-STATUS_LABELS: Dict[str, LazyString] = {
-    ReportStatus.NEW.value: _l("New"),
-    ReportStatus.IN_REVIEW.value: _l("In review"),
-    ReportStatus.ESCALATED.value: _l("Escalated"),
-    ReportStatus.RESOLVED.value: _l("Resolved"),
-    ReportStatus.DISMISSED.value: _l("Dismissed"),
-}
 # WTForms and Flask-WTF have no Indonesian catalogue of their own: their messages that can reach a
 # page (form_problem, the CSRF error page) are listed here so that the extraction puts them in ours.
 FORM_MESSAGES = (

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.reports.status import CLOSED_STATUSES, ReportStatus
 from bot.storage.models import Report, ReportEvent, StaffMessage, StaffUser
 from bot.storage.reports import add_staff_message
+from console.labels import STATUS_LABELS
 
 # Institutions a report can be escalated to: the key is stored on the report and is what the reporter
 # sees on a status check; the value is the longer name staff pick from in the console (in the page's
@@ -55,16 +56,20 @@ def allowed_targets(status: str) -> FrozenSet[str]:
 
 
 def transition_problem(current: str, target: str, institution: Optional[str], reason: Optional[str]) -> Optional[str]:
-    """Why this status change is not allowed (in the page's language), or None when it is. The
-    statuses are named by their stored values, as in the audit trail."""
+    """Why this status change is not allowed (in the page's language, statuses by their labels), or
+    None when it is."""
     if target not in TRANSITIONS:
         return _("Unknown status %(status)s.", status=repr(target))
     if target not in allowed_targets(current):
-        return _("A report cannot go from %(current)s to %(target)s.", current=current, target=target)
+        return _(
+            "A report cannot go from %(current)s to %(target)s.",
+            current=STATUS_LABELS.get(current, current),
+            target=STATUS_LABELS[target],
+        )
     if target == _ESCALATED and institution not in INSTITUTIONS:
         return _("Choose the institution the report is escalated to.")
     if target in NEEDS_REASON and not (reason or "").strip():
-        return _("Say why the report is %(status)s.", status=target)
+        return _("Say why the report is %(status)s.", status=STATUS_LABELS[target])
     return None
 
 

@@ -173,3 +173,22 @@ def test_trends_count_per_week_area_and_repeat_recruiter(database_url: str) -> N
     (top_name, top_count), second = trends.top_areas
     assert (top_name.lower(), top_count, second) == ("kab. garut", 2, ("Garut", 1))
     assert trends.repeat_recruiters == [("Pak Darto", 2)]
+
+
+def test_a_day_in_the_filter_is_a_day_where_the_staff_are() -> None:
+    from console.queries import day_start_utc
+
+    assert day_start_utc(dt.date(2026, 3, 5), "Asia/Jakarta") == dt.datetime(2026, 3, 4, 17, 0)
+    assert day_start_utc(dt.date(2026, 3, 5), "Asia/Tokyo") == dt.datetime(2026, 3, 4, 15, 0)
+    assert day_start_utc(dt.date(2026, 3, 5), "UTC") == dt.datetime(2026, 3, 5, 0, 0)
+
+
+@support.BOTH_DATABASES
+def test_date_filters_use_the_consoles_time_zone(database_url: str) -> None:
+    # 23:30 UTC on 4 March is 06:30 on 5 March in Jakarta, as the queue shows it.
+    late = support.add_report(database_url, created_at=dt.datetime(2026, 3, 4, 23, 30))
+    code = support.case_code(database_url, late)
+    fifth = dt.date(2026, 3, 5)
+    assert _codes(database_url, date_from=fifth, date_to=fifth, timezone="Asia/Jakarta") == [code]
+    assert _codes(database_url, date_to=dt.date(2026, 3, 4), timezone="Asia/Jakarta") == []
+    assert _codes(database_url, date_from=fifth, timezone="UTC") == []

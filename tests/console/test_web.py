@@ -229,7 +229,7 @@ def test_status_change_with_note_is_in_the_audit_trail(reviewer, database_url: s
     assert "Escalated" in html and "KBRI Tokyo" in html and "Passport held in Osaka" in html
     # A forbidden change is explained and changes nothing.
     reviewer.post(path, data={"csrf_token": token, "status": "in_review"})
-    assert "cannot go from escalated to in_review" in _page(reviewer, f"/reports/{report_id}")
+    assert "cannot go from Escalated to In review" in _page(reviewer, f"/reports/{report_id}")
     with transaction(database_url) as session:
         kinds = [
             (e.kind, e.actor)

@@ -8,7 +8,7 @@ import yaml
 
 from bot.reports.status import CLOSED_STATUSES, OPEN_STATUSES, REPORT_STATUSES, ReportStatus
 from bot.storage.models import Report
-from console.web import STATUS_LABELS
+from console.labels import STATUS_LABELS
 from console.workflow import NEEDS_REASON, TRANSITIONS
 
 CONTENT = Path(__file__).resolve().parents[2] / "content" / "reports.yml"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.reports.status import REPORT_STATUSES
 from bot.storage.models import Report
+from console.labels import LEVEL_LABELS, STATUS_LABELS
 from console import auth, charts, export, queries, web, workflow
 from console.db import change, request_session
 from console.forms import AssignForm, MessageForm, NoteForm, StatusForm
@@ -30,7 +31,7 @@ REPORT_ID = "<int(min=1, max=2147483647):report_id>"
 @blueprint.route("/")
 @login_required
 def queue():
-    queue_filter = queries.QueueFilter.from_args(request.args)
+    queue_filter = queries.QueueFilter.from_args(request.args, web.settings().console_timezone)
     return render_template(
         "reports/queue.html",
         page=queries.queue(request_session(), queue_filter),
@@ -74,7 +75,7 @@ def report_detail(report_id: int):
     report = web.report_or_404(session, report_id)
     status_form = StatusForm()
     status_form.status.choices = [
-        (s, web.STATUS_LABELS[s]) for s in REPORT_STATUSES if s in workflow.allowed_targets(report.status)
+        (s, STATUS_LABELS[s]) for s in REPORT_STATUSES if s in workflow.allowed_targets(report.status)
     ]
     assign_form = AssignForm(assignee=report.assigned_to or "")
     assign_form.assignee.choices = _assignee_choices(session)
@@ -135,7 +136,7 @@ def change_status(report_id: int):
             institution=form.institution.data or None,
             reason=form.reason.data,
         )
-        return gettext("Status changed to %(status)s.", status=web.STATUS_LABELS[form.status.data])
+        return gettext("Status changed to %(status)s.", status=STATUS_LABELS[form.status.data])
 
     return _apply(report_id, form, step)
 
@@ -185,7 +186,9 @@ def message_reporter(report_id: int):
 @blueprint.route("/export.csv")
 @login_required
 def export_csv():
-    reports = queries.all_matching(request_session(), queries.QueueFilter.from_args(request.args))
+    reports = queries.all_matching(
+        request_session(), queries.QueueFilter.from_args(request.args, web.settings().console_timezone)
+    )
     body = export.reports_csv(reports, web.staff().role)
     logger.info("CSV export by %s: %d reports", web.staff().username, len(reports))
     return Response(
@@ -204,7 +207,7 @@ def dashboard():
         "reports/dashboard.html",
         trends=trends,
         level_chart=charts.stacked_weekly_bars(
-            gettext("Reports per week by level"), trends.weeks, trends.by_level, web.LEVEL_LABELS
+            gettext("Reports per week by level"), trends.weeks, trends.by_level, LEVEL_LABELS
         ),
         flag_chart=charts.stacked_weekly_bars(
             gettext("Reports per week by red flag"), trends.weeks, trends.by_flag, titles
