@@ -1,5 +1,6 @@
-"""Operations commands: `python -m bot.manage migrate`, `python -m bot.manage import-registry FILE.csv`
-and `python -m bot.manage retention [--dry-run]` (the retention policy, bot/privacy/retention.py)."""
+"""Operations commands: `python -m bot.manage migrate`, `python -m bot.manage import-registry FILE.csv`,
+`python -m bot.manage retention [--dry-run]` (the retention policy, bot/privacy/retention.py) and
+`python -m bot.manage wrap-legacy-pins` (after an upgrade from before the keyed PIN hash)."""
 
 from __future__ import annotations
 
@@ -41,19 +42,38 @@ def import_registry(path: Path, database_url: Optional[str] = None) -> int:
         return replace_registry(session, entries)
 
 
-def wrap_legacy_pins(database_url: Optional[str] = None) -> int:
+def wrap_legacy_pins(database_url: Optional[str] = None) -> Optional[int]:
     """PIN hashes of earlier versions (scrypt, no key) get the key too, so that a copy of the
-    database cannot test PINs (bot/reports/codes.py). Runs at every start; 0 when there are none."""
+    database cannot test PINs (bot/reports/codes.py); returns how many, or None without a key.
+
+    Not part of ``migrate``: during a rolling upgrade the previous release still answers status
+    checks and cannot read a wrapped hash. Run it once every replica runs this version."""
     from bot.kept_secrets import REPORT_PIN_KEY_FILE, report_pin_key
     from bot.storage.reports import wrap_legacy_pin_hashes
 
     settings = get_settings()
     if not settings.report_pin_key and not (settings.var_dir / REPORT_PIN_KEY_FILE).exists():
-        # No key yet: one made here (a migration Job's own empty volume, say) could differ from the
-        # services' key and would make every wrapped PIN wrong. The next start with the key wraps.
-        return 0
+        # No key yet: one made here (a Job's own empty volume, say) could differ from the services'
+        # key and would make every wrapped PIN wrong.
+        return None
     with transaction(database_url) as session:
         return wrap_legacy_pin_hashes(session, report_pin_key(settings))
+
+
+def wrap_legacy_pins_command() -> int:
+    try:
+        wrapped = wrap_legacy_pins()
+    except SQLAlchemyError as error:
+        print(f"wrapping failed: {type(error).__name__} (is the database migrated and reachable?)", file=sys.stderr)
+        return 1
+    if wrapped is None:
+        print(
+            "no PIN key: set REPORT_PIN_KEY (or run where the services keep theirs in VAR_DIR); nothing changed",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"{wrapped} PIN hash(es) of an earlier version wrapped with the key")
+    return 0
 
 
 def ensure_registry(database_url: Optional[str] = None) -> None:
@@ -67,7 +87,11 @@ def ensure_registry(database_url: Optional[str] = None) -> None:
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.manage", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply database migrations and wrap old PIN hashes with the key")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser(
+        "wrap-legacy-pins",
+        help="wrap PIN hashes of versions before the keyed hash with the key (once every replica runs this one)",
+    )
     importer = sub.add_parser("import-registry", help="import a CSV export of licensed LPK/SO/P3MI")
     importer.add_argument("csv", type=Path)
     retention = sub.add_parser("retention", help="apply the retention policy once (UU 27/2022), printing the counts")
@@ -75,9 +99,10 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     if args.command == "migrate":
         migrate()
-        wrapped = wrap_legacy_pins()
-        print("database is up to date" + (f"; {wrapped} old PIN hash(es) wrapped with the key" if wrapped else ""))
+        print("database is up to date")
         return 0
+    if args.command == "wrap-legacy-pins":
+        return wrap_legacy_pins_command()
     if args.command == "retention":
         return retention_command(dry_run=args.dry_run)
     try:

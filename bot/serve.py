@@ -200,7 +200,7 @@ def prepare(settings: Settings, needs: Sequence[str]) -> bool:
     endpoints. False when the start must be refused (the reasons are logged)."""
     make_private(settings.var_dir)
     # The schema and the registry must exist before the first report arrives.
-    from bot.manage import ensure_registry, migrate, wrap_legacy_pins
+    from bot.manage import ensure_registry, migrate
     from bot.storage.db import startup_lock
 
     if refuse_unsafe_start(settings, "make run", needs=needs):
@@ -213,9 +213,6 @@ def prepare(settings: Settings, needs: Sequence[str]) -> bool:
     migrate()  # under the start-up lock itself
     with startup_lock():
         ensure_registry()
-        wrapped = wrap_legacy_pins()
-    if wrapped:
-        logger.info("wrapped %d PIN hash(es) of an earlier version with the PIN key", wrapped)
     write_endpoints(settings)
     return True
 

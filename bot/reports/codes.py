@@ -6,9 +6,9 @@ costing 43 ms of the assistant's CPU at every report and status check. With the 
 the database (REPORT_PIN_KEY, a secret like the others), a copy of the database alone gives no way
 to test a PIN at all. Guessing through the chat is limited by the status check's counters
 (bot/storage/reports.py). PINs hashed by earlier versions (scrypt, no key) are wrapped with the
-key at start-up (``wrap_legacy_pin_hash``: the key over the stored scrypt digest, so no PIN is
-needed), which leaves a database copy nothing to test them with; they still verify, and are
-re-hashed to the plain keyed hash at the next status check with the right PIN.
+key by `python -m bot.manage wrap-legacy-pins` (``wrap_legacy_pin_hash``: the key over the stored
+scrypt digest, so no PIN is needed), which leaves a database copy nothing to test them with; they
+still verify, and are re-hashed to the plain keyed hash at the next status check with the right PIN.
 """
 
 from __future__ import annotations

@@ -249,16 +249,24 @@ def test_old_unkeyed_pin_hashes_are_wrapped_with_the_key_and_still_open_the_repo
     assert _check(database_url, other_code, other_pin, OWNER) == "ok"  # untouched rows still work
 
 
-def test_the_start_wraps_only_with_a_key_it_did_not_have_to_invent(database_url: str, tmp_path, monkeypatch) -> None:
-    from bot.kept_secrets import REPORT_PIN_KEY_FILE
-    from bot.manage import wrap_legacy_pins
+def test_the_command_wraps_only_with_the_services_key_never_a_new_one(database_url: str, tmp_path, monkeypatch) -> None:
+    from bot.kept_secrets import REPORT_PIN_KEY_FILE, report_pin_key
+    from bot.manage import main
+    from bot.settings import get_settings
 
     code, pin = _saved(database_url)
     with transaction(database_url) as session:
         session.execute(update(Report).where(Report.case_code == code).values(pin_hash=legacy_pin_hash(pin)))
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "fresh-var"))
     monkeypatch.delenv("REPORT_PIN_KEY", raising=False)
-    assert wrap_legacy_pins(database_url) == 0  # a new key here could differ from the services' one
+    assert main(["wrap-legacy-pins"]) == 2  # a new key here could differ from the services' one
     assert not (tmp_path / "fresh-var" / REPORT_PIN_KEY_FILE).exists()
     monkeypatch.setenv("REPORT_PIN_KEY", "a-report-pin-key-of-enough-length-0123456789")
-    assert wrap_legacy_pins(database_url) == 1
+    assert main(["wrap-legacy-pins"]) == 0
+    assert main(["wrap-legacy-pins"]) == 0  # again: nothing left to wrap
+    with transaction(database_url) as session:
+        stored = session.execute(select(Report.pin_hash).where(Report.case_code == code)).scalar_one()
+    services_key = report_pin_key(get_settings())  # what the status check (actions/reports.py) uses
+    assert stored.startswith("scrypt-hmac-sha256$") and verify_pin(pin, stored, services_key)
+    assert not verify_pin(pin, stored, PIN_KEY)
