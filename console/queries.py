@@ -130,8 +130,18 @@ def _flag_condition(flag: str) -> ColumnElement:
 def day_start_utc(day: dt.date, timezone: str) -> dt.datetime:
     """Midnight of ``day`` in ``timezone`` as the naive UTC time the database stores: "from 5 March"
     on a page in Jakarta time starts at 4 March 17:00 UTC."""
-    local = pytz.timezone(timezone).localize(dt.datetime.combine(day, dt.time()))
-    return local.astimezone(pytz.utc).replace(tzinfo=None)
+    try:
+        local = pytz.timezone(timezone).localize(dt.datetime.combine(day, dt.time()))
+        return local.astimezone(pytz.utc).replace(tzinfo=None)
+    except OverflowError:  # the first or last days a date can hold: no report is that old or new
+        return dt.datetime.min if day.year == dt.MINYEAR else dt.datetime.max
+
+
+def day_after_utc(day: dt.date, timezone: str) -> dt.datetime:
+    """The end of ``day`` (the start of the next one) in ``timezone``, as naive UTC."""
+    if day >= dt.date.max:
+        return dt.datetime.max  # "to 9999-12-31": no upper bound
+    return day_start_utc(day + dt.timedelta(days=1), timezone)
 
 
 def filter_conditions(queue_filter: QueueFilter) -> List[ColumnElement]:
@@ -151,9 +161,7 @@ def filter_conditions(queue_filter: QueueFilter) -> List[ColumnElement]:
     if queue_filter.date_from:
         conditions.append(Report.created_at >= day_start_utc(queue_filter.date_from, queue_filter.timezone))
     if queue_filter.date_to:
-        conditions.append(
-            Report.created_at < day_start_utc(queue_filter.date_to + dt.timedelta(days=1), queue_filter.timezone)
-        )
+        conditions.append(Report.created_at < day_after_utc(queue_filter.date_to, queue_filter.timezone))
     if queue_filter.search:
         conditions.append(_search_condition(queue_filter.search))
     return conditions

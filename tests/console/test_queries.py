@@ -176,11 +176,14 @@ def test_trends_count_per_week_area_and_repeat_recruiter(database_url: str) -> N
 
 
 def test_a_day_in_the_filter_is_a_day_where_the_staff_are() -> None:
-    from console.queries import day_start_utc
+    from console.queries import day_after_utc, day_start_utc
 
     assert day_start_utc(dt.date(2026, 3, 5), "Asia/Jakarta") == dt.datetime(2026, 3, 4, 17, 0)
     assert day_start_utc(dt.date(2026, 3, 5), "Asia/Tokyo") == dt.datetime(2026, 3, 4, 15, 0)
     assert day_start_utc(dt.date(2026, 3, 5), "UTC") == dt.datetime(2026, 3, 5, 0, 0)
+    assert day_start_utc(dt.date.min, "Asia/Jakarta") == dt.datetime.min  # would be before year 1
+    assert day_after_utc(dt.date.max, "Asia/Jakarta") == dt.datetime.max
+    assert day_after_utc(dt.date(2026, 3, 4), "Asia/Jakarta") == dt.datetime(2026, 3, 4, 17, 0)
 
 
 @support.BOTH_DATABASES
