@@ -29,10 +29,13 @@ LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 def chosen_language(asked: Optional[str], remembered: Optional[str], default: str = DEFAULT_LANGUAGE) -> str:
     """The page's language: what this request asks for, else what the cookie remembers, else the
     console's default. Anything that is not one of ours is ignored rather than an error."""
-    for candidate in (asked, remembered):
-        if candidate and candidate.strip().lower() in LANGUAGES:
-            return candidate.strip().lower()
-    return default
+    return _known(asked) or _known(remembered) or default
+
+
+def _known(value: Optional[str]) -> Optional[str]:
+    """``value`` as one of our language codes, or None."""
+    code = (value or "").strip().lower()
+    return code if code in LANGUAGES else None
 
 
 def _select_locale() -> str:
@@ -47,11 +50,11 @@ def _select_locale() -> str:
 
 
 def _remember_language(response: Response) -> Response:
-    asked = request.args.get(LANGUAGE_PARAMETER)
-    if asked and asked.strip().lower() in LANGUAGES:
+    asked = _known(request.args.get(LANGUAGE_PARAMETER))
+    if asked:
         response.set_cookie(
             LANGUAGE_COOKIE,
-            asked.strip().lower(),
+            asked,
             max_age=LANGUAGE_COOKIE_SECONDS,
             httponly=True,
             samesite="Lax",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from pathlib import Path
 from typing import Iterator, NoReturn
 
 import pytest
@@ -67,3 +68,14 @@ def postgres_or_missing(prefix: str = "guidance_test") -> Iterator[str]:
         yield url
     finally:
         database.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, folder: Path, name: str) -> Iterator[str]:
+    """An empty database of ``kind`` ("sqlite": a file in ``folder``; "postgresql": a throwaway
+    database, skipped or failed like postgres_or_missing when PostgreSQL is absent)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'{name}.db'}"
+        return
+    with postgres_or_missing(name) as url:
+        yield url

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, inspect
 
 from bot.settings import get_settings
 from bot.storage.models import Base
-from tests.databases import postgres_or_missing
+from tests.databases import fresh_database
 
 
 def alembic_config(url: str) -> Config:
@@ -32,10 +32,7 @@ def revisions_oldest_first(config: Config) -> List[str]:
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    with postgres_or_missing("guidance_migrations") as url:
+    with fresh_database(request.param, tmp_path, "guidance_migrations") as url:
         yield url
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from bot.intents import ERASE_DATA_ACTION
 from bot.redaction import redact_text
 from bot.storage.tracker_store import RedactingSQLTrackerStore, seal, sealing_key, unseal
-from tests.databases import postgres_or_missing
+from tests.databases import fresh_database
 
 CODE, PIN = "K7QX-4M2P", "482913"
 DOMAIN = Domain.from_yaml("""
@@ -35,10 +35,7 @@ slots:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tracker.db'}"
-        return
-    with postgres_or_missing("tracker") as url:
+    with fresh_database(request.param, tmp_path, "tracker") as url:
         yield url
 
 
