@@ -39,6 +39,8 @@ class QueuedFailure:
 @dataclass
 class TelegramApiStandIn(LoopbackServer):
     token: str = "123456:TEST-TOKEN"
+    # Seconds every answer takes, as a slow network would (0: at once).
+    response_delay_seconds: float = 0.0
     calls: List[BotApiCall] = field(default_factory=list)
     updates: Deque[Dict[str, Any]] = field(default_factory=deque)
     failures: Dict[str, Deque[QueuedFailure]] = field(default_factory=dict)
@@ -112,6 +114,8 @@ class TelegramApiStandIn(LoopbackServer):
             self._by_chat.setdefault((method, str(params.get("chat_id"))), []).append(call)
             self._lock.notify_all()
             failure = self.failures.get(method, deque()).popleft() if self.failures.get(method) else None
+        if self.response_delay_seconds:
+            time.sleep(self.response_delay_seconds)
         if token != self.token:
             return self.reply_json(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         if failure is not None:
