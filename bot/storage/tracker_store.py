@@ -30,17 +30,16 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Text, Tuple
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from bot.intents import ERASE_DATA_ACTION
 from bot.redaction import SEALED_SLOTS, ConversationContext, redact_events
 from bot.sealing import derive_key, seal, unseal
 from bot.settings import get_settings
-from bot.storage.db import use_write_ahead_log
+from bot.storage.db import engine_for
 
 logger = logging.getLogger(__name__)
 
@@ -219,17 +218,14 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self._latest_session = latest_session_data(self.SQLEvent.__table__)
         self._rows_from = rows_from(self.SQLEvent.__table__)
         self._recent = RecentSessions(RECENT_SESSIONS, RECENT_SESSION_IDLE_SECONDS)
-        if self.engine.dialect.name == "sqlite":
-            # Rasa made this engine: the same WAL mode as our own SQLite files (bot/storage/db.py).
-            use_write_ahead_log(self.engine)
-            self.engine.dispose()  # connections opened before the listener get it on reconnect
-        else:
-            # Rasa's engine does not test pooled connections: after a PostgreSQL restart or outage
-            # the first turn of every pooled connection would fail. Same engine, with pre-ping.
-            url = self.engine.url
-            self.engine.dispose()
-            self.engine = create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
-            self.sessionmaker = sessionmaker(bind=self.engine)
+        # The process's one engine per database (bot/storage/db.engine_for) instead of the one Rasa
+        # made: pooled PostgreSQL connections are tested before use (after a restart or an outage the
+        # first turn of every pooled connection would fail), SQLite files are in WAL mode like our
+        # own, and the app's tables on the same database share its pool.
+        url = self.engine.url.render_as_string(hide_password=False)
+        self.engine.dispose()
+        self.engine = engine_for(url)
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     # The database work runs in a worker thread: Rasa calls the store on its event loop, and a
     # commit waiting on PostgreSQL's disk flush there stalled every other user's turn meanwhile
