@@ -1,8 +1,13 @@
-"""CSV export of reports; personal data masked unless the reader is an admin."""
+"""CSV export of reports; personal data masked unless the reader is an admin.
+
+Times are written in the console's time zone with their UTC offset (ISO 8601,
+``2026-12-03T20:15:00+07:00``): the staff read them as the console shows them, and a spreadsheet
+or script that reads the offset still knows the instant."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Iterable, List
 
@@ -41,7 +46,12 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _row(report: Report, role: str) -> List[str]:
+def zoned_time(stored_utc: dt.datetime, zone: dt.tzinfo) -> str:
+    """A stored time (naive UTC, as the models keep it) in ``zone``, with its offset."""
+    return stored_utc.replace(tzinfo=dt.timezone.utc).astimezone(zone).isoformat(timespec="seconds")
+
+
+def _row(report: Report, role: str, zone: dt.tzinfo) -> List[str]:
     is_admin = role == "admin"
     contact = report.reporter_contact if can_see_contact(role, report) else ""
     values = {
@@ -51,7 +61,7 @@ def _row(report: Report, role: str) -> List[str]:
         "risk_level": report.risk_level,
         "flags": " ".join(report.flags or []),
         "channel": report.channel,
-        "created_at": report.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "created_at": zoned_time(report.created_at, zone),
         "assigned_to": report.assigned_to,
         "escalated_to": report.escalated_to,
         "decision_reason": report.decision_reason,
@@ -70,10 +80,10 @@ def _row(report: Report, role: str) -> List[str]:
     return [safe_cell(values[column]) for column in COLUMNS]
 
 
-def reports_csv(reports: Iterable[Report], role: str) -> str:
+def reports_csv(reports: Iterable[Report], role: str, zone: dt.tzinfo) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     for report in reports:
-        writer.writerow(_row(report, role))
+        writer.writerow(_row(report, role, zone))
     return buffer.getvalue()

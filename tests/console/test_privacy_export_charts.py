@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 from bot.storage.models import Report
 from console.charts import horizontal_bars, stacked_weekly_bars
 from console.export import reports_csv, safe_cell
 from console.privacy import can_see_contact, hide_contact, mask
 from tests.console.support import XSS
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 def _report(**values: object) -> Report:
@@ -59,18 +62,27 @@ def _rows(text: str):
 
 def test_csv_masks_personal_data_for_reviewers_only() -> None:
     reports = [_report()]
-    (reviewer_row,) = _rows(reports_csv(reports, "reviewer"))
-    (admin_row,) = _rows(reports_csv(reports, "admin"))
+    (reviewer_row,) = _rows(reports_csv(reports, "reviewer", JAKARTA))
+    (admin_row,) = _rows(reports_csv(reports, "admin", JAKARTA))
     assert reviewer_row["recruiter_phone"] == "'" + mask("+6281234567890")
     assert reviewer_row["reporter_contact"] == "'" + mask("+6289876543210")
     assert admin_row["recruiter_phone"] == "'+6281234567890"
     assert admin_row["reporter_contact"] == "'+6289876543210"
 
 
+def test_csv_times_are_in_the_console_zone_with_their_offset() -> None:
+    late_evening_utc = _report(created_at=dt.datetime(2026, 12, 3, 20, 15, 0))
+    (row,) = _rows(reports_csv([late_evening_utc], "reviewer", JAKARTA))
+    # 20:15 UTC is 03:15 the next day in WIB: the date staff see in the console.
+    assert row["created_at"] == "2026-12-04T03:15:00+07:00"
+    (row,) = _rows(reports_csv([late_evening_utc], "reviewer", dt.timezone.utc))
+    assert row["created_at"] == "2026-12-03T20:15:00+00:00"
+
+
 def test_csv_cells_cannot_start_a_formula() -> None:
     assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell("Garut") == "Garut"
-    (row,) = _rows(reports_csv([_report(what_happened="=cmd|' /C calc'!A0")], "admin"))
+    (row,) = _rows(reports_csv([_report(what_happened="=cmd|' /C calc'!A0")], "admin", JAKARTA))
     assert row["what_happened"].startswith("'=")
 
 

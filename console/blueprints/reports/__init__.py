@@ -8,7 +8,7 @@ import logging
 from typing import Any, Callable, Dict, List
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import get_timezone, gettext
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
@@ -189,7 +189,7 @@ def export_csv():
     reports = queries.all_matching(
         request_session(), queries.QueueFilter.from_args(request.args, web.settings().console_timezone)
     )
-    body = export.reports_csv(reports, web.staff().role)
+    body = export.reports_csv(reports, web.staff().role, get_timezone())
     logger.info("CSV export by %s: %d reports", web.staff().username, len(reports))
     return Response(
         body,
