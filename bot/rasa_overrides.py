@@ -1,5 +1,6 @@
 """What the Rasa server process changes in Rasa 3.6, in one place (applied by bot/rasa_server.py
-before Rasa starts). Eight changes are for speed and leave behaviour unchanged; one is for faults.
+before Rasa starts). Eight changes are for speed and leave behaviour unchanged, two are for steady
+latency under load, and one is for faults.
 
 Profiling a turn (issue 11) showed a sixth of the Rasa server's CPU in ``jsonschema``:
 ``RemoteAction._validate_action_result`` calls ``jsonschema.validate`` on every action-server
@@ -65,6 +66,12 @@ the walk stops there. Each remaining rule is tested by Rasa's own ``_is_rule_app
 index is rebuilt when the lookup is replaced or its size changes; Rasa fills the lookup at
 training and only removes from it there, never while serving.
 
+**Steady latency.** Each turn holds a place in the turn gate (bot/turn_gate.py, first come first
+served, ``RASA_TURNS_AT_ONCE``), so a turn is not spread thin across every other turn in progress.
+And once the model is loaded its objects are frozen out of the garbage collector
+(``freeze_loaded_objects``): collecting the oldest generation walked them all and stopped the
+replica for most of a second.
+
 **Faults.** Rasa wraps the tracker store in ``FailSafeTrackerStore``: when the database cannot be
 read, a turn silently starts a *new, empty* conversation, and when it cannot be written, the
 conversation goes to process memory. A user in the middle of a report then gets an answer that
@@ -89,11 +96,15 @@ import asyncio
 import copy
 import dataclasses
 import functools
+import gc
 import itertools
 import json
 import logging
 import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Text, Tuple
+
+from bot.settings import get_settings
+from bot.turn_gate import TURN_GATE, TurnGate
 
 if TYPE_CHECKING:
     from bot.in_process_actions import InProcessActions
@@ -132,6 +143,20 @@ def _keep_sessions_open() -> None:
         return _KeptSession(session)
 
     EndpointConfig.session = kept_session
+
+
+def _step_out_for_endpoint_calls() -> None:
+    """Calls to the action server (and any other endpoint Rasa calls) are network round trips:
+    the turn leaves the turn gate while one is in flight (bot/turn_gate.py)."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    stock = EndpointConfig.request
+
+    async def request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
+        async with TURN_GATE.outside():
+            return await stock(self, *args, **kwargs)
+
+    EndpointConfig.request = request
 
 
 def _remember_event_types() -> None:
@@ -590,7 +615,9 @@ def _run_actions_in_process(runner: "InProcessActions") -> None:
             "domain": domain_dict(domain),
         }
         try:
-            result = await runner.run(call)
+            # In a worker thread: other turns use the event loop meanwhile (bot/turn_gate.py).
+            async with TURN_GATE.outside():
+                result = await runner.run(call)
         except SdkRejection as rejection:
             # A form validator rejected the input: Rasa lets the policies choose again.
             raise ActionExecutionRejection(rejection.action_name, rejection.message) from None
@@ -609,6 +636,48 @@ def _run_actions_in_process(runner: "InProcessActions") -> None:
     RemoteAction.run = run
 
 
+def _gate_turns(gate: TurnGate) -> None:
+    """Each turn holds a place in ``gate`` (bot/turn_gate.py) while it runs; the conversation
+    lock is taken before (Agent.handle_message), so the gate is always the inner one."""
+    from rasa.core.processor import MessageProcessor
+
+    stock = MessageProcessor.handle_message
+
+    async def handle_message(self: MessageProcessor, message: Any) -> Any:
+        async with gate.turn():
+            return await stock(self, message)
+
+    MessageProcessor.handle_message = handle_message
+
+
+def freeze_loaded_objects() -> None:
+    """Move every object alive now out of the garbage collector's view (``gc.freeze``).
+
+    A loaded model is about 800,000 tracked objects (TensorFlow, the featurisers' vocabularies)
+    that live as long as the process. Python's oldest-generation collection walks all of them:
+    under the bench each Rasa replica collected every 20-30 s, and each collection stopped every
+    turn of that replica for 0.7-0.96 s (gc.callbacks timings on this VM). Frozen, they are never
+    walked again; a collection then covers the conversations' own objects only (67-75 ms, and
+    far rarer). Frozen objects are the ones the process keeps for its life. One exception: a model
+    replaced through the HTTP API (``PUT /model``) leaves the first model frozen, never collected,
+    and the new one unfrozen; change models by restarting the replicas, as docs/deploy.md does."""
+    gc.collect()
+    gc.freeze()
+
+
+def _freeze_after_loading() -> None:
+    import rasa.core.run
+
+    stock = rasa.core.run.load_agent_on_start
+
+    async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+        agent = await stock(*args, **kwargs)
+        freeze_loaded_objects()
+        return agent
+
+    rasa.core.run.load_agent_on_start = load_agent_on_start
+
+
 def apply(in_process_actions: Optional["InProcessActions"] = None) -> None:
     """Apply every change; with ``in_process_actions``, custom actions run through it."""
     global _applied
@@ -624,6 +693,10 @@ def apply(in_process_actions: Optional["InProcessActions"] = None) -> None:
     _run_graphs_without_dask()
     _index_rules_by_last_intent()
     _fail_turns_when_the_tracker_store_fails()
+    TURN_GATE.limit = get_settings().rasa_turns_at_once
+    _gate_turns(TURN_GATE)
+    _step_out_for_endpoint_calls()
+    _freeze_after_loading()
     from jsonschema import ValidationError
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction

@@ -74,6 +74,8 @@ class Settings:
     # `make run` starts this many Rasa servers, on RASA_PORT, RASA_PORT+1...; more than one needs
     # REDIS_URL (Rasa's lock store: one user's turns one at a time across replicas).
     rasa_replicas: int = field(default_factory=lambda: _env_int("RASA_REPLICAS", 1))
+    # Turns at work at once in one Rasa server, first come first served (bot/turn_gate.py); 0: no limit.
+    rasa_turns_at_once: int = field(default_factory=lambda: _env_int("RASA_TURNS_AT_ONCE", 1))
     # Where Rasa calls the actions; empty: the action server `make run` starts on ACTION_PORT.
     # Containers name another host (http://actions:5055/webhook).
     action_server_url: str = field(default_factory=lambda: _env("ACTION_SERVER_URL", ""))
@@ -288,6 +290,8 @@ class Settings:
     def scaling_problems(self) -> List[str]:
         """Replica settings `make run` cannot honour (checked at start-up)."""
         problems: List[str] = []
+        if not 0 <= self.rasa_turns_at_once <= 64:
+            problems.append(f"RASA_TURNS_AT_ONCE must be between 0 and 64, not {self.rasa_turns_at_once}.")
         if not 1 <= self.rasa_replicas <= 16:
             problems.append(f"RASA_REPLICAS must be between 1 and 16, not {self.rasa_replicas}.")
         elif self.rasa_replicas > 1 and not self.redis_url:

@@ -38,6 +38,7 @@ from bot.storage.inbox import (
     take_message,
 )
 from bot.storage.leases import new_claim_token
+from bot.turn_gate import TURN_GATE
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,9 @@ class PlatformOutput(OutputChannel):
     async def send_bot_message(self, recipient_id: str, message: BotMessage) -> None:
         self.attempted += 1
         try:
-            await self.deliver(recipient_id, message)
+            # A network round trip to the platform: other users' turns run meanwhile (bot/turn_gate.py).
+            async with TURN_GATE.outside():
+                await self.deliver(recipient_id, message)
         except DeliveryFailed as failure:
             self.failures.append(failure.reason)
 

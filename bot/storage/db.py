@@ -48,9 +48,10 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, future=True, connect_args={"check_same_thread": False})
         _enable_sqlite_foreign_keys(engine)
         return engine
-    # The action server runs up to 16 calls at once (bot/action_server.py WORKER_THREADS), each
-    # with its own transaction: the pool must hold them all without waiting.
-    return create_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # Up to 16 action calls run at once (bot/action_server.py WORKER_THREADS), each with its own
+    # transaction, beside the tracker store's loads and saves in the event loop's default executor
+    # (6 threads on 2 cores): the pool must hold them all without waiting.
+    return create_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def sqlite_file_missing(url: str) -> bool:

@@ -40,6 +40,7 @@ from bot.redaction import SEALED_SLOTS, ConversationContext, redact_events
 from bot.sealing import derive_key, seal, unseal
 from bot.settings import get_settings
 from bot.storage.db import engine_for
+from bot.turn_gate import TURN_GATE
 
 logger = logging.getLogger(__name__)
 
@@ -231,13 +232,18 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     # commit waiting on PostgreSQL's disk flush there stalled every other user's turn meanwhile
     # (issue 11's profile). One conversation's turns are still one at a time (the lock store).
 
+    # Other turns use the event loop meanwhile (bot/turn_gate.py): a slow database delays only
+    # the turns that wait for it.
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self._save, tracker)
+        async with TURN_GATE.outside():
+            await asyncio.get_running_loop().run_in_executor(None, self._save, tracker)
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
-        return await asyncio.get_running_loop().run_in_executor(
-            None, self._load, sender_id, fetch_events_from_all_sessions
-        )
+        async with TURN_GATE.outside():
+            return await asyncio.get_running_loop().run_in_executor(
+                None, self._load, sender_id, fetch_events_from_all_sessions
+            )
 
     def _save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:

@@ -76,13 +76,17 @@ STATUS_OPENING = "cek status laporan"
 @dataclass
 class Tally:
     latencies: List[float] = field(default_factory=list)
+    # The same latencies by what the user was doing (question, offer, report, status): where the tail is.
+    by_step: Dict[str, List[float]] = field(default_factory=dict)
     errors: Dict[str, int] = field(default_factory=dict)
     examples: List[Dict[str, object]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, seconds: float) -> None:
+    def add(self, seconds: float, step: str = "") -> None:
         with self.lock:
             self.latencies.append(seconds)
+            if step:
+                self.by_step.setdefault(step, []).append(seconds)
 
     def error(self, kind: str) -> None:
         with self.lock:
@@ -112,6 +116,14 @@ def figures(tally: Tally, elapsed: float) -> Dict[str, float]:
         "p50_ms": round(1000 * statistics.median(values), 1) if values else float("nan"),
         "p95_ms": round(1000 * percentile(values, 0.95), 1),
         "p99_ms": round(1000 * percentile(values, 0.99), 1),
+        "by_step": {
+            step: {
+                "messages": len(latencies),
+                "p50_ms": round(1000 * statistics.median(latencies), 1),
+                "p95_ms": round(1000 * percentile(latencies, 0.95), 1),
+            }
+            for step, latencies in sorted(tally.by_step.items())
+        },
     }
 
 
@@ -221,6 +233,7 @@ class Conversation:
     def __init__(self, stack: Stack, tally: Tally) -> None:
         self.stack = stack
         self.tally = tally
+        self.step = ""  # what the user is doing (the simulated user sets it), for the figures by step
 
     def replica(self) -> Stack:
         # Turns alternate between the replicas, as a load balancer without affinity would send them.
@@ -257,7 +270,7 @@ class RestConversation(Conversation):
         if status != 200 or not isinstance(replies, list) or not replies:
             self.tally.error(f"http {status}" if status != 200 else "empty reply")
             return []
-        self.tally.add(time.monotonic() - started)
+        self.tally.add(time.monotonic() - started, self.step)
         return [str(reply.get("text") or "") for reply in replies]
 
 
@@ -289,7 +302,7 @@ class WebhookConversation(Conversation):
         if not self.wait_received(before + 1, max(0.0, deadline - time.monotonic())):
             self.tally.error("no reply")
             return []
-        self.tally.add(time.monotonic() - started)
+        self.tally.add(time.monotonic() - started, self.step)
         # The turn is over when no further reply came for QUIET_SECONDS.
         count = len(self.received())
         while time.monotonic() < deadline and self.wait_received(count + 1, QUIET_SECONDS):
@@ -409,11 +422,11 @@ def simulated_user(stack: Stack, channel: str, answers: List[str]) -> Callable[[
             conversation = CHANNELS[channel](stack, tally)
             kind = round_ % 4
             if kind == 0:
-                script = QUESTIONS[round_ % len(QUESTIONS)]
+                script, conversation.step = QUESTIONS[round_ % len(QUESTIONS)], "question"
             elif kind == 1:
-                script = OFFERS[round_ % len(OFFERS)]
+                script, conversation.step = OFFERS[round_ % len(OFFERS)], "offer"
             else:
-                script = answers  # a report, and (kind 3) its status check after it
+                script, conversation.step = answers, "report"  # and (kind 3) its status check after it
             replies: List[str] = []
             for text in script:
                 if time.monotonic() > deadline:
@@ -428,6 +441,7 @@ def simulated_user(stack: Stack, channel: str, answers: List[str]) -> Callable[[
                     tally.error("no case code")
                     tally.example("no case code", conversation.transcript())
                     continue
+                conversation.step = "status"
                 for text in (STATUS_OPENING, code.group(1), pin.group(1)):
                     conversation.say(text)
 
@@ -598,6 +612,14 @@ def print_table(results: List[Dict[str, object]], channels: Sequence[str]) -> No
                 f"{result['replicas']:>8} {path:10} {row['messages']:>6} {row['messages_per_s']:>6} {row['p50_ms']:>7} "
                 f"{row['p95_ms']:>7} {row['p99_ms']:>7} {row['errors']:>6}"
             )
+            steps = row.get("by_step") or {}  # type: ignore[union-attr]
+            if steps:
+                print(
+                    f"{'':>8} {'':10} by step (n, p50, p95 ms): "
+                    + ", ".join(
+                        f"{step} {f['messages']} {f['p50_ms']:.0f} {f['p95_ms']:.0f}" for step, f in steps.items()
+                    )
+                )
             cpu = row.get("cpu_ms_per_message") or {}  # type: ignore[union-attr]
             print(f"{'':>8} {'':10} CPU ms per message: " + ", ".join(f"{name} {ms}" for name, ms in cpu.items()))
         memory = result["memory_mb"]

@@ -88,6 +88,8 @@ def test_replicas_get_consecutive_ports_and_at_most_one_action_server(
         (dict(rasa_replicas=0), "between 1 and 16"),
         (dict(rasa_replicas=17, redis_url="redis://127.0.0.1:6379/0"), "between 1 and 16"),
         (dict(inbox_lease_seconds=3), "INBOX_LEASE_SECONDS"),
+        (dict(rasa_turns_at_once=-1), "RASA_TURNS_AT_ONCE must be between 0 and 64"),
+        (dict(rasa_turns_at_once=65), "RASA_TURNS_AT_ONCE must be between 0 and 64"),
     ],
 )
 def test_replica_settings_that_cannot_work_are_refused(changes: dict, problem: str) -> None:
