@@ -191,6 +191,12 @@ def test_no_code_yet_is_asked_for_without_a_complaint_and_a_wrong_one_is_explain
         "status_case_code": None
     }
     assert texts(dispatcher.messages) == [report_texts().text("status_bad_code", "id")]
+    # A code in the right shape with a digit codes never use: the reply says which characters.
+    dispatcher = CollectingDispatcher()
+    assert form.validate_status_case_code("ABCD-1234", dispatcher, stub_tracker("ABCD-1234", "inform"), {}) == {
+        "status_case_code": None
+    }
+    assert "0 dan 1 atau huruf I, L dan O" in texts(dispatcher.messages)[0]
     dispatcher = CollectingDispatcher()
     assert form.validate_status_pin("12", dispatcher, stub_tracker("12", "inform"), {}) == {"status_pin": None}
     assert texts(dispatcher.messages) == [report_texts().text("status_bad_pin", "id")]
