@@ -5,7 +5,7 @@ A turn is mostly CPU on the event loop (the parse, the policies, the rules) with
 arrives starts at once and they take turns at each await: ten turns in progress on one replica
 each advance a little at a time, so every answer waits on all the others and the slowest answers
 are several times the median. Measured with `make bench` on this 2-core VM (2 replicas, 20 users,
-REST, the same hour): p95 ÷ p50 was 2.4-2.5 without a limit and 1.4-1.7 with one turn at a time
+REST, the same hour): p95 ÷ p50 was 2.4-2.5 without a limit and 1.4-2.1 with one turn at a time
 (docs/deploy.md has the runs). The average wait cannot change (the same CPU work is done); the
 unfair part of it is gone.
 
@@ -119,25 +119,20 @@ class TurnGate:
         places = self._places()
         places.give()
         marker = _holder.set(None)
+        ending = False
         try:
             yield
         except asyncio.CancelledError:
-            # The turn is ending: no need to queue for a place only to give it back.
+            ending = True  # the turn is ending: no need to queue for a place only to give it back
             raise
-        except BaseException:
-            _holder.reset(marker)
-            await self._come_back(places)
-            raise
-        _holder.reset(marker)
-        await self._come_back(places)
-
-    @staticmethod
-    async def _come_back(places: _Places) -> None:
-        try:
-            await places.take(returning=True)
-        except asyncio.CancelledError:
-            _holder.set(None)  # the ``turn`` block must not give back a place it does not hold
-            raise
+        finally:
+            if not ending:
+                _holder.reset(marker)
+                try:
+                    await places.take(returning=True)
+                except asyncio.CancelledError:
+                    _holder.set(None)  # the ``turn`` block must not give back a place it does not hold
+                    raise
 
 
 # The Rasa server's gate (its limit set from the settings by bot/rasa_overrides.apply).

@@ -228,12 +228,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self.engine = engine_for(url)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
-    # The database work runs in a worker thread: Rasa calls the store on its event loop, and a
-    # commit waiting on PostgreSQL's disk flush there stalled every other user's turn meanwhile
-    # (issue 11's profile). One conversation's turns are still one at a time (the lock store).
-
-    # Other turns use the event loop meanwhile (bot/turn_gate.py): a slow database delays only
-    # the turns that wait for it.
+    # The database work runs in a worker thread, outside the turn gate (bot/turn_gate.py): Rasa
+    # calls the store on its event loop, and a commit waiting on PostgreSQL's disk flush there
+    # stalled every other user's turn meanwhile (issue 11's profile); now a slow database delays
+    # only the turns that wait for it. One conversation's turns are still one at a time (the lock store).
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         async with TURN_GATE.outside():
